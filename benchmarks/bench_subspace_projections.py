@@ -1,0 +1,213 @@
+"""Speed and memory of the random-subspace projections z ↦ P z (Li et al. 2018).
+
+For each D and each kind (dense, sparse with both matvec back ends, fastfood) this times
+forward + backward of z ↦ P z (median over repetitions, one thread) and measures the peak
+resident memory the case adds, each case in a fresh subprocess (``ru_maxrss`` after minus
+before building P). Prints a Markdown table with ratios relative to dense.
+
+The peer a user would pick, ``intrinsic-dimensionality`` on PyPI (jgamper; import name
+``intrinsic``), is timed as a whole-model wrapper against :class:`SubspaceModel` if it is
+importable; it is not a dependency of nnatlas.
+
+Run: ``python benchmarks/bench_subspace_projections.py`` (about a minute), or e.g.
+``--full-dims 10000 100000 --subspace-dim 500 --mem-cap-gb 4``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+CASES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("dense", {}),
+    ("sparse", {}),
+    ("sparse", {"matvec": "torch.sparse"}),
+    ("fastfood", {}),
+)
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def run_case(
+    kind: str, full_dim: int, subspace_dim: int, reps: int, kwargs: dict[str, Any]
+) -> dict:
+    """Build one projection and time forward + backward; runs inside the child process."""
+    import torch
+
+    from nnatlas.train import make_projection
+
+    torch.set_num_threads(1)
+    z = torch.randn(subspace_dim, requires_grad=True)
+    cotangent = torch.randn(full_dim)
+    before = _maxrss_mb()
+    start = time.perf_counter()
+    proj = make_projection(kind, full_dim, subspace_dim, seed=0, **kwargs)
+    build = time.perf_counter() - start
+    times = []
+    for _ in range(reps + 1):  # the first is a warm-up
+        start = time.perf_counter()
+        proj(z).backward(cotangent)
+        times.append(time.perf_counter() - start)
+        z.grad = None
+    state = sum(b.element_size() * b.numel() for b in proj.buffers() if not b.is_sparse)
+    state += sum(
+        b._values().element_size() * b._nnz() + b._indices().element_size() * b._indices().numel()
+        for b in proj.buffers()
+        if b.is_sparse
+    )
+    return {
+        "build_s": build,
+        "step_ms": 1e3 * statistics.median(times[1:]),
+        "peak_mb": _maxrss_mb() - before,
+        "state_mb": state / 2**20,
+    }
+
+
+def run_peer(full_dim: int, subspace_dim: int, reps: int, which: str) -> dict:
+    """Time a whole-model wrapper: ours (SubspaceModel) or the peer's, on one Linear layer."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(1)
+    width = max(1, full_dim // 101)
+    net = nn.Linear(100, width)  # D = 101 * width
+    x = torch.randn(8, 100)
+    before = _maxrss_mb()
+    start = time.perf_counter()
+    if which.startswith("nnatlas"):
+        from nnatlas.train import SubspaceModel
+
+        model: nn.Module = SubspaceModel(net, subspace_dim, projection=which.split("-")[1])
+    else:
+        import intrinsic  # the peer's import name
+
+        cls = intrinsic.FastfoodWrap if which.endswith("fastfood") else intrinsic.DenseWrap
+        model = cls(net, intrinsic_dimension=subspace_dim, device="cpu")
+    build = time.perf_counter() - start
+    params = [p for p in model.parameters() if p.requires_grad]
+    times = []
+    for _ in range(reps + 1):
+        start = time.perf_counter()
+        model(x).sum().backward()
+        times.append(time.perf_counter() - start)
+        for p in params:
+            p.grad = None
+    return {
+        "build_s": build,
+        "step_ms": 1e3 * statistics.median(times[1:]),
+        "peak_mb": _maxrss_mb() - before,
+        "state_mb": float("nan"),
+    }
+
+
+def in_subprocess(spec: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def label(kind: str, kwargs: dict[str, Any]) -> str:
+    return kind + (f" ({kwargs['matvec']})" if "matvec" in kwargs else "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full-dims", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--subspace-dim", type=int, default=1000)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--mem-cap-gb", type=float, default=2.0, help="skip dense P above this")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        spec = json.loads(args.child)
+        result = run_peer(**spec) if spec.pop("peer", None) else run_case(**spec)
+        print(json.dumps(result))
+        return
+
+    import torch
+
+    print(f"torch {torch.__version__}, 1 thread, d = {args.subspace_dim}, median of {args.reps}\n")
+    print(
+        "| D | projection | build s | fwd+bwd ms | peak MB | P state MB | time / dense | mem / dense |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    d = args.subspace_dim
+    for full_dim in args.full_dims:
+        dense: dict | None = None
+        for kind, kwargs in CASES:
+            name = label(kind, kwargs)
+            dense_gb = 4 * full_dim * d / 1e9
+            if kind == "dense" and dense_gb > args.mem_cap_gb:
+                print(
+                    f"| {full_dim:,} | {name} | skipped (P would be {dense_gb:.1f} GB) | | | | | |"
+                )
+                continue
+            res = in_subprocess(
+                {
+                    "kind": kind,
+                    "full_dim": full_dim,
+                    "subspace_dim": d,
+                    "reps": args.reps,
+                    "kwargs": kwargs,
+                }
+            )
+            if "error" in res:
+                print(f"| {full_dim:,} | {name} | error: {res['error']} | | | | | |")
+                continue
+            if kind == "dense":
+                dense = res
+            t_ratio = f"{res['step_ms'] / dense['step_ms']:.3g}" if dense else "n/a"
+            m_ratio = f"{res['peak_mb'] / max(dense['peak_mb'], 1e-9):.3g}" if dense else "n/a"
+            print(
+                f"| {full_dim:,} | {name} | {res['build_s']:.2f} | {res['step_ms']:.2f} | "
+                f"{res['peak_mb']:.0f} | {res['state_mb']:.1f} | {t_ratio} | {m_ratio} |"
+            )
+
+    print()
+    try:
+        import intrinsic  # noqa: F401
+    except ImportError:
+        print(
+            "Peer `intrinsic-dimensionality` (PyPI, jgamper; import name `intrinsic`) is not "
+            "installed: peer comparison skipped (`pip install intrinsic-dimensionality`)."
+        )
+        return
+    full_dim = min(args.full_dims)
+    print(f"Whole-model wrappers on nn.Linear(100, {full_dim // 101}), d = {d}:\n")
+    print("| wrapper | build s | fwd+bwd ms | peak MB |")
+    print("|---|---|---|---|")
+    for which in ("nnatlas-dense", "peer-dense", "nnatlas-fastfood", "peer-fastfood"):
+        res = in_subprocess(
+            {
+                "peer": True,
+                "full_dim": full_dim,
+                "subspace_dim": d,
+                "reps": args.reps,
+                "which": which,
+            }
+        )
+        if "error" in res:
+            print(f"| {which} | error: {res['error']} | | |")
+        else:
+            print(
+                f"| {which} | {res['build_s']:.2f} | {res['step_ms']:.2f} | {res['peak_mb']:.0f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Offline datasets and generators, returned as seeded, stratified train/test splits.
+
+* :class:`DataSplit`: the container (train/test tensors, classes, name, per-sample shape).
+* Bundled scikit-learn sets (extra ``data``): :func:`load_digits`, :func:`load_iris`,
+  :func:`load_wine`, :func:`load_breast_cancer`, or :func:`load_dataset` by name.
+* Synthetic tasks in pure torch: :func:`two_moons`, :func:`spirals`,
+  :func:`gaussian_mixture`, or :func:`make_split` by name.
+* :func:`split_dataset` / :func:`stratified_split`: the one split routine behind all of them,
+  for any arrays.
+
+Nothing here downloads: every set is bundled or generated.
+"""
+
+from __future__ import annotations
+
+from nnatlas.data._split import DataSplit, split_dataset, stratified_split
+from nnatlas.data.synthetic import (
+    GENERATOR_NAMES,
+    gaussian_mixture,
+    make_split,
+    mixture_means,
+    spirals,
+    two_moons,
+)
+from nnatlas.data.tabular import (
+    DATASET_NAMES,
+    load_breast_cancer,
+    load_dataset,
+    load_digits,
+    load_iris,
+    load_wine,
+)
+
+__all__ = [
+    "DATASET_NAMES",
+    "GENERATOR_NAMES",
+    "DataSplit",
+    "gaussian_mixture",
+    "load_breast_cancer",
+    "load_dataset",
+    "load_digits",
+    "load_iris",
+    "load_wine",
+    "make_split",
+    "mixture_means",
+    "spirals",
+    "split_dataset",
+    "stratified_split",
+    "two_moons",
+]

@@ -1,0 +1,5 @@
+"""Reports: one self-contained HTML file, ``REPORT.md`` and ``results.json`` from claim summaries."""
+
+from nnatlas.report.build import render_html, render_markdown, write_report
+
+__all__ = ["render_html", "render_markdown", "write_report"]

@@ -1,0 +1,45 @@
+"""Test-wide settings: one thread (faster on 2 shared cores), seeded RNGs."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything() -> None:
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def float64():
+    """Run a test with float64 as the default dtype."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield torch.float64
+    finally:
+        torch.set_default_dtype(old)
+
+
+@pytest.fixture
+def toy_paper(monkeypatch):
+    """Register the harness-test paper of ``tests/toy_paper.py`` (importable by workers too)."""
+    import dataclasses
+    import importlib
+    from pathlib import Path
+
+    from nnatlas.core import registry
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    module = importlib.import_module("toy_paper")
+    paper = registry.register_paper(dataclasses.replace(module.PAPER, module="toy_paper"), replace=True)
+    yield paper
+    registry._registry().pop(paper.key, None)
