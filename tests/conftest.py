@@ -14,7 +14,7 @@ torch.set_num_threads(1)
 @pytest.fixture(autouse=True)
 def _seed_everything() -> None:
     random.seed(0)
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 (code under test may use the legacy global stream)
     torch.manual_seed(0)
 
 
@@ -40,6 +40,8 @@ def toy_paper(monkeypatch):
 
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     module = importlib.import_module("toy_paper")
-    paper = registry.register_paper(dataclasses.replace(module.PAPER, module="toy_paper"), replace=True)
+    paper = registry.register_paper(
+        dataclasses.replace(module.PAPER, module="toy_paper"), replace=True
+    )
     yield paper
     registry._registry().pop(paper.key, None)

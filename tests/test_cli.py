@@ -14,13 +14,17 @@ def run(capsys, *args):
 
 
 def test_unknown_paper_is_one_clear_line(capsys):
-    code, out, err = run(capsys, "reproduce", "nope")
+    code, _, err = run(capsys, "reproduce", "nope")
     assert code == 2
-    assert err.count("\n") == 1 and "unknown paper or claim 'nope'" in err and "valid choices" in err
+    assert (
+        err.count("\n") == 1 and "unknown paper or claim 'nope'" in err and "valid choices" in err
+    )
 
 
 def test_bad_set_value_and_field_are_one_line(capsys, toy_paper, tmp_path):
-    code, _, err = run(capsys, "reproduce", "toy/pi", "--set", "samples=abc", "--out", str(tmp_path))
+    code, _, err = run(
+        capsys, "reproduce", "toy/pi", "--set", "samples=abc", "--out", str(tmp_path)
+    )
     assert code == 2 and err.count("\n") == 1
     assert "'samples' expects int, got 'abc'" in err
     code, _, err = run(capsys, "reproduce", "toy/pi", "--set", "width=3", "--out", str(tmp_path))
@@ -57,7 +61,17 @@ def test_reproduce_list_report_cite(capsys, toy_paper, tmp_path):
 
 
 def test_failed_run_exits_nonzero(capsys, toy_paper, tmp_path):
-    code, _, err = run(capsys, "reproduce", "toy/pi", "--preset", "smoke", "--set", "fail=1", "--out", str(tmp_path))
+    code, _, err = run(
+        capsys,
+        "reproduce",
+        "toy/pi",
+        "--preset",
+        "smoke",
+        "--set",
+        "fail=1",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 1 and "failed" in err
 
 

@@ -21,8 +21,15 @@ def test_report_is_self_contained_and_complete(toy_paper, tmp_path):
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
     assert len(images) == 2
     assert base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
-    for needle in ("Monte Carlo estimates pi.", "Eq. 1", "3.14159", "reproduced", "|mean - pi| &lt; 0.05",
-                   "nnatlas reproduce toy/pi --preset smoke --seeds 2", "torch"):
+    for needle in (
+        "Monte Carlo estimates pi.",
+        "Eq. 1",
+        "3.14159",
+        "reproduced",
+        "|mean - pi| &lt; 0.05",
+        "nnatlas reproduce toy/pi --preset smoke --seeds 2",
+        "torch",
+    ):
         assert needle in page, needle
     md = paths["markdown"].read_text()
     assert "| toy/pi | 3.14159 |" in md

@@ -95,7 +95,11 @@ PAPER = Paper(
             paper_value_text="3.14159",
             tolerance="|mean - pi| < 0.05",
             config_cls=PiConfig,
-            presets={"smoke": PiConfig(samples=5000), "quick": PiConfig(), "paper": PiConfig(samples=10**6)},
+            presets={
+                "smoke": PiConfig(samples=5000),
+                "quick": PiConfig(),
+                "paper": PiConfig(samples=10**6),
+            },
             run=run_pi,
             verdict=verdict_pi,
             seeds={"smoke": 2, "quick": 3, "paper": 5},

@@ -12,7 +12,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from nnatlas import __version__
@@ -82,7 +81,12 @@ def _print_table(summaries: Sequence[dict[str, Any]]) -> None:
     ]
     widths = [min(48, max(len(r[i]) for r in rows)) for i in range(4)]
     for i, row in enumerate(rows):
-        print("  ".join(textwrap.shorten(cell, w, placeholder="…").ljust(w) for cell, w in zip(row, widths, strict=True)))
+        print(
+            "  ".join(
+                textwrap.shorten(cell, w, placeholder="…").ljust(w)
+                for cell, w in zip(row, widths, strict=True)
+            )
+        )
         if i == 0:
             print("  ".join("-" * w for w in widths))
     for s in summaries:
@@ -103,8 +107,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise ConfigError(f"--jobs expects a positive integer, got {args.jobs}")
     executor_name = args.executor or ("process" if args.jobs > 1 else "serial")
-    threads = args.threads if args.threads is not None else (
-        default_threads(args.jobs) if executor_name != "serial" else None
+    threads = (
+        args.threads
+        if args.threads is not None
+        else (default_threads(args.jobs) if executor_name != "serial" else None)
     )
     plans = plan(
         None if args.all else args.selection,
@@ -161,9 +167,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     store.rebuild_index()
     summaries = store.latest_summaries()
     if not summaries:
-        raise ConfigError(f"no claim summaries under {str(store.root)!r}; run `nnatlas reproduce` first")
+        raise ConfigError(
+            f"no claim summaries under {str(store.root)!r}; run `nnatlas reproduce` first"
+        )
     paths = write_report(summaries, args.dir)
-    print(f"report: {paths['html']} ({len(summaries)} claims; also {paths['markdown'].name}, {paths['json'].name})")
+    print(
+        f"report: {paths['html']} ({len(summaries)} claims; also {paths['markdown'].name}, {paths['json'].name})"
+    )
+    if args.readme:
+        from nnatlas.report.readme import update_readme
+
+        try:
+            changed = update_readme(args.readme, summaries)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"--readme: {exc}") from None
+        print(f"{args.readme}: claims table {'updated' if changed else 'already up to date'}")
     return 0
 
 
@@ -176,9 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     from nnatlas.core.claims import PRESETS
     from nnatlas.runs.executors import EXECUTORS
 
-    p = _Parser(prog="nnatlas", description="Neural-network papers as components, with runnable claims.")
+    p = _Parser(
+        prog="nnatlas", description="Neural-network papers as components, with runnable claims."
+    )
     p.add_argument("--version", action="version", version=f"nnatlas {__version__}")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
     p.add_argument("--no-progress", action="store_true", help="never show progress bars")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -201,9 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--preset", default="quick", choices=PRESETS, help="default: quick")
     s.add_argument("--seeds", type=int, help="number of seeds (default: the claim's, per preset)")
     s.add_argument("--jobs", type=int, default=1, help="parallel runs (process pool when > 1)")
-    s.add_argument("--executor", choices=EXECUTORS, help="default: serial, or process with --jobs > 1")
+    s.add_argument(
+        "--executor", choices=EXECUTORS, help="default: serial, or process with --jobs > 1"
+    )
     s.add_argument("--address", help="Ray cluster address for --executor ray")
-    s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)")
+    s.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a config field (repeatable)"
+    )
     s.add_argument("--out", default="runs", help="run store and report folder (default: runs)")
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default: cpu)")
     s.add_argument("--threads", type=int, help="torch threads per run (default: torch's own)")
@@ -212,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("report", help="rewrite the report from a run store")
     s.add_argument("dir", nargs="?", default="runs", help="run store (default: runs)")
+    s.add_argument(
+        "--readme", metavar="FILE", help="also rewrite FILE's claims table from these results"
+    )
     s.set_defaults(func=cmd_report)
     return p
 

@@ -57,7 +57,14 @@ def test_overrides_are_coerced_by_field_type(key, value, expected):
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("width", "abc"), ("width", "1.5"), ("lr", "fast"), ("widths", "1,x"), ("kind", "fastfood"), ("flag", "maybe")],
+    [
+        ("width", "abc"),
+        ("width", "1.5"),
+        ("lr", "fast"),
+        ("widths", "1,x"),
+        ("kind", "fastfood"),
+        ("flag", "maybe"),
+    ],
 )
 def test_bad_values_name_field_type_and_value(key, value):
     with pytest.raises(ConfigError) as info:

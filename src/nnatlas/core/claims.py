@@ -106,15 +106,15 @@ class Claim:
     run: Callable[[Any, int], Metrics]
     verdict: Callable[[list[Metrics], Any], Verdict]
     scaled_down: str = ""
-    seeds: Mapping[str, int] = field(
-        default_factory=lambda: {"smoke": 1, "quick": 3, "paper": 5}
-    )
+    seeds: Mapping[str, int] = field(default_factory=lambda: {"smoke": 1, "quick": 3, "paper": 5})
     plot: Callable[[Any, list[Metrics], Any], None] | None = None
 
     def __post_init__(self) -> None:
         missing = [p for p in PRESETS if p not in self.presets]
         if missing:
-            raise ValueError(f"claim {self.key!r} lacks presets {missing}; it needs {list(PRESETS)}")
+            raise ValueError(
+                f"claim {self.key!r} lacks presets {missing}; it needs {list(PRESETS)}"
+            )
         for name, cfg in self.presets.items():
             if not isinstance(cfg, self.config_cls):
                 raise TypeError(

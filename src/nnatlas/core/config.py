@@ -90,7 +90,9 @@ def coerce_value(value: Any, tp: Any, *, field: str = "value") -> Any:
         raise fail()
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(tp)
-        if type(None) in args and (value is None or (isinstance(value, str) and value.lower() in {"none", "null"})):
+        if type(None) in args and (
+            value is None or (isinstance(value, str) and value.lower() in {"none", "null"})
+        ):
             return None
         for arg in args:
             if arg is type(None):

@@ -24,9 +24,13 @@ def progress_enabled() -> bool | None:
     return _ENABLED
 
 
-def progress(iterable: Iterable[T], *, desc: str = "", total: int | None = None, **kw: Any) -> Iterator[T]:
+def progress(
+    iterable: Iterable[T], *, desc: str = "", total: int | None = None, **kw: Any
+) -> Iterator[T]:
     """Wrap ``iterable`` in a tqdm bar, honouring :func:`set_progress`."""
     disable = None if _ENABLED is None else not _ENABLED
-    bar = tqdm(iterable, desc=desc, total=total, disable=disable, leave=False, dynamic_ncols=True, **kw)
+    bar = tqdm(
+        iterable, desc=desc, total=total, disable=disable, leave=False, dynamic_ncols=True, **kw
+    )
     with contextlib.closing(bar):
         yield from bar

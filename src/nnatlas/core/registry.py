@@ -51,7 +51,9 @@ def _registry() -> dict[str, Paper]:
             log.warning("skipping nnatlas plugin %s: %s", ep.value, exc)
             continue
         if paper.key in papers:
-            log.warning("plugin %s redefines paper %r; keeping the built-in one", ep.value, paper.key)
+            log.warning(
+                "plugin %s redefines paper %r; keeping the built-in one", ep.value, paper.key
+            )
             continue
         papers[paper.key] = paper
     return dict(sorted(papers.items()))

@@ -8,12 +8,15 @@
 * :func:`split_dataset` / :func:`stratified_split`: the one split routine behind all of them,
   for any arrays.
 
-Nothing here downloads: every set is bundled or generated.
+* :func:`load_mnist`: MNIST from IDX files already on disk (``NNATLAS_MNIST_DIR``).
+
+Nothing here downloads, ever: every set is bundled, generated, or read from the user's disk.
 """
 
 from __future__ import annotations
 
 from nnatlas.data._split import DataSplit, split_dataset, stratified_split
+from nnatlas.data.mnist import MNIST_DIR_ENV, MNIST_FILES, load_mnist, read_idx
 from nnatlas.data.synthetic import (
     GENERATOR_NAMES,
     gaussian_mixture,
@@ -34,15 +37,19 @@ from nnatlas.data.tabular import (
 __all__ = [
     "DATASET_NAMES",
     "GENERATOR_NAMES",
+    "MNIST_DIR_ENV",
+    "MNIST_FILES",
     "DataSplit",
     "gaussian_mixture",
     "load_breast_cancer",
     "load_dataset",
     "load_digits",
     "load_iris",
+    "load_mnist",
     "load_wine",
     "make_split",
     "mixture_means",
+    "read_idx",
     "spirals",
     "split_dataset",
     "stratified_split",

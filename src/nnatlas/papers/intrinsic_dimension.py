@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-import torch
 from torch import nn
 
 from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
@@ -58,15 +57,18 @@ class SweepConfig:
     """What every intrinsic-dimension sweep shares.
 
     Attributes:
+        dataset: ``digits`` (bundled with scikit-learn) or ``mnist`` (IDX files you provide:
+            see :func:`nnatlas.data.load_mnist`; the ``paper`` presets use it).
         projection: random subspace: dense Gaussian, sparse (Li et al. 2006) or Fastfood.
         dims: the subspace dimensions d tried, ascending (finer where digits' crossing lies).
         fraction: d_int is the smallest d reaching ``fraction`` × the baseline accuracy.
         epochs, lr: subspace training (Adam on z).
         baseline_epochs, baseline_lr: ordinary training of the same network (Adam).
         batch_size: minibatch size for both.
-        test_size: held-out fraction of digits (stratified).
+        test_size: held-out fraction of digits (stratified; MNIST keeps its official split).
     """
 
+    dataset: Literal["digits", "mnist"] = "digits"
     projection: Literal["dense", "sparse", "fastfood"] = "dense"
     dims: tuple[int, ...] = (10, 20, 40, 80, 120, 160, 240, 320, 480, 640)
     fraction: float = 0.9
@@ -111,11 +113,19 @@ class CnnConfig(SweepConfig):
 # -- the shared sweep ------------------------------------------------------------------------
 
 
-def _digits(config: SweepConfig, as_images: bool, seed: int) -> Any:
-    from nnatlas.data import load_digits
+def _load(config: SweepConfig, as_images: bool) -> Any:
+    from nnatlas.data import load_digits, load_mnist
 
+    if config.dataset == "mnist":
+        return load_mnist(flatten=not as_images, device=current_device())
     # The split is fixed (seed 0) so that seeds vary the network and subspace, not the data.
-    return load_digits(test_size=config.test_size, seed=0, as_images=as_images).to(device=current_device())
+    return load_digits(test_size=config.test_size, seed=0, as_images=as_images).to(
+        device=current_device()
+    )
+
+
+def _image_size(config: SweepConfig) -> int:
+    return 28 if config.dataset == "mnist" else 8
 
 
 def sweep(
@@ -149,12 +159,19 @@ def sweep(
         subspace_training_score,
     )
 
-    data = _digits(config, as_images, seed)
-    common = {"data": data, "batch_size": config.batch_size, "seed": seed, "device": current_device()}
+    data = _load(config, as_images)
+    common = {
+        "data": data,
+        "batch_size": config.batch_size,
+        "seed": seed,
+        "device": current_device(),
+    }
     full_dim = num_parameters(build())
 
     def baseline() -> float:
-        return direct_training_score(build, epochs=config.baseline_epochs, lr=config.baseline_lr, **common)
+        return direct_training_score(
+            build, epochs=config.baseline_epochs, lr=config.baseline_lr, **common
+        )
 
     base = memoize(f"{name}-baseline", baseline)
     log_metrics(step=0, arch=name, d=full_dim, accuracy=base, kind="baseline")
@@ -170,7 +187,9 @@ def sweep(
         return acc
 
     dims = tuple(d for d in config.dims if d <= full_dim)
-    result = intrinsic_dimension(evaluate, baseline=base, fraction=config.fraction, dims=dims, search="grid")
+    result = intrinsic_dimension(
+        evaluate, baseline=base, fraction=config.fraction, dims=dims, search="grid"
+    )
     interp = result.d_int_interp if result.d_int_interp is not None else result.d_int
     return {
         "D": full_dim,
@@ -183,17 +202,17 @@ def sweep(
     }
 
 
-def _fc(width: int, depth: int) -> Callable[[], nn.Module]:
+def _fc(config: SweepConfig, width: int, depth: int) -> Callable[[], nn.Module]:
     from nnatlas.nn.models import MLP
 
-    return lambda: MLP(64, [width] * depth, 10)
+    return lambda: MLP(_image_size(config) ** 2, [width] * depth, 10)
 
 
 # -- claim: small fraction ------------------------------------------------------------------
 
 
 def run_fraction(config: FractionConfig, seed: int) -> Metrics:
-    s = sweep(f"fc{config.width}", _fc(config.width, config.depth), config, seed)
+    s = sweep(f"fc{config.width}", _fc(config, config.width, config.depth), config, seed)
     d = s["d_int90"]
     return {
         **s,
@@ -203,9 +222,14 @@ def run_fraction(config: FractionConfig, seed: int) -> Metrics:
 
 
 def verdict_fraction(per_seed: list[Metrics], config: FractionConfig) -> Verdict:
-    weak = [m["baseline_accuracy"] for m in per_seed if m["baseline_accuracy"] < MIN_BASELINE_ACCURACY]
+    weak = [
+        m["baseline_accuracy"] for m in per_seed if m["baseline_accuracy"] < MIN_BASELINE_ACCURACY
+    ]
     if weak:
-        return Verdict(Outcome.INCONCLUSIVE, f"baseline accuracy {min(weak):.3f} < {MIN_BASELINE_ACCURACY}: the network itself did not learn")
+        return Verdict(
+            Outcome.INCONCLUSIVE,
+            f"baseline accuracy {min(weak):.3f} < {MIN_BASELINE_ACCURACY}: the network itself did not learn",
+        )
     missing = sum(not m["found"] for m in per_seed)
     if missing:
         return Verdict(
@@ -213,7 +237,7 @@ def verdict_fraction(per_seed: list[Metrics], config: FractionConfig) -> Verdict
             f"{missing} of {len(per_seed)} seeds never reached {config.fraction:.0%} of the baseline "
             f"up to d = {max(config.dims)}; extend --set dims=...",
         )
-    frac, frac_std, n = mean_std([m["d_int90_fraction"] for m in per_seed])
+    frac, _, n = mean_std([m["d_int90_fraction"] for m in per_seed])
     dint, dint_std, _ = mean_std([m["d_int90"] for m in per_seed])
     values = {
         "D": per_seed[0]["D"],
@@ -235,7 +259,7 @@ def verdict_fraction(per_seed: list[Metrics], config: FractionConfig) -> Verdict
 
 
 def run_width(config: WidthConfig, seed: int) -> Metrics:
-    sweeps = {w: sweep(f"fc{w}", _fc(w, config.depth), config, seed) for w in config.widths}
+    sweeps = {w: sweep(f"fc{w}", _fc(config, w, config.depth), config, seed) for w in config.widths}
     dints = [s["d_int90"] for s in sweeps.values()]
     spread = max(dints) / min(dints) if all(d is not None for d in dints) else None
     return {
@@ -255,21 +279,35 @@ def verdict_width(per_seed: list[Metrics], config: WidthConfig) -> Verdict:
     sizes = per_seed[0]["D"]
     span = max(sizes) / min(sizes)
     if span < config.min_size_span:
-        return Verdict(Outcome.INCONCLUSIVE, f"the widths span only {span:.1f}× in D; the claim needs ≥ {config.min_size_span:g}×")
+        return Verdict(
+            Outcome.INCONCLUSIVE,
+            f"the widths span only {span:.1f}× in D; the claim needs ≥ {config.min_size_span:g}×",
+        )
     weak = [a for m in per_seed for a in m["baseline_accuracy"] if a < MIN_BASELINE_ACCURACY]
     if weak:
-        return Verdict(Outcome.INCONCLUSIVE, f"a baseline reached only {min(weak):.3f} accuracy (< {MIN_BASELINE_ACCURACY})")
+        return Verdict(
+            Outcome.INCONCLUSIVE,
+            f"a baseline reached only {min(weak):.3f} accuracy (< {MIN_BASELINE_ACCURACY})",
+        )
     if not all(all(m["found"]) for m in per_seed):
-        return Verdict(Outcome.INCONCLUSIVE, f"some width never reached {config.fraction:.0%} of its baseline up to d = {max(config.dims)}")
+        return Verdict(
+            Outcome.INCONCLUSIVE,
+            f"some width never reached {config.fraction:.0%} of its baseline up to d = {max(config.dims)}",
+        )
     # Average each width's d_int90 over seeds (the paper averages subspaces), then compare widths.
     per_width = [mean_std([m["d_int90"][i] for m in per_seed]) for i in range(len(sizes))]
     means = [mu for mu, _, _ in per_width]
     spread = max(means) / min(means)
     ok = spread <= config.max_spread
     values: dict[str, Any] = {
-        f"width {w} (D = {d:,}) d_int90": f"{mu:.0f} ± {sd:.0f}" for w, d, (mu, sd, _) in zip(config.widths, sizes, per_width, strict=True)
+        f"width {w} (D = {d:,}) d_int90": f"{mu:.0f} ± {sd:.0f}"
+        for w, d, (mu, sd, _) in zip(config.widths, sizes, per_width, strict=True)
     }
-    values |= {"D span (max/min)": span, "d_int90 spread (max/min of means)": spread, "max allowed spread": config.max_spread}
+    values |= {
+        "D span (max/min)": span,
+        "d_int90 spread (max/min of means)": spread,
+        "max allowed spread": config.max_spread,
+    }
     reason = (
         f"over a {span:.1f}× range of D, mean d_int90 per width = {', '.join(f'{m:.0f}' for m in means)}: "
         f"spread {spread:.2f}× {'≤' if ok else '>'} {config.max_spread:g}× allowed"
@@ -283,10 +321,10 @@ def verdict_width(per_seed: list[Metrics], config: WidthConfig) -> Verdict:
 def run_cnn(config: CnnConfig, seed: int) -> Metrics:
     from nnatlas.nn.models import LeNet
 
-    fc = sweep(f"fc{config.fc_width}", _fc(config.fc_width, config.depth), config, seed)
+    fc = sweep(f"fc{config.fc_width}", _fc(config, config.fc_width, config.depth), config, seed)
     cnn = sweep(
         "lenet",
-        lambda: LeNet(1, 10, image_size=8, channels=config.channels, hidden=config.hidden),
+        lambda: LeNet(1, 10, image_size=_image_size(config), channels=config.channels, hidden=config.hidden),
         config, seed, as_images=True,
     )  # fmt: skip
     ratio = cnn["d_int90"] / fc["d_int90"] if cnn["found"] and fc["found"] else None
@@ -297,7 +335,10 @@ def verdict_cnn(per_seed: list[Metrics], config: CnnConfig) -> Verdict:
     fc_acc, _, _ = mean_std([m["fc"]["baseline_accuracy"] for m in per_seed])
     cnn_acc, _, _ = mean_std([m["cnn"]["baseline_accuracy"] for m in per_seed])
     if min(fc_acc, cnn_acc) < MIN_BASELINE_ACCURACY:
-        return Verdict(Outcome.INCONCLUSIVE, f"baseline accuracies FC {fc_acc:.3f}, CNN {cnn_acc:.3f}: a network did not learn")
+        return Verdict(
+            Outcome.INCONCLUSIVE,
+            f"baseline accuracies FC {fc_acc:.3f}, CNN {cnn_acc:.3f}: a network did not learn",
+        )
     if abs(fc_acc - cnn_acc) > config.max_accuracy_gap:
         return Verdict(
             Outcome.INCONCLUSIVE,
@@ -305,7 +346,10 @@ def verdict_cnn(per_seed: list[Metrics], config: CnnConfig) -> Verdict:
             "change fc_width or the CNN size",
         )
     if not all(m["fc"]["found"] and m["cnn"]["found"] for m in per_seed):
-        return Verdict(Outcome.INCONCLUSIVE, f"a sweep never reached {config.fraction:.0%} of its baseline up to d = {max(config.dims)}")
+        return Verdict(
+            Outcome.INCONCLUSIVE,
+            f"a sweep never reached {config.fraction:.0%} of its baseline up to d = {max(config.dims)}",
+        )
     fc_d, fc_sd, _ = mean_std([m["fc"]["d_int90"] for m in per_seed])
     cnn_d, cnn_sd, _ = mean_std([m["cnn"]["d_int90"] for m in per_seed])
     ratio = cnn_d / fc_d
@@ -341,7 +385,13 @@ def _plot_curves(ax: Any, curves: list[tuple[str, list[list[float]], float, str]
 
 
 def plot_fraction(ax: Any, per_seed: list[Metrics], config: FractionConfig) -> None:
-    _plot_curves(ax, [(f"seed {i}" if i == 0 else "_", m["curve"], m["threshold"], "C0") for i, m in enumerate(per_seed)])
+    _plot_curves(
+        ax,
+        [
+            (f"seed {i}" if i == 0 else "_", m["curve"], m["threshold"], "C0")
+            for i, m in enumerate(per_seed)
+        ],
+    )
     for m in per_seed:
         if m["d_int90"]:
             ax.axvline(m["d_int90"], color="C3", lw=1, alpha=0.5)
@@ -353,7 +403,9 @@ def plot_width(ax: Any, per_seed: list[Metrics], config: WidthConfig) -> None:
     for i, w in enumerate(config.widths):
         for j, m in enumerate(per_seed):
             threshold = config.fraction * m["baseline_accuracy"][i]
-            _plot_curves(ax, [(f"width {w}" if j == 0 else "_", m["curves"][str(w)], threshold, f"C{i}")])
+            _plot_curves(
+                ax, [(f"width {w}" if j == 0 else "_", m["curves"][str(w)], threshold, f"C{i}")]
+            )
     ax.legend(fontsize=8)
 
 
@@ -362,7 +414,12 @@ def plot_cnn(ax: Any, per_seed: list[Metrics], config: CnnConfig) -> None:
         _plot_curves(
             ax,
             [
-                (f"FC width {config.fc_width}" if j == 0 else "_", m["fc"]["curve"], m["fc"]["threshold"], "C0"),
+                (
+                    f"FC width {config.fc_width}" if j == 0 else "_",
+                    m["fc"]["curve"],
+                    m["fc"]["threshold"],
+                    "C0",
+                ),
                 ("LeNet" if j == 0 else "_", m["cnn"]["curve"], m["cnn"]["threshold"], "C1"),
             ],
         )
@@ -371,14 +428,19 @@ def plot_cnn(ax: Any, per_seed: list[Metrics], config: CnnConfig) -> None:
 
 # -- presets --------------------------------------------------------------------------------
 
-_SMOKE = {"dims": (20, 80, 320), "epochs": 8, "baseline_epochs": 20}
+_SMOKE: dict[str, Any] = {"dims": (20, 80, 320), "epochs": 8, "baseline_epochs": 20}
 
 _FRACTION_QUICK = FractionConfig()
 _WIDTH_QUICK = WidthConfig()
 _CNN_QUICK = CnnConfig()
-# The paper's MNIST settings are reached through a GPU run with MNIST supplied as a file; on
-# digits the `paper` preset trains longer and sweeps a finer grid.
-_PAPER = {"dims": (10, 14, 20, 28, 40, 57, 80, 113, 160, 226, 320, 453, 640, 905, 1280), "epochs": 100, "baseline_epochs": 100}
+# The paper's setting: MNIST (IDX files supplied by the user; nothing is downloaded), FC
+# 784-200-200-10 and LeNet-5, a finer d grid around the published crossings; meant for a GPU.
+_PAPER: dict[str, Any] = {
+    "dataset": "mnist",
+    "dims": (100, 150, 200, 300, 400, 500, 600, 750, 900, 1100, 1300, 1600, 2000),
+    "epochs": 10,
+    "baseline_epochs": 10,
+}
 
 SCALED_DOWN = (
     "scikit-learn digits (8×8 images, 1,437 train / 360 test) instead of MNIST (28×28, 60k / 10k); "
@@ -467,7 +529,7 @@ PAPER = Paper(
             presets={
                 "smoke": replace(_CNN_QUICK, fc_width=32, **_SMOKE),
                 "quick": _CNN_QUICK,
-                "paper": replace(_CNN_QUICK, **_PAPER),
+                "paper": replace(_CNN_QUICK, fc_width=200, **_PAPER),
             },
             run=run_cnn,
             verdict=verdict_cnn,
@@ -476,4 +538,3 @@ PAPER = Paper(
         ),
     ),
 )
-

@@ -112,7 +112,9 @@ def _kv_table(items: dict[str, Any]) -> str:
     return f"<table>{rows}</table>"
 
 
-def render_html(summaries: Sequence[dict[str, Any]], *, title: str = "nnatlas reproduction report") -> str:
+def render_html(
+    summaries: Sequence[dict[str, Any]], *, title: str = "nnatlas reproduction report"
+) -> str:
     """The report as one self-contained HTML document."""
     e = html.escape
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -164,18 +166,24 @@ def render_html(summaries: Sequence[dict[str, Any]], *, title: str = "nnatlas re
             out.append(f"<p class='muted'>No figure: {e(note)}</p>")
         out.append(f"<p>Rerun: <code>{e(s['command'])}</code></p>")
         out.append("<details><summary>config</summary>" + _kv_table(s["config"]) + "</details>")
-        out.append("<details><summary>environment</summary>" + _kv_table(s["environment"]) + "</details>")
+        out.append(
+            "<details><summary>environment</summary>" + _kv_table(s["environment"]) + "</details>"
+        )
         out.append("</div>")
     out.append("</body></html>")
     return "\n".join(out)
 
 
-def render_markdown(summaries: Sequence[dict[str, Any]], *, title: str = "nnatlas reproduction report") -> str:
+def render_markdown(
+    summaries: Sequence[dict[str, Any]], *, title: str = "nnatlas reproduction report"
+) -> str:
     """The report as GitHub-flavoured Markdown (no figures)."""
     lines = [f"# {title}", "", "| paper | claims | verdicts | wall time |", "|---|---|---|---|"]
     for row in _paper_rows(summaries):
         verdicts = ", ".join(f"{k} ×{v}" for k, v in row["outcomes"].items())
-        lines.append(f"| {row['paper']} | {row['claims']} | {verdicts} | {row['wall_time_s']:.0f} s |")
+        lines.append(
+            f"| {row['paper']} | {row['claims']} | {verdicts} | {row['wall_time_s']:.0f} s |"
+        )
     lines += ["", "| claim | paper | ours (mean ± std) | verdict |", "|---|---|---|---|"]
     for s in summaries:
         lines.append(
@@ -210,7 +218,11 @@ def write_report(
         The paths written, keyed ``html``, ``markdown``, ``json``.
     """
     out = Path(out_dir)
-    paths = {"html": out / "report.html", "markdown": out / "REPORT.md", "json": out / "results.json"}
+    paths = {
+        "html": out / "report.html",
+        "markdown": out / "REPORT.md",
+        "json": out / "results.json",
+    }
     summaries = sorted(summaries, key=lambda s: (s["paper"], s["claim"]))
     atomic_write_text(paths["html"], render_html(summaries))
     atomic_write_text(paths["markdown"], render_markdown(summaries))

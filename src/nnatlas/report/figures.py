@@ -48,7 +48,7 @@ def claim_figure(summary: dict[str, Any], claim: Claim | None) -> bytes | None:
     fig, ax = plt.subplots(figsize=(5.6, 3.4), dpi=110)
     try:
         if claim is not None and claim.plot is not None:
-            cfg = config_from_dict(claim.config_cls, summary["config"])
+            cfg: Any = config_from_dict(claim.config_cls, summary["config"])
             claim.plot(ax, summary["per_seed"], cfg)
         else:
             _generic_plot(ax, summary)

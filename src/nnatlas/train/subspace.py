@@ -757,3 +757,29 @@ class SubspaceModel(nn.Module):
 
     def extra_repr(self) -> str:
         return f"full_dim={self.full_dim}, subspace_dim={self.subspace_dim}"
+
+
+def _register_conformance_cases() -> None:
+    from nnatlas.core.catalog import register_module_case
+    from nnatlas.nn.models import MLP, LeNet
+
+    for kind in ("dense", "sparse", "fastfood"):
+        register_module_case(
+            f"SubspaceModel-MLP-{kind}",
+            build=lambda dtype, kind=kind: SubspaceModel(
+                MLP(6, [8], 3, dtype=dtype), 7, projection=kind, seed=0
+            ),
+            inputs=lambda dtype: (torch.randn(5, 6, dtype=dtype),),
+        )
+    register_module_case(
+        "SubspaceModel-LeNet-batchnorm",
+        build=lambda dtype: SubspaceModel(
+            LeNet(1, 4, image_size=8, channels=(2, 3), hidden=(5,), batch_norm=True, dtype=dtype),
+            9,
+            projection="fastfood",
+        ),
+        inputs=lambda dtype: (torch.randn(4, 1, 8, 8, dtype=dtype),),
+    )
+
+
+_register_conformance_cases()

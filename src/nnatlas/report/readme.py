@@ -1,0 +1,64 @@
+"""The README's claims table, generated from the registry and (optionally) a run store.
+
+The table sits between ``<!-- claims-table:start -->`` and ``<!-- claims-table:end -->``;
+``nnatlas report DIR --readme README.md`` rewrites it from the registry and the newest
+summaries in DIR, so the numbers in the README are always ones a run produced.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nnatlas.core.registry import all_papers
+from nnatlas.runs.store import atomic_write_text
+
+__all__ = ["END", "START", "claims_table", "update_readme"]
+
+START = "<!-- claims-table:start -->"
+END = "<!-- claims-table:end -->"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def claims_table(summaries: Sequence[dict[str, Any]] = ()) -> str:
+    """A Markdown table: one row per registered claim, with the newest measured result if any."""
+    from nnatlas.report.build import _ours
+
+    latest = {(s["paper"], s["claim"]): s for s in summaries}
+    rows = [
+        "| paper | claim | paper's number | ours | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for paper in all_papers():
+        for claim in paper.claims:
+            s = latest.get((paper.key, claim.key))
+            ours = f"{_ours(s)}, `{s['preset']}`" if s else "not run"
+            verdict = f"**{s['verdict']['outcome']}**" if s else "–"
+            rows.append(
+                f"| [{_cell(paper.key)}](https://arxiv.org/abs/{paper.arxiv}) | {_cell(claim.key)}: "
+                f"{_cell(claim.statement)} | {_cell(claim.paper_value_text)} | {_cell(ours)} | {verdict} |"
+            )
+    return "\n".join(rows)
+
+
+def update_readme(readme: str | os.PathLike[str], summaries: Sequence[dict[str, Any]] = ()) -> bool:
+    """Rewrite the claims table of ``readme`` in place; returns whether the file changed.
+
+    Raises:
+        ValueError: the file lacks the start/end markers.
+    """
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no claims table markers ({START} ... {END})")
+    new = pattern.sub(lambda _: f"{START}\n{claims_table(summaries)}\n{END}", text)
+    if new != text:
+        atomic_write_text(path, new)
+    return new != text

@@ -1,0 +1,42 @@
+"""The README's commands and snippets are what CI and users run: keep them working."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from nnatlas.core.registry import all_papers
+from nnatlas.report.readme import END, START, claims_table
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README.read_text(), re.DOTALL)
+
+
+def test_readme_opens_with_the_two_commands():
+    bash = _blocks("bash")
+    assert "nnatlas reproduce --all" in bash[0] and "pip install torch==2.13.0" in bash[0]
+    assert "python -m pytest" in bash[1]
+    text = README.read_text()
+    assert text.index("<!-- test-command -->") < text.index(bash[1])
+
+
+def test_claims_table_lists_every_registered_claim():
+    text = README.read_text()
+    table = text[text.index(START) : text.index(END)]
+    for paper in all_papers():
+        for claim in paper.claims:
+            assert f"| {claim.key}: " in table, f"{paper.key}/{claim.key} missing from README table"
+    assert claims_table().count("\n") == sum(len(p.claims) for p in all_papers()) + 1
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_python_snippets_run():
+    namespace: dict = {}
+    for code in _blocks("python"):
+        exec(compile(code, str(README), "exec"), namespace)
+    assert namespace["result"].found in (True, False)
