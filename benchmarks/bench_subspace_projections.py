@@ -5,9 +5,9 @@ forward + backward of z ↦ P z (median over repetitions, one thread) and measur
 resident memory the case adds, each case in a fresh subprocess (``ru_maxrss`` after minus
 before building P). Prints a Markdown table with ratios relative to dense.
 
-The peer a user would pick, ``intrinsic-dimensionality`` on PyPI (jgamper; import name
-``intrinsic``), is timed as a whole-model wrapper against :class:`SubspaceModel` if it is
-importable; it is not a dependency of nnatlas.
+The peer a user would pick is a stored dense P (``theta0 + P @ z``), the ``dense`` row: the
+only PyPI package, ``intrinsic-dimensionality`` 0.1 (jgamper), ships a wheel that contains no
+module (checked 2026-11), so there is no installable peer to time.
 
 Run: ``python benchmarks/bench_subspace_projections.py`` (about a minute), or e.g.
 ``--full-dims 10000 100000 --subspace-dim 500 --mem-cap-gb 4``.
@@ -71,43 +71,6 @@ def run_case(
     }
 
 
-def run_peer(full_dim: int, subspace_dim: int, reps: int, which: str) -> dict:
-    """Time a whole-model wrapper: ours (SubspaceModel) or the peer's, on one Linear layer."""
-    import torch
-    from torch import nn
-
-    torch.set_num_threads(1)
-    width = max(1, full_dim // 101)
-    net = nn.Linear(100, width)  # D = 101 * width
-    x = torch.randn(8, 100)
-    before = _maxrss_mb()
-    start = time.perf_counter()
-    if which.startswith("nnatlas"):
-        from nnatlas.train import SubspaceModel
-
-        model: nn.Module = SubspaceModel(net, subspace_dim, projection=which.split("-")[1])
-    else:
-        import intrinsic  # the peer's import name
-
-        cls = intrinsic.FastfoodWrap if which.endswith("fastfood") else intrinsic.DenseWrap
-        model = cls(net, intrinsic_dimension=subspace_dim, device="cpu")
-    build = time.perf_counter() - start
-    params = [p for p in model.parameters() if p.requires_grad]
-    times = []
-    for _ in range(reps + 1):
-        start = time.perf_counter()
-        model(x).sum().backward()
-        times.append(time.perf_counter() - start)
-        for p in params:
-            p.grad = None
-    return {
-        "build_s": build,
-        "step_ms": 1e3 * statistics.median(times[1:]),
-        "peak_mb": _maxrss_mb() - before,
-        "state_mb": float("nan"),
-    }
-
-
 def in_subprocess(spec: dict) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", json.dumps(spec)],
@@ -135,7 +98,7 @@ def main() -> None:
 
     if args.child:
         spec = json.loads(args.child)
-        result = run_peer(**spec) if spec.pop("peer", None) else run_case(**spec)
+        result = run_case(**spec)
         print(json.dumps(result))
         return
 
@@ -178,35 +141,11 @@ def main() -> None:
                 f"{res['peak_mb']:.0f} | {res['state_mb']:.1f} | {t_ratio} | {m_ratio} |"
             )
 
-    print()
-    try:
-        import intrinsic  # noqa: F401
-    except ImportError:
-        print(
-            "Peer `intrinsic-dimensionality` (PyPI, jgamper; import name `intrinsic`) is not "
-            "installed: peer comparison skipped (`pip install intrinsic-dimensionality`)."
-        )
-        return
-    full_dim = min(args.full_dims)
-    print(f"Whole-model wrappers on nn.Linear(100, {full_dim // 101}), d = {d}:\n")
-    print("| wrapper | build s | fwd+bwd ms | peak MB |")
-    print("|---|---|---|---|")
-    for which in ("nnatlas-dense", "peer-dense", "nnatlas-fastfood", "peer-fastfood"):
-        res = in_subprocess(
-            {
-                "peer": True,
-                "full_dim": full_dim,
-                "subspace_dim": d,
-                "reps": args.reps,
-                "which": which,
-            }
-        )
-        if "error" in res:
-            print(f"| {which} | error: {res['error']} | | |")
-        else:
-            print(
-                f"| {which} | {res['build_s']:.2f} | {res['step_ms']:.2f} | {res['peak_mb']:.0f} |"
-            )
+    print(
+        "\nNo peer row: the only PyPI package, `intrinsic-dimensionality` 0.1 (jgamper), ships a "
+        "wheel with no module in it (metadata only), so there is nothing to install and time. "
+        "The dense row is what a user writes by hand (theta0 + P @ z with a stored P)."
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{paper.key:<24} {paper.title} (arXiv {paper.arxiv}) [{paper.family}]")
         for c in claims:
             verdict = outcomes.get((paper.key, c.key), "not run")
-            print(f"  {paper.key}/{c.key:<32} last verdict: {verdict}")
+            print(f"  {paper.key + '/' + c.key:<48} last verdict: {verdict}")
     return 0
 
 
@@ -258,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NnatlasError as exc:
         print(f"nnatlas: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `nnatlas info ... | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("nnatlas: interrupted; completed runs are kept, rerun to resume", file=sys.stderr)
         return 130

@@ -209,6 +209,17 @@ def render_markdown(
     return "\n".join(lines) + "\n"
 
 
+def _claim_order(s: dict[str, Any]) -> tuple[str, int, str]:
+    """Papers alphabetically, claims in the order the paper lists them."""
+    from nnatlas.core.registry import get_paper
+
+    try:
+        keys = [c.key for c in get_paper(s["paper"]).claims]
+    except NnatlasError:
+        keys = []
+    return s["paper"], keys.index(s["claim"]) if s["claim"] in keys else len(keys), s["claim"]
+
+
 def write_report(
     summaries: Sequence[dict[str, Any]], out_dir: str | os.PathLike[str] = "runs"
 ) -> dict[str, Path]:
@@ -223,7 +234,7 @@ def write_report(
         "markdown": out / "REPORT.md",
         "json": out / "results.json",
     }
-    summaries = sorted(summaries, key=lambda s: (s["paper"], s["claim"]))
+    summaries = sorted(summaries, key=_claim_order)
     atomic_write_text(paths["html"], render_html(summaries))
     atomic_write_text(paths["markdown"], render_markdown(summaries))
     atomic_write_json(

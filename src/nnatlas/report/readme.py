@@ -38,7 +38,7 @@ def claims_table(summaries: Sequence[dict[str, Any]] = ()) -> str:
     for paper in all_papers():
         for claim in paper.claims:
             s = latest.get((paper.key, claim.key))
-            ours = f"{_ours(s)}, `{s['preset']}`" if s else "not run"
+            ours = f"`{claim.metric}` = {_ours(s)}, preset `{s['preset']}`" if s else "not run"
             verdict = f"**{s['verdict']['outcome']}**" if s else "–"
             rows.append(
                 f"| [{_cell(paper.key)}](https://arxiv.org/abs/{paper.arxiv}) | {_cell(claim.key)}: "
