@@ -84,11 +84,11 @@ def test_mlp_activations_and_repr() -> None:
 def test_mlp_argument_errors() -> None:
     with pytest.raises(UnknownNameError, match=r"unknown activation 'swish'.*relu, tanh, gelu"):
         MLP(4, [8], 2, activation="swish")
-    with pytest.raises(ValueError, match=r"hidden\[1\] must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"hidden\[1\] must be an int >= 1; got 0"):
         MLP(4, [8, 0], 2)
     with pytest.raises(ValueError, match=r"hidden must be a sequence of layer widths; got 8"):
         MLP(4, 8, 2)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"in_features must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"in_features must be an int >= 1; got 0"):
         MLP(0, [8], 2)
     with pytest.raises(ValueError, match=r"expects input \(batch, \*\) with 4 features .*\(3, 5\)"):
         MLP(4, [8], 2)(torch.randn(3, 5))

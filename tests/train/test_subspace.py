@@ -197,7 +197,7 @@ def test_make_projection_rejects_unknown_kind() -> None:
             r"subspace_dim must be an int in \[1, full_dim=10\]; got 0",
         ),
         (lambda: DenseProjection(10, 11), r"subspace_dim .*full_dim=10.*got 11"),
-        (lambda: DenseProjection(0, 1), r"full_dim must be an int in \[1, inf\); got 0"),
+        (lambda: DenseProjection(0, 1), r"full_dim must be an int >= 1; got 0"),
         (lambda: SparseProjection(10, 2, density=1.5), r"density must be in \(0, 1\]; got 1.5"),
         (lambda: make_projection("identity", 10, 3), r"subspace_dim == full_dim=10"),
         (lambda: FastfoodProjection(10, 2, block=3), r"block must be a power of two"),

@@ -20,6 +20,7 @@ from torch import nn
 
 from nnatlas.core.catalog import register_module_case
 from nnatlas.core.errors import UnknownNameError
+from nnatlas.core.validation import check_int
 
 __all__ = ["MLP", "LeNet", "num_parameters"]
 
@@ -46,12 +47,6 @@ def _activation_factory(activation: ActivationSpec) -> tuple[Callable[[], nn.Mod
             f"got {activation!r}"
         )
     return activation, getattr(activation, "__name__", type(activation).__name__)
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return value
 
 
 def num_parameters(module: nn.Module, *, trainable_only: bool = True) -> int:
@@ -105,11 +100,11 @@ class MLP(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = _positive_int("out_features", out_features)
+        self.in_features = check_int("in_features", in_features)
+        self.out_features = check_int("out_features", out_features)
         if isinstance(hidden, int | str) or not isinstance(hidden, Sequence):
             raise ValueError(f"hidden must be a sequence of layer widths; got {hidden!r}")
-        self.hidden = tuple(_positive_int(f"hidden[{i}]", h) for i, h in enumerate(hidden))
+        self.hidden = tuple(check_int(f"hidden[{i}]", h) for i, h in enumerate(hidden))
         self.bias = bias
         factory, self.activation_name = _activation_factory(activation)
         widths = (self.in_features, *self.hidden, self.out_features)
@@ -200,23 +195,23 @@ class LeNet(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.in_channels = _positive_int("in_channels", in_channels)
-        self.num_classes = _positive_int("num_classes", num_classes)
+        self.in_channels = check_int("in_channels", in_channels)
+        self.num_classes = check_int("num_classes", num_classes)
         size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         if len(size) != 2:
             raise ValueError(f"image_size must be an int or (height, width); got {image_size!r}")
         self.image_size = (
-            _positive_int("image_size", size[0]),
-            _positive_int("image_size", size[1]),
+            check_int("image_size", size[0]),
+            check_int("image_size", size[1]),
         )
         if isinstance(channels, int | str) or len(channels) != 2:
             raise ValueError(f"channels must hold two channel counts; got {channels!r}")
         self.channels = (
-            _positive_int("channels[0]", channels[0]),
-            _positive_int("channels[1]", channels[1]),
+            check_int("channels[0]", channels[0]),
+            check_int("channels[1]", channels[1]),
         )
         small = min(self.image_size) < 16
-        self.kernel_size = _positive_int(
+        self.kernel_size = check_int(
             "kernel_size", kernel_size if kernel_size is not None else (3 if small else 5)
         )
         if padding is None:
@@ -248,7 +243,7 @@ class LeNet(nn.Module):
         self.features = nn.Sequential(*features)
         self.flatten_size = self._dry_run_size(device, dtype)
 
-        widths = (self.flatten_size, *(_positive_int("hidden", h) for h in hidden))
+        widths = (self.flatten_size, *(check_int("hidden", h) for h in hidden))
         classifier: list[nn.Module] = []
         for a, b in itertools.pairwise(widths):
             classifier += [

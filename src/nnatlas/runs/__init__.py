@@ -8,7 +8,15 @@ from nnatlas.runs.executors import (
     serial_executor,
     slurm_executor,
 )
-from nnatlas.runs.runner import ClaimSummary, RunSpec, environment, execute_run, plan, reproduce, summarize
+from nnatlas.runs.runner import (
+    ClaimSummary,
+    RunSpec,
+    environment,
+    execute_run,
+    plan,
+    reproduce,
+    summarize,
+)
 from nnatlas.runs.store import RunStore, atomic_write_json, atomic_write_text
 
 __all__ = [

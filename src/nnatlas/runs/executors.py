@@ -16,7 +16,14 @@ from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.optional import require
 from nnatlas.runs.runner import RunSpec, execute_run
 
-__all__ = ["EXECUTORS", "make_executor", "process_executor", "ray_executor", "serial_executor", "slurm_executor"]
+__all__ = [
+    "EXECUTORS",
+    "make_executor",
+    "process_executor",
+    "ray_executor",
+    "serial_executor",
+    "slurm_executor",
+]
 
 Done = Callable[[RunSpec, dict[str, Any]], None]
 Executor = Callable[[list[RunSpec], Done], None]
@@ -28,7 +35,11 @@ def _safe_execute(spec: RunSpec) -> dict[str, Any]:
     try:
         return execute_run(spec)
     except Exception as exc:
-        return {"status": "failed", "run_dir": str(spec.run_dir), "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "status": "failed",
+            "run_dir": str(spec.run_dir),
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 def serial_executor(specs: list[RunSpec], done: Done) -> None:
@@ -70,7 +81,12 @@ def ray_executor(address: str | None = None, *, num_cpus_per_run: float = 1.0) -
     def run(specs: list[RunSpec], done: Done) -> None:
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
+            ray.init(
+                address=address,
+                ignore_reinit_error=True,
+                include_dashboard=False,
+                log_to_driver=False,
+            )
         try:
             remote = ray.remote(num_cpus=num_cpus_per_run)(_safe_execute)
             pending = {remote.remote(spec): spec for spec in specs}
@@ -112,7 +128,9 @@ def slurm_executor(folder: str, **parameters: Any) -> Executor:
 EXECUTORS = ("serial", "process", "ray", "slurm")
 
 
-def make_executor(name: str, *, jobs: int = 1, address: str | None = None, root: str = "runs") -> Executor:
+def make_executor(
+    name: str, *, jobs: int = 1, address: str | None = None, root: str = "runs"
+) -> Executor:
     """Build an executor by name (``serial``, ``process``, ``ray``, ``slurm``)."""
     if name == "serial":
         return serial_executor

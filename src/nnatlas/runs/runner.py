@@ -35,7 +35,15 @@ from nnatlas.core.seeding import seed_everything
 from nnatlas.runs.context import run_context
 from nnatlas.runs.store import RunStore, atomic_write_json, read_json
 
-__all__ = ["ClaimSummary", "RunSpec", "environment", "execute_run", "plan", "reproduce", "summarize"]
+__all__ = [
+    "ClaimSummary",
+    "RunSpec",
+    "environment",
+    "execute_run",
+    "plan",
+    "reproduce",
+    "summarize",
+]
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +172,11 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
             run_dir / "error.json",
             {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()},
         )
-        return {"status": "failed", "run_dir": str(run_dir), "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "status": "failed",
+            "run_dir": str(run_dir),
+            "error": f"{type(exc).__name__}: {exc}",
+        }
     wall = time.perf_counter() - t0
     atomic_write_json(
         run_dir / "result.json",
@@ -233,10 +245,17 @@ def plan(
         n = seeds if seeds is not None else claim.seeds.get(preset, 1)
         specs = [
             RunSpec(
-                paper=paper.key, claim=claim.key, preset=preset, config=config_to_dict(cfg),
-                seed=s, device=str(dev), root=str(root), force=force, threads=threads,
+                paper=paper.key,
+                claim=claim.key,
+                preset=preset,
+                config=config_to_dict(cfg),
+                seed=s,
+                device=str(dev),
+                root=str(root),
+                force=force,
+                threads=threads,
                 module=paper.module,
-            )  # fmt: skip
+            )
             for s in range(n)
         ]
         plans.append(ClaimSummary(paper, claim, preset, cfg, specs))
@@ -260,7 +279,9 @@ def summarize(cs: ClaimSummary) -> dict[str, Any]:
         try:
             verdict = cs.claim.verdict(per_seed, cs.config)
         except Exception as exc:  # a rule that cannot be evaluated decides nothing
-            verdict = Verdict(Outcome.INCONCLUSIVE, f"verdict rule failed: {type(exc).__name__}: {exc}")
+            verdict = Verdict(
+                Outcome.INCONCLUSIVE, f"verdict rule failed: {type(exc).__name__}: {exc}"
+            )
     values = [m.get(cs.claim.metric) for m in per_seed]
     numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     mean, std, n = mean_std(numeric)
@@ -283,7 +304,11 @@ def summarize(cs: ClaimSummary) -> dict[str, Any]:
         "device": cs.specs[0].device,
         "seeds": [r["seed"] for r in results],
         "n_seeds": len(results),
-        "ours": {"mean": None if math.isnan(mean) else mean, "std": None if n == 0 else std, "n": n},
+        "ours": {
+            "mean": None if math.isnan(mean) else mean,
+            "std": None if n == 0 else std,
+            "n": n,
+        },
         "per_seed": per_seed,
         "verdict": verdict.to_dict(),
         "wall_time_s": round(sum(r["wall_time_s"] for r in results), 3),
@@ -337,7 +362,9 @@ def reproduce(
         status = record["status"]
         if status == "failed":
             cs.failures.append(f"seed {spec.seed}: {record['error']}")
-            log.error("%s/%s seed %d failed: %s", spec.paper, spec.claim, spec.seed, record["error"])
+            log.error(
+                "%s/%s seed %d failed: %s", spec.paper, spec.claim, spec.seed, record["error"]
+            )
         store.index_run(Path(record["run_dir"]), status="failed" if status == "failed" else "done")
         if on_run is not None:
             on_run(spec, record)

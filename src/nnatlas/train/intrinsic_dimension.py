@@ -30,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_int
 from nnatlas.train.loop import accuracy, fit
 from nnatlas.train.subspace import Projection, SubspaceModel
 
@@ -71,12 +72,6 @@ class IntrinsicDimensionResult:
         out = asdict(self)
         out["curve"] = [[d, s] for d, s in self.curve]
         return out
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be an int >= 1; got {value!r}")
-    return value
 
 
 def _interpolate(lo: tuple[int, float], hi: tuple[int, float], threshold: float) -> float | None:
@@ -133,9 +128,9 @@ def intrinsic_dimension(
         raise ConfigError(f"fraction must be a finite number > 0; got {fraction}")
     if search not in ("grid", "bisect"):
         raise ConfigError(f"search must be 'grid' or 'bisect'; got {search!r}")
-    _positive_int("d_min", d_min)
+    check_int("d_min", d_min)
     if d_max is not None:
-        _positive_int("d_max", d_max)
+        check_int("d_max", d_max)
         if d_max < d_min:
             raise ConfigError(f"d_max must be >= d_min={d_min}; got {d_max}")
     if not (isinstance(rel_tol, int | float) and math.isfinite(rel_tol) and rel_tol > 0):
@@ -170,7 +165,7 @@ def intrinsic_dimension(
             if isinstance(dims, str | bytes) or len(dims) == 0:
                 raise ConfigError(f"dims must be a non-empty sequence of ints >= 1; got {dims!r}")
             for d in dims:
-                _positive_int("every entry of dims", d)
+                check_int("every entry of dims", d)
             grid = sorted(set(dims))
         for d in grid:
             score(d)
@@ -301,7 +296,7 @@ def subspace_training_score(
     Returns:
         Test accuracy in [0, 1].
     """
-    _positive_int("d", d)
+    check_int("d", d)
     init_seed, proj_seed, order_seed = _seeds(seed)
     x_tr, y_tr, x_te, y_te = _tensors(data, device, dtype)
     module = _build(build_model, init_seed).to(device=device, dtype=dtype)

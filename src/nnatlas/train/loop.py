@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_int
 
 __all__ = ["accuracy", "fit"]
 
@@ -35,12 +36,6 @@ def _check_xy(x: Any, y: Any) -> None:
             f"x and y must have the same length; got {x.shape[0]} (x {tuple(x.shape)}) and "
             f"{y.shape[0]} (y {tuple(y.shape)})"
         )
-
-
-def _check_positive_int(name: str, value: Any, *, allow_zero: bool = False) -> None:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{name} must be an int >= {low}; got {value!r}")
 
 
 def fit(
@@ -86,8 +81,8 @@ def fit(
             f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}"
         )
     _check_xy(x, y)
-    _check_positive_int("epochs", epochs, allow_zero=True)
-    _check_positive_int("batch_size", batch_size)
+    check_int("epochs", epochs, low=0)
+    check_int("batch_size", batch_size)
     if x.shape[0] == 0:
         raise ConfigError("x and y must hold at least one example; got 0")
     n = x.shape[0]
@@ -137,7 +132,7 @@ def accuracy(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 1024) -> 
         Accuracy in [0, 1].
     """
     _check_xy(x, y)
-    _check_positive_int("batch_size", batch_size)
+    check_int("batch_size", batch_size)
     if y.dim() != 1 or y.is_floating_point() or y.is_complex():
         raise ConfigError(
             f"y must be a 1-D integer label tensor; got shape {tuple(y.shape)}, dtype {y.dtype}"

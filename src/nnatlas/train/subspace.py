@@ -54,6 +54,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_int
 
 __all__ = [
     "PROJECTION_KINDS",
@@ -68,21 +69,6 @@ __all__ = [
 ]
 
 PROJECTION_KINDS: tuple[str, ...] = ("dense", "fastfood", "identity", "sparse")
-
-
-def _check_int(
-    name: str, value: Any, *, low: int = 1, high: int | None = None, high_name: str = ""
-) -> int:
-    """Return ``value`` if it is an int in [low, high], else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
-    if value < low or (high is not None and value > high):
-        if high is None:
-            bounds = f"[{low}, inf)"
-        else:
-            bounds = f"[{low}, {high_name + '=' if high_name else ''}{high}]"
-        raise ConfigError(f"{name} must be an int in {bounds}; got {value}")
-    return value
 
 
 def _cpu_generator(seed: int) -> torch.Generator:
@@ -173,11 +159,11 @@ class Projection(nn.Module, abc.ABC):
 
     def __init__(self, full_dim: int, subspace_dim: int, *, seed: int = 0) -> None:
         super().__init__()
-        self.full_dim = _check_int("full_dim", full_dim)
-        self.subspace_dim = _check_int(
+        self.full_dim = check_int("full_dim", full_dim)
+        self.subspace_dim = check_int(
             "subspace_dim", subspace_dim, high=self.full_dim, high_name="full_dim"
         )
-        self.seed = _check_int("seed", seed, low=0)
+        self.seed = check_int("seed", seed, low=0)
 
     @abc.abstractmethod
     def _generate(self, device: torch.device, dtype: torch.dtype) -> None:
@@ -215,7 +201,7 @@ class Projection(nn.Module, abc.ABC):
 
     def reseed(self, seed: int) -> None:
         """Redraw P from a new seed, keeping device and dtype."""
-        self.seed = _check_int("seed", seed, low=0)
+        self.seed = check_int("seed", seed, low=0)
         device, dtype = self._factory()
         self._generate(device, dtype)
 
@@ -632,9 +618,7 @@ class SubspaceModel(nn.Module):
 
         theta0 = torch.cat([p.detach().reshape(-1) for _, p in selected]).clone()
         full_dim = theta0.numel()
-        _check_int(
-            "subspace_dim", subspace_dim, high=full_dim, high_name="D (projected parameters)"
-        )
+        check_int("subspace_dim", subspace_dim, high=full_dim, high_name="D (projected parameters)")
 
         if isinstance(projection, str):
             if projection not in PROJECTION_KINDS:
