@@ -4,10 +4,12 @@
   with dense, sparse and Fastfood projections.
 * :mod:`nnatlas.train.intrinsic_dimension`: the search for the intrinsic dimension d_int.
 * :mod:`nnatlas.train.loop`: a minimal supervised training loop shared by reproductions.
+* :mod:`nnatlas.train.callbacks`: the per-epoch callback protocol (probes watch training).
 """
 
 from __future__ import annotations
 
+from nnatlas.train.callbacks import Callback, run_callbacks
 from nnatlas.train.intrinsic_dimension import (
     IntrinsicDimensionResult,
     direct_training_score,
@@ -28,6 +30,7 @@ from nnatlas.train.subspace import (
 )
 
 __all__ = [
+    "Callback",
     "PROJECTION_KINDS",
     "DenseProjection",
     "FastfoodProjection",
@@ -42,5 +45,6 @@ __all__ = [
     "fwht",
     "intrinsic_dimension",
     "make_projection",
+    "run_callbacks",
     "subspace_training_score",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.train.callbacks import Callback, run_callbacks
 
 __all__ = ["accuracy", "fit"]
 
@@ -49,6 +50,7 @@ def fit(
     loss_fn: Callable[[Tensor, Tensor], Tensor] = F.cross_entropy,
     generator: torch.Generator | None = None,
     on_epoch: Callable[[int, dict[str, float]], bool | None] | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> list[dict[str, float]]:
     """Train ``model`` on ``(x, y)`` with shuffled minibatches.
 
@@ -69,10 +71,14 @@ def fit(
         generator: CPU generator for the shuffling, for determinism.
         on_epoch: called as ``on_epoch(epoch, record)`` after each epoch (epoch counts from
             1); returning ``True`` stops training.
+        callbacks: objects with ``on_epoch_end(epoch, model)`` (see
+            :mod:`nnatlas.train.callbacks`), called after each epoch before ``on_epoch``; what
+            they return is added to the epoch's record (e.g. a probe's value).
 
     Returns:
         One record per epoch: ``{"epoch", "loss", "seconds"}`` where ``loss`` is the mean
-        training loss over the epoch's minibatches weighted by their sizes.
+        training loss over the epoch's minibatches weighted by their sizes, plus whatever the
+        callbacks returned.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
@@ -106,6 +112,9 @@ def fit(
                 "loss": total / n,
                 "seconds": time.perf_counter() - start,
             }
+            if callbacks:
+                record.update(run_callbacks(callbacks, epoch, model))
+                model.train()
             history.append(record)
             if not math.isfinite(record["loss"]):
                 break
