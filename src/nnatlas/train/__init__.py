@@ -30,8 +30,8 @@ from nnatlas.train.subspace import (
 )
 
 __all__ = [
-    "Callback",
     "PROJECTION_KINDS",
+    "Callback",
     "DenseProjection",
     "FastfoodProjection",
     "IdentityProjection",
