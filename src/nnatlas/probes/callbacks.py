@@ -50,7 +50,7 @@ class ProbeCallback:
         self.layer = layer
         self.inputs = inputs
         self.labels = labels
-        self.name = name or getattr(probe, "__name__", "probe")
+        self.name: str = name or getattr(probe, "__name__", "probe")
         self.every = check_int("every", every)
         self.history: list[dict[str, Any]] = []
 
@@ -59,11 +59,11 @@ class ProbeCallback:
             return None
         feats = extract_features(model, self.inputs, self.layer)[self.layer]
         value = self.probe(feats) if self.labels is None else self.probe(feats, self.labels)
-        values = (
-            {f"{self.name}/{k}": float(v) for k, v in value.items()}
-            if isinstance(value, Mapping)
-            else {self.name: float(value)}
-        )
+        values: dict[str, float]
+        if isinstance(value, Mapping):
+            values = {f"{self.name}/{k}": float(v) for k, v in value.items()}
+        else:
+            values = {self.name: float(value)}
         self.history.append({"epoch": epoch, **values})
         log_metrics(step=epoch, layer=self.layer, **values)
         return values
