@@ -50,7 +50,7 @@ class ProbeCallback:
         self.layer = layer
         self.inputs = inputs
         self.labels = labels
-        self.name: str = name or getattr(probe, "__name__", "probe")
+        self.name: str = name or str(getattr(probe, "__name__", "probe"))
         self.every = check_int("every", every)
         self.history: list[dict[str, Any]] = []
 
