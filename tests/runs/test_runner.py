@@ -77,7 +77,9 @@ def test_failed_run_is_recorded_and_inconclusive(toy_paper, tmp_path):
 
 
 def test_process_pool_matches_serial(toy_paper, tmp_path):
-    serial = reproduce(plan("toy/pi", preset="smoke", root=tmp_path / "s"), executor=serial_executor)
+    serial = reproduce(
+        plan("toy/pi", preset="smoke", root=tmp_path / "s"), executor=serial_executor
+    )
     pooled = reproduce(
         plan("toy/pi", preset="smoke", root=tmp_path / "p", threads=1), executor=process_executor(2)
     )
@@ -95,7 +97,12 @@ def _cli(args, env_extra=None, cwd=None):
     )
     env = {**os.environ, "PYTHONPATH": str(TESTS), **(env_extra or {})}
     return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
     )
 
 
@@ -116,7 +123,10 @@ def test_sigkill_midway_then_rerun_resumes_without_recomputing(tmp_path):
     assert second.returncode == 0, second.stderr
     computed = trace.read_text().split()[len(done_before) :]
     assert computed == ["0:4", "1:1", "1:2", "1:3", "1:4"]  # nothing finished is recomputed
-    totals = [json.loads(p.read_text())["metrics"]["total"] for p in sorted(store.glob("toy/sweep/*/seed-*/result.json"))]
+    totals = [
+        json.loads(p.read_text())["metrics"]["total"]
+        for p in sorted(store.glob("toy/sweep/*/seed-*/result.json"))
+    ]
     assert totals == [30.0, 34.0]
     third = _cli(args, {"NNATLAS_TOY_TRACE": str(trace)})
     assert third.returncode == 0 and "skipped" in third.stdout
