@@ -12,7 +12,7 @@ from nnatlas.core.config import (
 from nnatlas.core.device import current_device, resolve_device, use_device
 from nnatlas.core.errors import ConfigError, MissingExtraError, NnatlasError, UnknownNameError
 from nnatlas.core.optional import require
-from nnatlas.core.progress import progress, set_progress
+from nnatlas.core.progress import progress_bar, set_progress
 from nnatlas.core.seeding import seed_everything
 
 __all__ = [
@@ -33,7 +33,7 @@ __all__ = [
     "current_device",
     "mean_std",
     "parse_assignments",
-    "progress",
+    "progress_bar",
     "require",
     "resolve_device",
     "seed_everything",

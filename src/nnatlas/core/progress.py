@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 from tqdm.auto import tqdm
 
-__all__ = ["progress", "progress_enabled", "set_progress"]
+__all__ = ["progress_bar", "progress_enabled", "set_progress"]
 
-T = TypeVar("T")
 _ENABLED: bool | None = None  # None: tqdm decides (on for a TTY, off otherwise)
 
 
@@ -24,13 +21,7 @@ def progress_enabled() -> bool | None:
     return _ENABLED
 
 
-def progress(
-    iterable: Iterable[T], *, desc: str = "", total: int | None = None, **kw: Any
-) -> Iterator[T]:
-    """Wrap ``iterable`` in a tqdm bar, honouring :func:`set_progress`."""
+def progress_bar(desc: str = "", *, total: int | None = None, **kw: Any) -> tqdm:
+    """A tqdm bar updated by hand (``bar.update(n)``, ``bar.close()``), honouring :func:`set_progress`."""
     disable = None if _ENABLED is None else not _ENABLED
-    bar = tqdm(
-        iterable, desc=desc, total=total, disable=disable, leave=False, dynamic_ncols=True, **kw
-    )
-    with contextlib.closing(bar):
-        yield from bar
+    return tqdm(desc=desc, total=total, disable=disable, leave=False, dynamic_ncols=True, **kw)

@@ -33,10 +33,12 @@ class RunContext:
 
     Args:
         run_dir: the ``seed-<k>`` folder.
+        on_log: called after each logged step (the CLI advances the run's progress bar).
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, on_log: Callable[[], object] | None = None) -> None:
         self.run_dir = Path(run_dir)
+        self._on_log = on_log
         self.artifacts = self.run_dir / "artifacts"
         self.memo_hits = 0
         self._t0 = time.perf_counter()
@@ -47,6 +49,8 @@ class RunContext:
         line = json.dumps(record, default=_jsonable)
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
+        if self._on_log is not None:
+            self._on_log()
 
     def _memo_path(self, key: str) -> Path:
         slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", key)[:60]
@@ -82,9 +86,9 @@ def current_run() -> RunContext | None:
 
 
 @contextlib.contextmanager
-def run_context(run_dir: Path) -> Iterator[RunContext]:
+def run_context(run_dir: Path, on_log: Callable[[], object] | None = None) -> Iterator[RunContext]:
     """Make ``run_dir`` the current run inside the block."""
-    ctx = RunContext(run_dir)
+    ctx = RunContext(run_dir, on_log)
     token = _CURRENT.set(ctx)
     try:
         yield ctx

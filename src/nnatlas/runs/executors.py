@@ -14,6 +14,7 @@ from typing import Any
 
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.optional import require
+from nnatlas.core.progress import set_progress
 from nnatlas.runs.runner import RunSpec, execute_run
 
 __all__ = [
@@ -42,6 +43,12 @@ def _safe_execute(spec: RunSpec) -> dict[str, Any]:
         }
 
 
+def _worker_execute(spec: RunSpec) -> dict[str, Any]:
+    # Bars from several worker processes would overwrite each other; the parent shows one.
+    set_progress(False)
+    return _safe_execute(spec)
+
+
 def serial_executor(specs: list[RunSpec], done: Done) -> None:
     """Run one after another in this process."""
     for spec in specs:
@@ -56,7 +63,7 @@ def process_executor(jobs: int) -> Executor:
     def run(specs: list[RunSpec], done: Done) -> None:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=min(jobs, len(specs)), mp_context=ctx) as pool:
-            futures = {pool.submit(_safe_execute, spec): spec for spec in specs}
+            futures = {pool.submit(_worker_execute, spec): spec for spec in specs}
             for fut in cf.as_completed(futures):
                 spec = futures[fut]
                 try:
@@ -88,7 +95,7 @@ def ray_executor(address: str | None = None, *, num_cpus_per_run: float = 1.0) -
                 log_to_driver=False,
             )
         try:
-            remote = ray.remote(num_cpus=num_cpus_per_run)(_safe_execute)
+            remote = ray.remote(num_cpus=num_cpus_per_run)(_worker_execute)
             pending = {remote.remote(spec): spec for spec in specs}
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
@@ -114,7 +121,7 @@ def slurm_executor(folder: str, **parameters: Any) -> Executor:
     def run(specs: list[RunSpec], done: Done) -> None:
         executor = submitit.AutoExecutor(folder=folder)
         executor.update_parameters(**({"timeout_min": 60} | parameters))
-        jobs = [(spec, executor.submit(_safe_execute, spec)) for spec in specs]
+        jobs = [(spec, executor.submit(_worker_execute, spec)) for spec in specs]
         for spec, job in jobs:
             try:
                 record = job.result()

@@ -30,6 +30,7 @@ from nnatlas.core.claims import PRESETS, Claim, Outcome, Paper, Verdict, mean_st
 from nnatlas.core.config import apply_overrides, config_from_dict, config_hash, config_to_dict
 from nnatlas.core.device import resolve_device, use_device
 from nnatlas.core.errors import ConfigError, UnknownNameError
+from nnatlas.core.progress import progress_bar
 from nnatlas.core.registry import resolve, select_claims
 from nnatlas.core.seeding import seed_everything
 from nnatlas.runs.context import run_context
@@ -163,8 +164,9 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     if spec.threads is not None:
         torch.set_num_threads(spec.threads)
     t0 = time.perf_counter()
+    bar = progress_bar(f"{spec.paper}/{spec.claim} seed {spec.seed}", unit="step")
     try:
-        with use_device(spec.device), run_context(run_dir) as ctx:
+        with use_device(spec.device), run_context(run_dir, on_log=bar.update) as ctx:
             seed_everything(spec.seed)
             metrics = _check_metrics(claim.run(cfg, spec.seed), f"{spec.paper}/{spec.claim}.run")
     except Exception as exc:
