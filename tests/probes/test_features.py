@@ -23,7 +23,9 @@ def test_features_equal_a_manual_forward():
 def test_images_are_flattened_and_modes_restored():
     model = LeNet(1, 4, image_size=8, channels=(2, 3), hidden=(5,), batch_norm=True)
     model.train()
-    name = next(n for n in layer_names(model) if isinstance(dict(model.named_modules())[n], nn.Conv2d))
+    name = next(
+        n for n in layer_names(model) if isinstance(dict(model.named_modules())[n], nn.Conv2d)
+    )
     feats = extract_features(model, torch.randn(7, 1, 8, 8), name)[name]
     assert feats.shape[0] == 7 and feats.dim() == 2
     assert model.training
@@ -51,7 +53,9 @@ def test_probe_callback_records_every_epoch_in_fit():
         return {"mean": feats.mean(), "n": float(len(labels))}
 
     cb = ProbeCallback(probe, layer="layers.1", inputs=x, labels=y, name="p", every=2)
-    history = fit(model, x, y, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=4, callbacks=[cb])
+    history = fit(
+        model, x, y, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=4, callbacks=[cb]
+    )
     assert [h.get("p/n") for h in history] == [None, 40.0, None, 40.0]
     assert [h["epoch"] for h in cb.history] == [2, 4]
     assert seen == [((40, 8), (40,))] * 2
