@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nnatlas.core.registry import all_papers
-from nnatlas.report.readme import END, START, claims_table
+from nnatlas.report.readme import CITE_END, CITE_START, END, START, citations, claims_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -32,6 +32,14 @@ def test_claims_table_lists_every_registered_claim():
         for claim in paper.claims:
             assert f"| {claim.key}: " in table, f"{paper.key}/{claim.key} missing from README table"
     assert claims_table().count("\n") == sum(len(p.claims) for p in all_papers()) + 1
+
+
+def test_citations_are_the_registered_bibtex():
+    text = README.read_text()
+    block = text[text.index(CITE_START) + len(CITE_START) : text.index(CITE_END)].strip()
+    assert block == citations()
+    for paper in all_papers():
+        assert paper.bibtex.strip() in block
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

@@ -181,7 +181,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             changed = update_readme(args.readme, summaries)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"--readme: {exc}") from None
-        print(f"{args.readme}: claims table {'updated' if changed else 'already up to date'}")
+        print(
+            f"{args.readme}: claims table and citations {'updated' if changed else 'already up to date'}"
+        )
     return 0
 
 

@@ -8,6 +8,8 @@
 * :func:`split_dataset` / :func:`stratified_split`: the one split routine behind all of them,
   for any arrays.
 
+* :func:`load_stdlib_text`, :class:`CharCorpus`: character-level text from the Python standard
+  library's own sources (a fixed list of modules), for small language models.
 * :func:`load_mnist`: MNIST from IDX files already on disk (``NNATLAS_MNIST_DIR``).
 
 Nothing here downloads, ever: every set is bundled, generated, or read from the user's disk.
@@ -33,12 +35,15 @@ from nnatlas.data.tabular import (
     load_iris,
     load_wine,
 )
+from nnatlas.data.text import STDLIB_MODULES, CharCorpus, load_stdlib_text
 
 __all__ = [
     "DATASET_NAMES",
     "GENERATOR_NAMES",
     "MNIST_DIR_ENV",
     "MNIST_FILES",
+    "STDLIB_MODULES",
+    "CharCorpus",
     "DataSplit",
     "gaussian_mixture",
     "load_breast_cancer",
@@ -46,6 +51,7 @@ __all__ = [
     "load_digits",
     "load_iris",
     "load_mnist",
+    "load_stdlib_text",
     "load_wine",
     "make_split",
     "mixture_means",

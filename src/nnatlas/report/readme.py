@@ -1,7 +1,8 @@
-"""The README's claims table, generated from the registry and (optionally) a run store.
+"""The README's generated parts: the claims table and the citations.
 
-The table sits between ``<!-- claims-table:start -->`` and ``<!-- claims-table:end -->``;
-``nnatlas report DIR --readme README.md`` rewrites it from the registry and the newest
+The table sits between ``<!-- claims-table:start -->`` and ``<!-- claims-table:end -->``, the
+BibTeX entries between ``<!-- citations:start -->`` and ``<!-- citations:end -->``;
+``nnatlas report DIR --readme README.md`` rewrites both from the registry and the newest
 summaries in DIR, so the numbers in the README are always ones a run produced.
 """
 
@@ -16,10 +17,12 @@ from typing import Any
 from nnatlas.core.registry import all_papers
 from nnatlas.runs.store import atomic_write_text
 
-__all__ = ["END", "START", "claims_table", "update_readme"]
+__all__ = ["CITE_END", "CITE_START", "END", "START", "citations", "claims_table", "update_readme"]
 
 START = "<!-- claims-table:start -->"
 END = "<!-- claims-table:end -->"
+CITE_START = "<!-- citations:start -->"
+CITE_END = "<!-- citations:end -->"
 
 
 def _cell(text: str) -> str:
@@ -47,18 +50,28 @@ def claims_table(summaries: Sequence[dict[str, Any]] = ()) -> str:
     return "\n".join(rows)
 
 
+def citations() -> str:
+    """Every registered paper's BibTeX entry, in one fenced block."""
+    return "```bibtex\n" + "\n\n".join(p.bibtex.strip() for p in all_papers()) + "\n```"
+
+
+def _replace_block(text: str, start: str, end: str, body: str, path: Path) -> str:
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no generated-block markers ({start} ... {end})")
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
+
+
 def update_readme(readme: str | os.PathLike[str], summaries: Sequence[dict[str, Any]] = ()) -> bool:
-    """Rewrite the claims table of ``readme`` in place; returns whether the file changed.
+    """Rewrite the claims table and citations of ``readme`` in place; returns whether it changed.
 
     Raises:
-        ValueError: the file lacks the start/end markers.
+        ValueError: the file lacks the start/end markers of either block.
     """
     path = Path(readme)
     text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(f"{path} has no claims table markers ({START} ... {END})")
-    new = pattern.sub(lambda _: f"{START}\n{claims_table(summaries)}\n{END}", text)
+    new = _replace_block(text, START, END, claims_table(summaries), path)
+    new = _replace_block(new, CITE_START, CITE_END, citations(), path)
     if new != text:
         atomic_write_text(path, new)
     return new != text
