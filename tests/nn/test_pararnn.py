@@ -220,3 +220,12 @@ def test_backward_does_not_go_through_the_newton_loop() -> None:
     # saved: trajectory (B, L, N), inputs (B, L, 3N), h0, the recurrent weights: O(L N) in all
     shapes = [tuple(t.shape) for t in node.saved_tensors]
     assert shapes == [(2, 33, 8), (2, 33, 24), (2, 8), (3, 8)]
+
+
+def test_unknown_mode_fails_at_construction():
+    from nnatlas.core.errors import UnknownNameError
+
+    with pytest.raises(
+        UnknownNameError, match=r"unknown mode 'fast'.*sequential, parallel, chunked"
+    ):
+        ParaGRU(4, 8, mode="fast")  # type: ignore[arg-type]

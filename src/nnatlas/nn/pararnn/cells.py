@@ -32,9 +32,15 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.catalog import register_module_case
-from nnatlas.core.errors import ConfigError
+from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
-from nnatlas.nn.pararnn.newton import Mode, NewtonConfig, RecurrentCell, apply_recurrence
+from nnatlas.nn.pararnn.newton import (
+    MODES,
+    Mode,
+    NewtonConfig,
+    RecurrentCell,
+    apply_recurrence,
+)
 
 __all__ = ["ParaGRU", "ParaLSTM"]
 
@@ -66,6 +72,8 @@ class _ParaCell(RecurrentCell):
                 raise ConfigError(f"{name} must be divisible by num_heads={num_heads}; got {size}")
         if not a_scale >= 0:
             raise ConfigError(f"a_scale must be >= 0; got {a_scale!r}")
+        if mode not in MODES:  # fail at construction, not at the first forward
+            raise UnknownNameError("mode", str(mode), MODES)
         self.input_size, self.hidden_size, self.num_heads = input_size, hidden_size, num_heads
         self.mode, self.newton, self.chunk_size, self.a_scale = mode, newton, chunk_size, a_scale
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
