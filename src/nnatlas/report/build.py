@@ -187,7 +187,7 @@ def render_markdown(
     lines += ["", "| claim | paper | ours (mean ± std) | verdict |", "|---|---|---|---|"]
     for s in summaries:
         lines.append(
-            f"| {s['paper']}/{s['claim']} | {s['paper_value_text']} | {_ours(s)} | "
+            f"| {s['paper']}/{s['claim']} | {s['paper_value_text']} | `{s['metric']}` = {_ours(s)} | "
             f"**{s['verdict']['outcome']}** |"
         )
     for s in summaries:
