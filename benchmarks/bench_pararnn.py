@@ -26,8 +26,9 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from nnatlas.core.timing import best_time
 
 DEFAULT_PEER = "/tmp/pr-venv/bin/python"
 IMPLS = ("sequential", "parallel", "chunked", "peer-newton")
@@ -36,16 +37,6 @@ IMPLS = ("sequential", "parallel", "chunked", "peer-newton")
 # step+Jacobian and scan (compilation, tens of seconds on a CPU, is excluded from the times by
 # the warm-up call).
 OPT_IN = ("peer-sequential", "sequential-compiled", "parallel-compiled")
-
-
-def _best(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _rss_mib() -> float:
@@ -99,9 +90,9 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
     def fwd_bwd() -> None:
         run(xg).sum().backward()
 
-    result = {"forward_s": _best(fwd, args.repeats)}
+    result = {"forward_s": best_time(fwd, args.repeats)}
     result["forward_mib"] = _rss_mib() - base
-    result["forward_backward_s"] = _best(fwd_bwd, args.repeats)
+    result["forward_backward_s"] = best_time(fwd_bwd, args.repeats)
     result["forward_backward_mib"] = _rss_mib() - base
     return result
 

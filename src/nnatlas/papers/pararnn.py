@@ -38,6 +38,7 @@ from typing import Any, Literal
 import torch
 
 from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.timing import best_time
 from nnatlas.runs.context import log_metrics
 
 Metrics = dict[str, Any]
@@ -327,16 +328,6 @@ class SpeedConfig:
     threads: int = 1
 
 
-def _time(fn: Any, repeats: int) -> float:
-    fn()
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def run_speed(config: SpeedConfig, seed: int) -> Metrics:
     with _threads(config.threads):
         return _run_speed(config, seed)
@@ -362,8 +353,8 @@ def _run_speed(config: SpeedConfig, seed: int) -> Metrics:
             y, _ = cell(x)
             y.sum().backward()
 
-        out[f"{mode}_forward_s"] = _time(fwd, config.repeats)
-        out[f"{mode}_forward_backward_s"] = _time(fwd_bwd, config.repeats)
+        out[f"{mode}_forward_s"] = best_time(fwd, config.repeats)
+        out[f"{mode}_forward_backward_s"] = best_time(fwd_bwd, config.repeats)
         with torch.no_grad():
             y = cell(x)[0]
         if ref is None:
