@@ -17,6 +17,14 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
     assert os.listdir(path.parent) == ["b.json"]
 
 
+def test_atomic_write_gives_ordinary_permissions(tmp_path):
+    path = tmp_path / "r.json"
+    atomic_write_json(path, {})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_atomic_write_failure_keeps_old_file(tmp_path, monkeypatch):
     path = tmp_path / "c.txt"
     atomic_write_text(path, "old")
