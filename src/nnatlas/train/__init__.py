@@ -5,11 +5,27 @@
 * :mod:`nnatlas.train.intrinsic_dimension`: the search for the intrinsic dimension d_int.
 * :mod:`nnatlas.train.loop`: a minimal supervised training loop shared by reproductions.
 * :mod:`nnatlas.train.callbacks`: the per-epoch callback protocol (probes watch training).
+* :mod:`nnatlas.train.noprop`: NoProp-DT/CT/FM (arXiv 2503.24322), block-local denoising.
+* :mod:`nnatlas.train.convex_relu`: convex training of two-layer ReLU networks by ADMM and the
+  robust L∞ program (arXiv 2201.01965).
 """
 
 from __future__ import annotations
 
 from nnatlas.train.callbacks import Callback, run_callbacks
+from nnatlas.train.convex_relu import (
+    ConvexReLUSolution,
+    ConvexReLUWarning,
+    adam_two_layer,
+    admm_convex_relu,
+    convex_objective,
+    cvxpy_reference,
+    max_arrangements,
+    network_objective,
+    pgd_attack,
+    robust_convex_relu,
+    sample_arrangements,
+)
 from nnatlas.train.intrinsic_dimension import (
     IntrinsicDimensionResult,
     direct_training_score,
@@ -17,6 +33,16 @@ from nnatlas.train.intrinsic_dimension import (
     subspace_training_score,
 )
 from nnatlas.train.loop import accuracy, fit
+from nnatlas.train.noprop import (
+    MLPBlock,
+    MonotoneSchedule,
+    NoPropCT,
+    NoPropDT,
+    NoPropFM,
+    cosine_alpha_bar,
+    saved_activation_bytes,
+    time_features,
+)
 from nnatlas.train.subspace import (
     PROJECTION_KINDS,
     DenseProjection,
@@ -32,19 +58,38 @@ from nnatlas.train.subspace import (
 __all__ = [
     "PROJECTION_KINDS",
     "Callback",
+    "ConvexReLUSolution",
+    "ConvexReLUWarning",
     "DenseProjection",
     "FastfoodProjection",
     "IdentityProjection",
     "IntrinsicDimensionResult",
+    "MLPBlock",
+    "MonotoneSchedule",
+    "NoPropCT",
+    "NoPropDT",
+    "NoPropFM",
     "Projection",
     "SparseProjection",
     "SubspaceModel",
     "accuracy",
+    "adam_two_layer",
+    "admm_convex_relu",
+    "convex_objective",
+    "cosine_alpha_bar",
+    "cvxpy_reference",
     "direct_training_score",
     "fit",
     "fwht",
     "intrinsic_dimension",
     "make_projection",
+    "max_arrangements",
+    "network_objective",
+    "pgd_attack",
+    "robust_convex_relu",
     "run_callbacks",
+    "sample_arrangements",
+    "saved_activation_bytes",
     "subspace_training_score",
+    "time_features",
 ]
