@@ -165,6 +165,50 @@ class MLPBlock(nn.Module):
         )
 
 
+def _add_class_embedding(
+    module: Any,
+    num_classes: int,
+    embedding: str,
+    embed_dim: int | None,
+    factory: dict[str, Any],
+) -> None:
+    """Validate the embedding choice and register ``module.embed`` ``(C, E)``.
+
+    One-hot: a fixed identity buffer (E = C). Learned: a parameter, initialised by
+    :func:`_reset_class_embedding`. Sets ``num_classes``, ``embed_dim``, ``embedding_kind``.
+    """
+    if embedding not in ("onehot", "learned"):
+        raise ConfigError(f"embedding must be 'onehot' or 'learned'; got {embedding!r}")
+    if embedding == "onehot" and embed_dim not in (None, num_classes):
+        raise ConfigError(f"one-hot embeddings have embed_dim = num_classes = {num_classes}")
+    module.num_classes = num_classes
+    module.embed_dim = check_int("embed_dim", embed_dim or num_classes)
+    module.embedding_kind = embedding
+    if embedding == "onehot":
+        module.register_buffer("embed", torch.eye(num_classes, **factory))
+    else:
+        module.embed = nn.Parameter(torch.empty(num_classes, module.embed_dim, **factory))
+
+
+def _reset_class_embedding(module: Any) -> None:
+    """Orthogonal rows when E ≥ C (as the paper's learned embeddings), else N(0, 1/E)."""
+    embed = module.embed
+    if isinstance(embed, nn.Parameter):
+        with torch.no_grad():
+            if module.embed_dim >= module.num_classes:
+                nn.init.orthogonal_(embed)
+            else:
+                nn.init.normal_(embed, std=module.embed_dim**-0.5)
+
+
+def _reset_modules(*modules: nn.Module) -> None:
+    """Call ``reset_parameters()`` on each module that has one."""
+    for m in modules:
+        reset = getattr(m, "reset_parameters", None)
+        if callable(reset):
+            reset()
+
+
 class NoPropDT(nn.Module):
     """NoProp, discrete time: T blocks, each trained alone to denoise a noisy label embedding.
 
@@ -195,6 +239,9 @@ class NoPropDT(nn.Module):
 
     alpha_bar: Tensor
     embed: Tensor
+    num_classes: int
+    embed_dim: int
+    embedding_kind: str
 
     def __init__(
         self,
@@ -212,15 +259,8 @@ class NoPropDT(nn.Module):
         check_int("num_classes", num_classes, low=2)
         if len(blocks) < 1:
             raise ConfigError("NoPropDT needs at least one block")
-        if embedding not in ("onehot", "learned"):
-            raise ConfigError(f"embedding must be 'onehot' or 'learned'; got {embedding!r}")
-        if embedding == "onehot" and embed_dim not in (None, num_classes):
-            raise ConfigError(f"one-hot embeddings have embed_dim = num_classes = {num_classes}")
         if not eta > 0:
             raise ConfigError(f"eta must be > 0; got {eta}")
-        self.num_classes = num_classes
-        self.embed_dim = check_int("embed_dim", embed_dim or num_classes)
-        self.embedding_kind = embedding
         self.eta = float(eta)
         self.blocks = nn.ModuleList(blocks)
         T = len(self.blocks)
@@ -231,10 +271,7 @@ class NoPropDT(nn.Module):
             raise ConfigError("alpha_bar must be strictly increasing inside (0, 1)")
         fkw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
         self.register_buffer("alpha_bar", abar.to(**fkw))
-        if embedding == "onehot":
-            self.register_buffer("embed", torch.eye(num_classes, **fkw))
-        else:
-            self.embed = nn.Parameter(torch.empty(num_classes, self.embed_dim, **fkw))
+        _add_class_embedding(self, num_classes, embedding, embed_dim, fkw)
         self.head = nn.Linear(self.embed_dim, num_classes, **fkw)
         self.reset_parameters()
 
@@ -244,17 +281,8 @@ class NoPropDT(nn.Module):
         return len(self.blocks)
 
     def reset_parameters(self) -> None:
-        if isinstance(self.embed, nn.Parameter):
-            with torch.no_grad():
-                if self.embed_dim >= self.num_classes:
-                    nn.init.orthogonal_(self.embed)
-                else:
-                    nn.init.normal_(self.embed, std=self.embed_dim**-0.5)
-        self.head.reset_parameters()
-        for block in self.blocks:
-            reset = getattr(block, "reset_parameters", None)
-            if callable(reset):
-                reset()
+        _reset_class_embedding(self)
+        _reset_modules(self.head, *self.blocks)
 
     def snr(self) -> Tensor:
         """SNR(t) = ᾱ_t / (1 - ᾱ_t), t = 0..T: ``(T + 1,)``."""
@@ -453,6 +481,9 @@ class NoPropCT(nn.Module):
     """
 
     embed: Tensor
+    num_classes: int
+    embed_dim: int
+    embedding_kind: str
 
     def __init__(
         self,
@@ -474,40 +505,21 @@ class NoPropCT(nn.Module):
         check_int("time_features", time_features, low=2)
         if time_features % 2:
             raise ConfigError(f"time_features must be even; got {time_features}")
-        if embedding not in ("onehot", "learned"):
-            raise ConfigError(f"embedding must be 'onehot' or 'learned'; got {embedding!r}")
-        if embedding == "onehot" and embed_dim not in (None, num_classes):
-            raise ConfigError(f"one-hot embeddings have embed_dim = num_classes = {num_classes}")
         if not eta > 0:
             raise ConfigError(f"eta must be > 0; got {eta}")
-        self.num_classes = num_classes
-        self.embed_dim = check_int("embed_dim", embed_dim or num_classes)
-        self.embedding_kind = embedding
         self.eta = float(eta)
         self.time_features = time_features
         self.steps = steps
         self.net = net
         kw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
         self.schedule = schedule if schedule is not None else MonotoneSchedule(**kw)
-        if embedding == "onehot":
-            self.register_buffer("embed", torch.eye(num_classes, **kw))
-        else:
-            self.embed = nn.Parameter(torch.empty(num_classes, self.embed_dim, **kw))
+        _add_class_embedding(self, num_classes, embedding, embed_dim, kw)
         self.head = nn.Linear(self.embed_dim, num_classes, **kw)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if isinstance(self.embed, nn.Parameter):
-            with torch.no_grad():
-                if self.embed_dim >= self.num_classes:
-                    nn.init.orthogonal_(self.embed)
-                else:
-                    nn.init.normal_(self.embed, std=self.embed_dim**-0.5)
-        self.head.reset_parameters()
-        for m in (self.net, self.schedule):
-            reset = getattr(m, "reset_parameters", None)
-            if callable(reset):
-                reset()
+        _reset_class_embedding(self)
+        _reset_modules(self.head, self.net, self.schedule)
 
     def _denoise(self, x: Tensor, z: Tensor, t: Tensor) -> Tensor:
         z_aug = torch.cat([z, time_features(t, self.time_features)], dim=-1)
@@ -592,6 +604,9 @@ class NoPropFM(nn.Module):
     """
 
     embed: Tensor
+    num_classes: int
+    embed_dim: int
+    embedding_kind: str
 
     def __init__(
         self,
@@ -612,34 +627,17 @@ class NoPropFM(nn.Module):
         check_int("time_features", time_features, low=2)
         if time_features % 2:
             raise ConfigError(f"time_features must be even; got {time_features}")
-        if embedding not in ("onehot", "learned"):
-            raise ConfigError(f"embedding must be 'onehot' or 'learned'; got {embedding!r}")
-        if embedding == "onehot" and embed_dim not in (None, num_classes):
-            raise ConfigError(f"one-hot embeddings have embed_dim = num_classes = {num_classes}")
-        self.num_classes = num_classes
-        self.embed_dim = check_int("embed_dim", embed_dim or num_classes)
-        self.embedding_kind = embedding
         self.time_features = time_features
         self.steps = steps
         self.ce_weight = float(ce_weight)
         self.net = net
         kw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
-        if embedding == "onehot":
-            self.register_buffer("embed", torch.eye(num_classes, **kw))
-        else:
-            self.embed = nn.Parameter(torch.empty(num_classes, self.embed_dim, **kw))
+        _add_class_embedding(self, num_classes, embedding, embed_dim, kw)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if isinstance(self.embed, nn.Parameter):
-            with torch.no_grad():
-                if self.embed_dim >= self.num_classes:
-                    nn.init.orthogonal_(self.embed)
-                else:
-                    nn.init.normal_(self.embed, std=self.embed_dim**-0.5)
-        reset = getattr(self.net, "reset_parameters", None)
-        if callable(reset):
-            reset()
+        _reset_class_embedding(self)
+        _reset_modules(self.net)
 
     def velocity(self, x: Tensor, z: Tensor, t: Tensor) -> Tensor:
         """v(x, z_t, t): ``x (B, *)``, ``z (B, E)``, ``t (B,)`` -> ``(B, E)``."""
