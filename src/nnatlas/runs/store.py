@@ -20,16 +20,13 @@ import contextlib
 import json
 import os
 import sqlite3
-import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 __all__ = ["RunStore", "atomic_write_json", "atomic_write_text", "read_json"]
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -39,10 +36,11 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # A unique name opened with O_EXCL and mode 0o666, so the kernel applies the umask as for a
+    # plain open() (mkstemp would make the file 0600, and reading the umask means setting it).
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        # mkstemp creates 0600 files; give the result the permissions a plain open() would.
-        os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
