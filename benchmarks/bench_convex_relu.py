@@ -6,7 +6,8 @@ number of distinct arrangements P, the variable count 2(d+1)P, the ADMM time and
 relative gap. One thread each.
 
 CVXPY is a test-only dependency (``pip install nnatlas[test]``); without it only ADMM is timed.
-``pyscnn`` (pilancilab/scnn; the PyPI name ``scnn`` is an unrelated package) is not compared here.
+``pyscnn`` (pilancilab/scnn) solves the gated program of the paper's other route; it is compared
+in ``bench_gated_relu.py``.
 """
 
 from __future__ import annotations

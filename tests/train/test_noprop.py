@@ -9,12 +9,14 @@ import torch
 import torch.nn.functional as F
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.train import (
+from nnatlas.train.noprop import (
+    ConvBlock,
     MLPBlock,
     MonotoneSchedule,
     NoPropCT,
     NoPropDT,
     NoPropFM,
+    class_prototypes,
     cosine_alpha_bar,
     saved_activation_bytes,
 )
@@ -58,11 +60,20 @@ def test_inference_coefficients_are_the_posterior_of_q() -> None:
         torch.testing.assert_close(b**2 * (1 - ab[t - 1]) + c, 1 - ab[t])
 
 
-@pytest.mark.parametrize("embedding", ["onehot", "learned"])
+def _conv_model(T: int = 3) -> NoPropDT:
+    blocks = [ConvBlock(1, 4, 16, 3, channels=(2, 3, 4), hidden=8) for _ in range(T)]
+    protos = torch.randn(3, 16, generator=torch.Generator().manual_seed(1))
+    return NoPropDT(blocks, 3, embedding="prototype", prototypes=protos)
+
+
+@pytest.mark.parametrize("embedding", ["onehot", "learned", "prototype-conv"])
 def test_no_gradient_crosses_blocks(embedding: str) -> None:
     torch.manual_seed(0)
-    m = _model(embedding)
-    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    if embedding == "prototype-conv":
+        m, x = _conv_model(), torch.randn(8, 1, 4, 4)
+    else:
+        m, x = _model(embedding), torch.randn(8, 6)
+    y = torch.randint(0, 3, (8,))
     for t in range(1, m.num_blocks + 1):
         m.zero_grad(set_to_none=True)
         m.local_loss(x, y, t).backward()
@@ -225,3 +236,61 @@ def test_bad_arguments() -> None:
         _model().local_loss(torch.randn(2, 6), torch.tensor([0, 1]), 99)
     with pytest.raises(ConfigError):
         NoPropFM(MLPBlock(2, 6, 3), 3, time_features=3)
+
+
+def test_class_prototypes_are_the_class_medoids() -> None:
+    # Class 0: points 0, 1, 10 on a line -> medoid 1; class 1: 5, 6, 7 -> medoid 6.
+    x = torch.tensor([[0.0], [5.0], [1.0], [6.0], [10.0], [7.0]])
+    y = torch.tensor([0, 1, 0, 1, 0, 1])
+    torch.testing.assert_close(class_prototypes(x, y), torch.tensor([[1.0], [6.0]]))
+    images = torch.randn(12, 1, 2, 2)
+    labels = torch.arange(12) % 3
+    protos = class_prototypes(images, labels)
+    assert protos.shape == (3, 4)
+    flat = images.flatten(1)
+    assert all(any(torch.equal(p, row) for row in flat[labels == k]) for k, p in enumerate(protos))
+    with pytest.raises(ConfigError, match="class 3 has no examples"):
+        class_prototypes(images, labels, num_classes=4)
+
+
+def test_prototype_embedding_starts_at_the_prototypes_and_resets_to_them() -> None:
+    m = _conv_model()
+    torch.testing.assert_close(m.embed.detach(), m.embed_init)
+    assert isinstance(m.embed, torch.nn.Parameter)
+    with torch.no_grad():
+        m.embed.add_(1.0)
+    m.reset_parameters()
+    torch.testing.assert_close(m.embed.detach(), m.embed_init)
+    with pytest.raises(ConfigError, match="embed_dim"):
+        NoPropDT(
+            [MLPBlock(2, 3, 3)], 3, embedding="prototype", embed_dim=5, prototypes=torch.zeros(3, 4)
+        )
+    with pytest.raises(ConfigError, match="prototypes"):
+        NoPropDT([MLPBlock(2, 3, 3)], 3, prototypes=torch.zeros(3, 4))
+
+
+def test_conv_block_accepts_flat_or_image_inputs_and_trains_with_noprop() -> None:
+    torch.manual_seed(0)
+    block = ConvBlock(1, 8, 10, 10).eval()
+    x, z = torch.randn(4, 1, 8, 8), torch.randn(4, 10)
+    torch.testing.assert_close(block(x, z), block(x.flatten(1), z))
+    with pytest.raises(ConfigError, match="image_size"):
+        ConvBlock(1, 6, 10, 10)
+    # Two well-separated image classes: a small conv NoProp-DT learns them.
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(64) % 2
+    imgs = torch.randn(64, 1, 4, 4, generator=g) * 0.3 + (2 * y.float() - 1)[:, None, None, None]
+    m = NoPropDT(
+        [ConvBlock(1, 4, 4, 2, channels=(4, 4, 4), hidden=16, dropout=0.0) for _ in range(3)],
+        2,
+        embedding="prototype",
+        prototypes=class_prototypes(imgs[:, :, :2, :2], y),
+    )
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
+    for _ in range(40):
+        opt.zero_grad()
+        m.backward_local(imgs, y)
+        opt.step()
+    m.eval()
+    with torch.no_grad():
+        assert float((m(imgs).argmax(1) == y).float().mean()) >= 0.95

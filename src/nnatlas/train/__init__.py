@@ -8,6 +8,8 @@
 * :mod:`nnatlas.train.noprop`: NoProp-DT/CT/FM (arXiv 2503.24322), block-local denoising.
 * :mod:`nnatlas.train.convex_relu`: convex training of two-layer ReLU networks by ADMM and the
   robust L∞ program (arXiv 2201.01965).
+* :mod:`nnatlas.train.gated_relu`: the same paper's sampled-convex-program route, the gated
+  ReLU program solved by FISTA (squared or logistic loss).
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ from nnatlas.train.convex_relu import (
     robust_convex_relu,
     sample_arrangements,
 )
+from nnatlas.train.gated_relu import (
+    GatedReLU,
+    GatedReLUSolution,
+    gated_relu_cvxpy,
+    gated_relu_fista,
+    gated_relu_objective,
+    sample_gates,
+)
 from nnatlas.train.intrinsic_dimension import (
     IntrinsicDimensionResult,
     direct_training_score,
@@ -34,11 +44,13 @@ from nnatlas.train.intrinsic_dimension import (
 )
 from nnatlas.train.loop import accuracy, fit
 from nnatlas.train.noprop import (
+    ConvBlock,
     MLPBlock,
     MonotoneSchedule,
     NoPropCT,
     NoPropDT,
     NoPropFM,
+    class_prototypes,
     cosine_alpha_bar,
     saved_activation_bytes,
     time_features,
@@ -58,10 +70,13 @@ from nnatlas.train.subspace import (
 __all__ = [
     "PROJECTION_KINDS",
     "Callback",
+    "ConvBlock",
     "ConvexReLUSolution",
     "ConvexReLUWarning",
     "DenseProjection",
     "FastfoodProjection",
+    "GatedReLU",
+    "GatedReLUSolution",
     "IdentityProjection",
     "IntrinsicDimensionResult",
     "MLPBlock",
@@ -75,12 +90,16 @@ __all__ = [
     "accuracy",
     "adam_two_layer",
     "admm_convex_relu",
+    "class_prototypes",
     "convex_objective",
     "cosine_alpha_bar",
     "cvxpy_reference",
     "direct_training_score",
     "fit",
     "fwht",
+    "gated_relu_cvxpy",
+    "gated_relu_fista",
+    "gated_relu_objective",
     "intrinsic_dimension",
     "make_projection",
     "max_arrangements",
@@ -89,6 +108,7 @@ __all__ = [
     "robust_convex_relu",
     "run_callbacks",
     "sample_arrangements",
+    "sample_gates",
     "saved_activation_bytes",
     "subspace_training_score",
     "time_features",

@@ -24,7 +24,8 @@ worst-case hinge loss becomes ``(1 − y_k x_kᵀ a_k + ε‖a_k‖₁)₊``. :f
 ℓ∞ PGD for evaluating any classifier.
 
 Deviations: the ADMM handles squared loss only (the paper's approximate ADMM for classification
-losses is not implemented); the robust program is solved by CVXPY (a test-only dependency;
+losses is not implemented; the logistic loss is available on the paper's other route, the gated
+program of :mod:`nnatlas.train.gated_relu`); the robust program is solved by CVXPY (a test-only dependency;
 :class:`~nnatlas.core.errors.MissingExtraError` without it), not by ADMM; the bias is an appended all-ones input column whose
 weight is regularised with the others (as in the paper's experiments); the iterate returned is
 the group-sparse copy ``z``, whose cone constraints hold up to the ADMM residual (reported as
@@ -37,6 +38,7 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import torch
@@ -375,15 +377,21 @@ def adam_two_layer(
     lr: float = 1e-2,
     seed: int = 0,
     bias: bool = True,
+    loss: Literal["squared", "logistic"] = "squared",
 ) -> nn.Sequential:
     """Train the same network and objective (:func:`network_objective`) by full-batch Adam.
 
     Args:
         x: inputs ``(n, d)``; y: targets ``(n,)``; beta: weight decay β; width: hidden units;
         steps, lr: Adam; seed: initialisation seed; bias: hidden bias (decayed too).
+        loss: ``"squared"`` (½‖f − y‖²) or ``"logistic"`` (Σ log(1 + exp(−y f)), labels in
+            ``{0, 1}`` or ``{−1, +1}``), summed over the data as in the convex programs.
     """
+    if loss not in ("squared", "logistic"):
+        raise ConfigError(f"loss must be 'squared' or 'logistic'; got {loss!r}")
     torch.manual_seed(seed)
     xd, yd = x.double(), y.double().reshape(-1)
+    sign = 2 * yd - 1 if bool(((yd == 0) | (yd == 1)).all()) else yd
     model = nn.Sequential(
         nn.Linear(x.shape[1], width, bias=bias, dtype=torch.float64),
         nn.ReLU(),
@@ -394,8 +402,11 @@ def adam_two_layer(
         opt.zero_grad()
         out = model(xd).reshape(-1)
         reg = sum(p.pow(2).sum() for p in model.parameters())
-        loss = 0.5 * (out - yd).pow(2).sum() + 0.5 * beta * reg
-        loss.backward()
+        if loss == "squared":
+            data = 0.5 * (out - yd).pow(2).sum()
+        else:
+            data = nn.functional.softplus(-sign * out).sum()
+        (data + 0.5 * beta * reg).backward()
         opt.step()
     return model
 

@@ -23,8 +23,9 @@ Deviations from the paper:
   t instead of one sampled t), but runs each block's backward pass before the next block's
   forward pass, so only one block's activations are alive at a time; one stock optimizer over
   all parameters then steps (the gradients are disjoint, so this equals T optimizers).
-* Blocks are any ``nn.Module`` mapping ``(x, z)`` to class logits; :class:`MLPBlock` is the
-  tabular block of our notes, not the paper's CNN block (Fig. 6).
+* Blocks are any ``nn.Module`` mapping ``(x, z)`` to class logits: :class:`MLPBlock` is the
+  tabular block of our notes, :class:`ConvBlock` the paper's image block (Fig. 6) with its
+  widths as arguments.
 * The cosine schedule is clamped to ᾱ ∈ [1e-4, 0.9999] so SNR stays finite.
 * NoProp-FM (:class:`NoPropFM`) classifies z_1 by its distance to the class embeddings (no
   head), uses 20 Euler steps by default instead of 1000, and starts deterministic inference
@@ -32,7 +33,10 @@ Deviations from the paper:
 * NoProp-CT (:class:`NoPropCT`): the learnable schedule is a normalised monotone sum of
   sigmoids with fixed endpoints γ(0) = 10, γ(1) = -10 (VDM-style, endpoints not learned);
   inference takes 20 DT-style posterior steps by default instead of 1000 ODE/SDE steps.
-* Prototype embeddings (initialised from class-representative inputs) are not implemented.
+* Prototype embeddings (``embedding="prototype"``) are learned embeddings initialised from one
+  representative input per class, E = input dimension; the representative is the class medoid
+  (:func:`class_prototypes`: the example with the smallest mean distance to its class), our
+  reading of the paper's "class-representative images".
 """
 
 from __future__ import annotations
@@ -49,17 +53,19 @@ from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 
 __all__ = [
+    "ConvBlock",
     "MLPBlock",
     "MonotoneSchedule",
     "NoPropCT",
     "NoPropDT",
     "NoPropFM",
+    "class_prototypes",
     "cosine_alpha_bar",
     "saved_activation_bytes",
     "time_features",
 ]
 
-EmbeddingKind = Literal["onehot", "learned"]
+EmbeddingKind = Literal["onehot", "learned", "prototype"]
 
 
 def cosine_alpha_bar(
@@ -165,22 +171,180 @@ class MLPBlock(nn.Module):
         )
 
 
+class ConvBlock(nn.Module):
+    """The paper's NoProp block for images (Fig. 6): predicts class logits from ``(x, z)``.
+
+    Image path: three 3×3 convolutions (``channels``) with ReLU, max-pooling after the first
+    and the third, dropout after each, then Linear + BatchNorm to ``hidden``. z path:
+    Linear-BN-ReLU to ``hidden`` then a residual Linear-BN-ReLU-Linear-BN. Joint: the two
+    paths concatenated, Linear-BN-ReLU (``hidden``), Linear-BN-ReLU (``hidden // 2``), Linear to
+    the logits. The paper's widths are the defaults.
+
+    Args:
+        in_channels: image channels.
+        image_size: height = width of the images (a multiple of 4: two 2×2 poolings).
+        embed_dim: E, the size of z.
+        num_classes: C, the number of logits.
+        channels: the three convolutions' output channels.
+        hidden: width of the fully connected layers.
+        dropout: dropout probability in the image path.
+        device, dtype: of the parameters.
+
+    Shape:
+        - x: ``(batch, in_channels, image_size, image_size)``, or flattened
+          ``(batch, in_channels * image_size ** 2)``; z: ``(batch, embed_dim)``.
+        - Output: ``(batch, num_classes)`` logits.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        image_size: int,
+        embed_dim: int,
+        num_classes: int,
+        *,
+        channels: tuple[int, int, int] = (32, 64, 128),
+        hidden: int = 256,
+        dropout: float = 0.3,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (
+            ("in_channels", in_channels),
+            ("image_size", image_size),
+            ("embed_dim", embed_dim),
+            ("num_classes", num_classes),
+            ("hidden", hidden),
+        ):
+            check_int(name, value)
+        if image_size % 4:
+            raise ConfigError(f"image_size must be a multiple of 4; got {image_size}")
+        if len(channels) != 3:
+            raise ConfigError(f"channels must hold three widths; got {channels!r}")
+        if not 0 <= dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1); got {dropout}")
+        kw: dict[str, Any] = {"device": device, "dtype": dtype}
+        self.in_channels, self.image_size, self.embed_dim = in_channels, image_size, embed_dim
+        self.num_classes, self.channels, self.hidden = num_classes, tuple(channels), hidden
+        c1, c2, c3 = channels
+        self.x_path = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 3, padding=1, **kw),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Dropout(dropout),
+            nn.Conv2d(c1, c2, 3, padding=1, **kw),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Conv2d(c2, c3, 3, padding=1, **kw),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Dropout(dropout),
+            nn.Flatten(),
+            nn.Linear(c3 * (image_size // 4) ** 2, hidden, **kw),
+            nn.BatchNorm1d(hidden, **kw),
+        )
+        self.z_in = nn.Sequential(
+            nn.Linear(embed_dim, hidden, **kw), nn.BatchNorm1d(hidden, **kw), nn.ReLU()
+        )
+        self.z_res = nn.Sequential(
+            nn.Linear(hidden, hidden, **kw),
+            nn.BatchNorm1d(hidden, **kw),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden, **kw),
+            nn.BatchNorm1d(hidden, **kw),
+        )
+        self.joint = nn.Sequential(
+            nn.Linear(2 * hidden, hidden, **kw),
+            nn.BatchNorm1d(hidden, **kw),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden // 2, **kw),
+            nn.BatchNorm1d(hidden // 2, **kw),
+            nn.ReLU(),
+            nn.Linear(hidden // 2, num_classes, **kw),
+        )
+
+    def reset_parameters(self) -> None:
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d, nn.BatchNorm1d)):
+                m.reset_parameters()
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        s = self.image_size
+        x = x.reshape(x.shape[0], self.in_channels, s, s)
+        h = self.z_in(z)
+        return self.joint(torch.cat([self.x_path(x), h + self.z_res(h)], dim=-1))
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_channels={self.in_channels}, image_size={self.image_size}, "
+            f"embed_dim={self.embed_dim}, num_classes={self.num_classes}, "
+            f"channels={self.channels}, hidden={self.hidden}"
+        )
+
+
+def class_prototypes(x: Tensor, y: Tensor, num_classes: int | None = None) -> Tensor:
+    """One representative input per class: the class medoid, flattened.
+
+    The medoid is the example with the smallest mean Euclidean distance to the other examples
+    of its class, so it is a real input (as the paper's prototype images), not an average.
+
+    Args:
+        x: inputs ``(n, *)``; y: integer labels ``(n,)`` in ``[0, num_classes)``.
+        num_classes: C (default ``y.max() + 1``); every class needs at least one example.
+
+    Returns:
+        ``(C, prod(*))`` prototypes, in ``x``'s dtype, to pass as ``prototypes=`` to the
+        NoProp models with ``embedding="prototype"``.
+    """
+    if y.dim() != 1 or y.shape[0] != x.shape[0]:
+        raise ConfigError(f"y must be ({x.shape[0]},) labels; got shape {tuple(y.shape)}")
+    c = int(y.max()) + 1 if num_classes is None else check_int("num_classes", num_classes, low=1)
+    flat = x.reshape(x.shape[0], -1)
+    rows = []
+    for k in range(c):
+        members = flat[y == k]
+        if members.shape[0] == 0:
+            raise ConfigError(f"class {k} has no examples; cannot choose its prototype")
+        rows.append(members[torch.cdist(members, members).mean(dim=1).argmin()])
+    return torch.stack(rows)
+
+
 def _add_class_embedding(
     module: Any,
     num_classes: int,
     embedding: str,
     embed_dim: int | None,
     factory: dict[str, Any],
+    prototypes: Tensor | None = None,
 ) -> None:
     """Validate the embedding choice and register ``module.embed`` ``(C, E)``.
 
     One-hot: a fixed identity buffer (E = C). Learned: a parameter, initialised by
-    :func:`_reset_class_embedding`. Sets ``num_classes``, ``embed_dim``, ``embedding_kind``.
+    :func:`_reset_class_embedding`. Prototype: a parameter initialised from ``prototypes``
+    ``(C, E)`` (kept as the buffer ``embed_init`` so ``reset_parameters`` restores it). Sets
+    ``num_classes``, ``embed_dim``, ``embedding_kind``.
     """
-    if embedding not in ("onehot", "learned"):
-        raise ConfigError(f"embedding must be 'onehot' or 'learned'; got {embedding!r}")
+    if embedding not in ("onehot", "learned", "prototype"):
+        raise ConfigError(
+            f"embedding must be 'onehot', 'learned' or 'prototype'; got {embedding!r}"
+        )
     if embedding == "onehot" and embed_dim not in (None, num_classes):
         raise ConfigError(f"one-hot embeddings have embed_dim = num_classes = {num_classes}")
+    if (embedding == "prototype") != (prototypes is not None):
+        raise ConfigError("prototypes must be given exactly when embedding='prototype'")
+    if prototypes is not None:
+        if prototypes.dim() != 2 or prototypes.shape[0] != num_classes:
+            raise ConfigError(
+                f"prototypes must be (num_classes, E) = ({num_classes}, E); "
+                f"got {tuple(prototypes.shape)}"
+            )
+        if embed_dim not in (None, prototypes.shape[1]):
+            raise ConfigError(
+                f"prototype embeddings have embed_dim = prototypes.shape[1] = "
+                f"{prototypes.shape[1]}; got embed_dim={embed_dim}"
+            )
+        embed_dim = prototypes.shape[1]
     module.num_classes = num_classes
     module.embed_dim = check_int("embed_dim", embed_dim or num_classes)
     module.embedding_kind = embedding
@@ -188,14 +352,18 @@ def _add_class_embedding(
         module.register_buffer("embed", torch.eye(num_classes, **factory))
     else:
         module.embed = nn.Parameter(torch.empty(num_classes, module.embed_dim, **factory))
+    if prototypes is not None:
+        module.register_buffer("embed_init", prototypes.detach().clone().to(**factory))
 
 
 def _reset_class_embedding(module: Any) -> None:
-    """Orthogonal rows when E ≥ C (as the paper's learned embeddings), else N(0, 1/E)."""
+    """Prototypes as given; learned: orthogonal rows when E ≥ C (as the paper), else N(0, 1/E)."""
     embed = module.embed
     if isinstance(embed, nn.Parameter):
         with torch.no_grad():
-            if module.embed_dim >= module.num_classes:
+            if module.embedding_kind == "prototype":
+                embed.copy_(module.embed_init)
+            elif module.embed_dim >= module.num_classes:
                 nn.init.orthogonal_(embed)
             else:
                 nn.init.normal_(embed, std=module.embed_dim**-0.5)
@@ -225,9 +393,12 @@ class NoPropDT(nn.Module):
     Args:
         blocks: the T blocks; block t maps ``(x, z_{t-1})`` to ``(batch, num_classes)`` logits.
         num_classes: C.
-        embedding: ``"onehot"`` (fixed identity, E = C) or ``"learned"`` (orthogonal init when
-            E ≥ C, trained by all loss terms).
+        embedding: ``"onehot"`` (fixed identity, E = C), ``"learned"`` (orthogonal init when
+            E ≥ C, trained by all loss terms) or ``"prototype"`` (learned, initialised from
+            ``prototypes``).
         embed_dim: E for learned embeddings (default C).
+        prototypes: ``(C, E)`` initial embeddings for ``embedding="prototype"``, e.g.
+            :func:`class_prototypes` of the training inputs.
         eta: η, the weight of the denoising terms (paper: 0.1 for DT).
         alpha_bar: ᾱ_0..ᾱ_T, increasing; default :func:`cosine_alpha_bar`.
         device, dtype: of the parameters.
@@ -250,6 +421,7 @@ class NoPropDT(nn.Module):
         *,
         embedding: EmbeddingKind = "onehot",
         embed_dim: int | None = None,
+        prototypes: Tensor | None = None,
         eta: float = 0.1,
         alpha_bar: Tensor | None = None,
         device: torch.device | str | None = None,
@@ -271,7 +443,7 @@ class NoPropDT(nn.Module):
             raise ConfigError("alpha_bar must be strictly increasing inside (0, 1)")
         fkw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
         self.register_buffer("alpha_bar", abar.to(**fkw))
-        _add_class_embedding(self, num_classes, embedding, embed_dim, fkw)
+        _add_class_embedding(self, num_classes, embedding, embed_dim, fkw, prototypes)
         self.head = nn.Linear(self.embed_dim, num_classes, **fkw)
         self.reset_parameters()
 
@@ -469,7 +641,7 @@ class NoPropCT(nn.Module):
     Args:
         net: maps ``(x, z_aug)`` to ``(batch, num_classes)`` logits, ``z_aug (batch, embed_dim +
             time_features)``, e.g. ``MLPBlock(d, embed_dim + time_features, num_classes)``.
-        num_classes, embedding, embed_dim: as for :class:`NoPropDT`.
+        num_classes, embedding, embed_dim, prototypes: as for :class:`NoPropDT`.
         eta: η (paper: 1 for CT).
         time_features: number of sinusoidal time features (even).
         steps: inference steps (paper: 1000).
@@ -492,6 +664,7 @@ class NoPropCT(nn.Module):
         *,
         embedding: EmbeddingKind = "onehot",
         embed_dim: int | None = None,
+        prototypes: Tensor | None = None,
         eta: float = 1.0,
         time_features: int = 8,
         steps: int = 20,
@@ -513,7 +686,7 @@ class NoPropCT(nn.Module):
         self.net = net
         kw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
         self.schedule = schedule if schedule is not None else MonotoneSchedule(**kw)
-        _add_class_embedding(self, num_classes, embedding, embed_dim, kw)
+        _add_class_embedding(self, num_classes, embedding, embed_dim, kw, prototypes)
         self.head = nn.Linear(self.embed_dim, num_classes, **kw)
         self.reset_parameters()
 
@@ -591,8 +764,7 @@ class NoPropFM(nn.Module):
             ``time_features`` sinusoidal features of t appended: ``(batch, embed_dim +
             time_features)``; e.g. ``MLPBlock(d, embed_dim + time_features, embed_dim)``.
         num_classes: C.
-        embedding: ``"onehot"`` or ``"learned"`` (orthogonal init when E ≥ C).
-        embed_dim: E for learned embeddings (default C).
+        embedding, embed_dim, prototypes: as for :class:`NoPropDT`.
         time_features: number of sinusoidal time features (even).
         steps: Euler steps at inference (paper: 1000).
         ce_weight: weight of a cross-entropy term on the one-step extrapolation
@@ -615,6 +787,7 @@ class NoPropFM(nn.Module):
         *,
         embedding: EmbeddingKind = "onehot",
         embed_dim: int | None = None,
+        prototypes: Tensor | None = None,
         time_features: int = 8,
         steps: int = 20,
         ce_weight: float = 0.0,
@@ -632,7 +805,7 @@ class NoPropFM(nn.Module):
         self.ce_weight = float(ce_weight)
         self.net = net
         kw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
-        _add_class_embedding(self, num_classes, embedding, embed_dim, kw)
+        _add_class_embedding(self, num_classes, embedding, embed_dim, kw, prototypes)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -729,6 +902,17 @@ def _register_conformance_cases() -> None:
             ),
             inputs=lambda dtype: (torch.randn(5, 6, dtype=dtype),),
         )
+    register_module_case(
+        "NoPropDT-ConvBlock-prototype",
+        build=lambda dtype: NoPropDT(
+            [ConvBlock(1, 4, 16, 3, channels=(2, 3, 4), hidden=6, dtype=dtype) for _ in range(2)],
+            3,
+            embedding="prototype",
+            prototypes=torch.randn(3, 16, generator=torch.Generator().manual_seed(0)),
+            dtype=dtype,
+        ),
+        inputs=lambda dtype: (torch.randn(5, 1, 4, 4, dtype=dtype),),
+    )
     register_module_case(
         "NoPropFM-MLPBlock-learned",
         build=lambda dtype: NoPropFM(
