@@ -2,6 +2,15 @@
 
 * :class:`MLP`, :class:`LeNet`: small reference models used by many papers' experiments.
 * :func:`num_parameters`: count of trainable parameters.
+* :mod:`nnatlas.nn.gated`: conditional computation with stochastic binary gates (arXiv
+  1308.3432): :class:`GatedMLP`, :class:`GatedLayer`, any estimator of
+  :mod:`nnatlas.train.stochastic_neurons`.
+* :mod:`nnatlas.nn.snnk`: Scalable Neural Network Kernels (arXiv 2310.13225): :class:`ReLUSNNK`,
+  :class:`URFSNNK`, :class:`SNNKAdapter`, :class:`BundledSNNK` with the closed-form
+  :func:`ridge_head`.
+* :mod:`nnatlas.nn.graph_head`: the graph-structured head of G-SSNN (arXiv 2303.03340):
+  :class:`GraphStructuredHead`, :class:`GINEConv`, :class:`GraphStructure`, random graph
+  populations.
 * :mod:`nnatlas.nn.pararnn`: ParaRNN (arXiv 2510.21450): nonlinear RNNs (:class:`ParaGRU`,
   :class:`ParaLSTM`) solved over the whole sequence by Newton iterations and a parallel scan.
 
@@ -11,6 +20,16 @@ Importing this package registers every module's conformance case in
 
 from __future__ import annotations
 
+from nnatlas.nn.gated import GatedLayer, GatedMLP, gate_bias_for_rate, make_gate
+from nnatlas.nn.graph_head import (
+    GINEConv,
+    GraphStructure,
+    GraphStructuredHead,
+    gine_aggregate,
+    random_graph,
+    random_graph_population,
+    sincos_embedding_2d,
+)
 from nnatlas.nn.models import MLP, LeNet, num_parameters
 from nnatlas.nn.pararnn import (
     NewtonConfig,
@@ -21,16 +40,51 @@ from nnatlas.nn.pararnn import (
     linear_scan,
     newton_solve,
 )
+from nnatlas.nn.snnk import (
+    URFSNNK,
+    BundledSNNK,
+    ReLUSNNK,
+    SNNKAdapter,
+    arccos_kernel,
+    fourier_series_spectrum,
+    gaussian_projection,
+    relu_features,
+    ridge_head,
+    urf_input_features,
+    urf_weight_features,
+)
 
 __all__ = [
     "MLP",
+    "URFSNNK",
+    "BundledSNNK",
+    "GINEConv",
+    "GatedLayer",
+    "GatedMLP",
+    "GraphStructure",
+    "GraphStructuredHead",
     "LeNet",
     "NewtonConfig",
     "ParaGRU",
     "ParaLSTM",
+    "ReLUSNNK",
     "RecurrentCell",
+    "SNNKAdapter",
     "apply_recurrence",
+    "arccos_kernel",
+    "fourier_series_spectrum",
+    "gate_bias_for_rate",
+    "gaussian_projection",
+    "gine_aggregate",
     "linear_scan",
+    "make_gate",
     "newton_solve",
     "num_parameters",
+    "random_graph",
+    "random_graph_population",
+    "relu_features",
+    "ridge_head",
+    "sincos_embedding_2d",
+    "urf_input_features",
+    "urf_weight_features",
 ]

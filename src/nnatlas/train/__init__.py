@@ -10,6 +10,9 @@
   robust L∞ program (arXiv 2201.01965).
 * :mod:`nnatlas.train.gated_relu`: the same paper's sampled-convex-program route, the gated
   ReLU program solved by FISTA (squared or logistic loss).
+* :mod:`nnatlas.train.stochastic_neurons`: gradient estimators through stochastic neurons
+  (Bengio, Léonard, Courville; arXiv 1308.3432): straight-through, stochastic times smooth,
+  noisy rectifier, REINFORCE with the per-unit optimal baseline.
 """
 
 from __future__ import annotations
@@ -55,6 +58,19 @@ from nnatlas.train.noprop import (
     saved_activation_bytes,
     time_features,
 )
+from nnatlas.train.stochastic_neurons import (
+    NoisyRectifier,
+    ReinforceBernoulli,
+    STBernoulliIdentity,
+    STBernoulliSigmoid,
+    StochasticTimesSmooth,
+    StraightThroughBernoulli,
+    noisy_rectifier,
+    optimal_baseline,
+    stochastic_times_smooth,
+    straight_through_bernoulli,
+    uniform_noise,
+)
 from nnatlas.train.subspace import (
     PROJECTION_KINDS,
     DenseProjection,
@@ -84,8 +100,14 @@ __all__ = [
     "NoPropCT",
     "NoPropDT",
     "NoPropFM",
+    "NoisyRectifier",
     "Projection",
+    "ReinforceBernoulli",
+    "STBernoulliIdentity",
+    "STBernoulliSigmoid",
     "SparseProjection",
+    "StochasticTimesSmooth",
+    "StraightThroughBernoulli",
     "SubspaceModel",
     "accuracy",
     "adam_two_layer",
@@ -104,12 +126,17 @@ __all__ = [
     "make_projection",
     "max_arrangements",
     "network_objective",
+    "noisy_rectifier",
+    "optimal_baseline",
     "pgd_attack",
     "robust_convex_relu",
     "run_callbacks",
     "sample_arrangements",
     "sample_gates",
     "saved_activation_bytes",
+    "stochastic_times_smooth",
+    "straight_through_bernoulli",
     "subspace_training_score",
     "time_features",
+    "uniform_noise",
 ]
