@@ -31,3 +31,16 @@ def test_presets_round_trip_through_json(selection):
     for preset in ("smoke", "quick", "paper"):
         cfg = claim.config(preset)
         assert config_from_dict(claim.config_cls, config_to_dict(cfg)) == cfg
+
+
+@pytest.mark.parametrize("paper_key", sorted(p.key for p in all_papers()))
+def test_components_name_public_objects(paper_key):
+    """Every component a paper record lists imports from the path it gives."""
+    import importlib
+
+    paper = next(p for p in all_papers() if p.key == paper_key)
+    for path in paper.components:
+        module, _, name = path.rpartition(".")
+        assert hasattr(importlib.import_module(module), name), (
+            f"{paper_key}: {path} does not resolve"
+        )

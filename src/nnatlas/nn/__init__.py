@@ -2,6 +2,12 @@
 
 * :class:`MLP`, :class:`LeNet`: small reference models used by many papers' experiments.
 * :func:`num_parameters`: count of trainable parameters.
+* :mod:`nnatlas.nn.evonorm`: EvoNorm-B0/S0 normalization-activation layers (arXiv 2004.02967)
+  and :func:`convert_bn_relu_to_evonorm`.
+* :mod:`nnatlas.nn.parameter_free`: max-pool and hybrid bottlenecks, ResNet-50 builders and the
+  max-pool token mixer (Learning Features with Parameter-Free Layers, arXiv 2202.02777).
+* :mod:`nnatlas.nn.generalized_conv`: kernel and weighted L1/L2 distance convolutions (arXiv
+  1707.09864).
 * :mod:`nnatlas.nn.gated`: conditional computation with stochastic binary gates (arXiv
   1308.3432): :class:`GatedMLP`, :class:`GatedLayer`, any estimator of
   :mod:`nnatlas.train.stochastic_neurons`.
@@ -20,7 +26,16 @@ Importing this package registers every module's conformance case in
 
 from __future__ import annotations
 
+from nnatlas.nn.evonorm import EvoNormB0, EvoNormS0, convert_bn_relu_to_evonorm, evonorm_groups
 from nnatlas.nn.gated import GatedLayer, GatedMLP, gate_bias_for_rate, make_gate
+from nnatlas.nn.generalized_conv import (
+    KernelConv2d,
+    WeightedL1Conv2d,
+    WeightedL2Conv2d,
+    init_templates_from_data,
+    weighted_l1_conv2d,
+    weighted_l2_conv2d,
+)
 from nnatlas.nn.graph_head import (
     GINEConv,
     GraphStructure,
@@ -31,6 +46,17 @@ from nnatlas.nn.graph_head import (
     sincos_embedding_2d,
 )
 from nnatlas.nn.models import MLP, LeNet, num_parameters
+from nnatlas.nn.parameter_free import (
+    BottleneckResNet,
+    ConvBottleneck,
+    HybridBottleneck,
+    MaxPoolBottleneck,
+    MaxPoolTokenMixer,
+    PfTransformerBlock,
+    resnet50,
+    resnet50_hybrid,
+    resnet50_max,
+)
 from nnatlas.nn.pararnn import (
     NewtonConfig,
     ParaGRU,
@@ -57,25 +83,39 @@ from nnatlas.nn.snnk import (
 __all__ = [
     "MLP",
     "URFSNNK",
+    "BottleneckResNet",
     "BundledSNNK",
+    "ConvBottleneck",
+    "EvoNormB0",
+    "EvoNormS0",
     "GINEConv",
     "GatedLayer",
     "GatedMLP",
     "GraphStructure",
     "GraphStructuredHead",
+    "HybridBottleneck",
+    "KernelConv2d",
     "LeNet",
+    "MaxPoolBottleneck",
+    "MaxPoolTokenMixer",
     "NewtonConfig",
     "ParaGRU",
     "ParaLSTM",
+    "PfTransformerBlock",
     "ReLUSNNK",
     "RecurrentCell",
     "SNNKAdapter",
+    "WeightedL1Conv2d",
+    "WeightedL2Conv2d",
     "apply_recurrence",
     "arccos_kernel",
+    "convert_bn_relu_to_evonorm",
+    "evonorm_groups",
     "fourier_series_spectrum",
     "gate_bias_for_rate",
     "gaussian_projection",
     "gine_aggregate",
+    "init_templates_from_data",
     "linear_scan",
     "make_gate",
     "newton_solve",
@@ -83,8 +123,13 @@ __all__ = [
     "random_graph",
     "random_graph_population",
     "relu_features",
+    "resnet50",
+    "resnet50_hybrid",
+    "resnet50_max",
     "ridge_head",
     "sincos_embedding_2d",
     "urf_input_features",
     "urf_weight_features",
+    "weighted_l1_conv2d",
+    "weighted_l2_conv2d",
 ]

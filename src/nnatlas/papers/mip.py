@@ -384,10 +384,10 @@ PAPER = Paper(
         "learning-rate sweep on two conditional tasks, against two initialisations of the baseline."
     ),
     components=(
-        "nnatlas.param.hypernetwork.HyperNetwork",
-        "nnatlas.param.hypernetwork.HyperModel",
-        "nnatlas.param.hypernetwork.encode_input",
-        "nnatlas.param.hypernetwork.external_shapes",
+        "nnatlas.param.HyperNetwork",
+        "nnatlas.param.HyperModel",
+        "nnatlas.param.encode_input",
+        "nnatlas.param.external_shapes",
     ),
     claims=(
         _claim(

@@ -374,12 +374,12 @@ PAPER = Paper(
         "Programs V). We test the coordinate check and learning-rate transfer on an MLP."
     ),
     components=(
-        "nnatlas.param.mup.set_base_shapes",
-        "nnatlas.param.mup.MuReadout",
-        "nnatlas.param.mup.mup_param_groups",
-        "nnatlas.param.mup.coord_check",
-        "nnatlas.param.mup.lr_sweep",
-        "nnatlas.param.mup.abc_parametrization",
+        "nnatlas.param.set_base_shapes",
+        "nnatlas.param.MuReadout",
+        "nnatlas.param.mup_param_groups",
+        "nnatlas.param.coord_check",
+        "nnatlas.param.lr_sweep",
+        "nnatlas.param.abc_parametrization",
     ),
     claims=(
         Claim(

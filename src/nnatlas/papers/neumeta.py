@@ -473,11 +473,11 @@ PAPER = Paper(
         "official ResNet20 setting) and, separately, all layers."
     ),
     components=(
-        "nnatlas.param.neumeta.NeuMeta",
-        "nnatlas.param.neumeta.MorphedModel",
-        "nnatlas.param.neumeta.smooth_permutation",
-        "nnatlas.param.neumeta.total_variation",
-        "nnatlas.param.neumeta.shortest_hamiltonian_path",
+        "nnatlas.param.NeuMeta",
+        "nnatlas.param.MorphedModel",
+        "nnatlas.param.smooth_permutation",
+        "nnatlas.param.total_variation",
+        "nnatlas.param.shortest_hamiltonian_path",
     ),
     claims=(
         Claim(

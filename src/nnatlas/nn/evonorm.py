@@ -1,0 +1,423 @@
+"""EvoNorm normalization-activation layers.
+
+Paper: "Evolving Normalization-Activation Layers", Hanxiao Liu, Andrew Brock, Karen Simonyan,
+Quoc V. Le (NeurIPS 2020), arXiv 2004.02967.
+
+The paper searches over computation graphs that fuse a normalization and an activation into
+one layer, and finds two that replace ``BatchNorm2d + ReLU``:
+
+* **EvoNorm-B0** (batch-dependent)::
+
+      y = x / max(sqrt(var_{N,H,W}(x) + eps), v * x + sqrt(var_{H,W}(x) + eps)) * gamma + beta
+
+  ``var_{N,H,W}`` is the per-channel variance over batch and space (a running average of it is
+  used in eval mode), ``var_{H,W}`` the per-sample, per-channel (instance) variance; the max is
+  elementwise and no mean is subtracted.
+* **EvoNorm-S0** (batch-independent)::
+
+      y = x * sigmoid(v * x) / sqrt(var_{C/g,H,W}(x) + eps) * gamma + beta
+
+  with the variance taken per sample over each group of ``C/g`` channels and space.
+
+Where the network had a BatchNorm *without* a following ReLU (the last norm of a residual
+branch), both layers reduce to the affine ``x * gamma + beta`` (``nonlinearity=False``).
+:func:`convert_bn_relu_to_evonorm` performs that replacement on any model built from
+``nn.Sequential`` containers.
+
+Choices where the official TensorFlow code (tensorflow/tpu ``resnet_model.py``) and timm
+(``timm/layers/evo_norm.py``) differ; we follow the official code throughout:
+
+* ``eps = 1e-5`` for both layers (timm's ``EvoNorm2dB0`` defaults to 1e-3).
+* Running variance: the biased batch variance (divide by ``N*H*W``), averaged as
+  ``running_var <- (1 - momentum) * running_var + momentum * batch_var`` with
+  ``momentum = 0.1`` (the official decay 0.9); initialised to 1. timm multiplies the batch
+  variance by ``n / (n - 1)`` (Bessel) before averaging.
+* S0 groups: ``groups`` is an upper bound; the layer uses the largest ``g <= groups`` that divides
+  the channel count (official rule; timm asserts divisibility instead).
+* Statistics are computed in the input dtype (timm upcasts to float32).
+
+All variances are biased (population) variances, as in both implementations. Inputs are
+``(batch, channels, *spatial)`` with at least one spatial dimension (channels-first, the layout
+whose mismatch caused bugs in several third-party ports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from nnatlas.core.catalog import register_module_case
+from nnatlas.core.errors import UnknownNameError
+from nnatlas.core.validation import check_int
+
+__all__ = [
+    "EvoNormB0",
+    "EvoNormS0",
+    "convert_bn_relu_to_evonorm",
+    "evonorm_groups",
+]
+
+
+def evonorm_groups(num_channels: int, max_groups: int = 32) -> int:
+    """The official S0 group count: the largest ``g <= max_groups`` that divides ``num_channels``.
+
+    Args:
+        num_channels: channel count ``C`` (>= 1).
+        max_groups: upper bound on the number of groups (the paper's default 32).
+
+    Returns:
+        ``g`` with ``num_channels % g == 0`` (1 in the worst case).
+
+    Example:
+        >>> evonorm_groups(64), evonorm_groups(24), evonorm_groups(7)
+        (32, 24, 7)
+    """
+    check_int("num_channels", num_channels)
+    check_int("max_groups", max_groups)
+    g = min(max_groups, num_channels)
+    while num_channels % g:
+        g -= 1
+    return g
+
+
+def _check_eps(eps: float) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, int | float) or not eps > 0:
+        raise ValueError(f"eps must be a positive float; got {eps!r}")
+    return float(eps)
+
+
+def _check_input(layer: str, x: Tensor, channels: int) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{layer} expects a torch.Tensor; got {type(x).__name__}")
+    if x.ndim < 3 or x.shape[1] != channels:
+        raise ValueError(
+            f"{layer} expects input (batch, {channels}, *spatial) with at least one spatial "
+            f"dimension; got shape {tuple(x.shape)}"
+        )
+
+
+class _EvoNormBase(nn.Module):
+    """Shared parameters: per-channel ``gamma``, ``beta`` and (with the nonlinearity) ``v``."""
+
+    v: nn.Parameter | None
+
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        eps: float,
+        nonlinearity: bool,
+        init_zero: bool,
+        device: torch.device | str | None,
+        dtype: torch.dtype | None,
+    ) -> None:
+        super().__init__()
+        self.num_features = check_int("num_features", num_features)
+        self.eps = _check_eps(eps)
+        self.nonlinearity = bool(nonlinearity)
+        self.init_zero = bool(init_zero)
+        kw = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(torch.empty(num_features, **kw))  # type: ignore[arg-type]
+        self.bias = nn.Parameter(torch.empty(num_features, **kw))  # type: ignore[arg-type]
+        # Without the nonlinearity v would never be used, so it is not created at all.
+        self.v = (
+            nn.Parameter(torch.empty(num_features, **kw))  # type: ignore[arg-type]
+            if self.nonlinearity
+            else None
+        )
+
+    def reset_parameters(self) -> None:
+        """gamma = 1 (0 with ``init_zero``), beta = 0, v = 1, as in the official code."""
+        nn.init.constant_(self.weight, 0.0 if self.init_zero else 1.0)
+        nn.init.zeros_(self.bias)
+        if self.v is not None:
+            nn.init.ones_(self.v)
+
+    def _shape(self, t: Tensor, ndim: int) -> Tensor:
+        return t.view(1, -1, *([1] * (ndim - 2)))
+
+    def _affine(self, y: Tensor) -> Tensor:
+        return y * self._shape(self.weight, y.ndim) + self._shape(self.bias, y.ndim)
+
+
+class EvoNormB0(_EvoNormBase):
+    """EvoNorm-B0: batch-dependent normalization-activation (replaces ``BatchNorm2d + ReLU``).
+
+    ``y = x / max(sqrt(var_{N,*}(x) + eps), v x + sqrt(var_{*}(x) + eps)) * gamma + beta``
+    where ``*`` stands for the spatial dimensions. In training mode the batch variance is used
+    and the running variance updated; in eval mode the running variance is used.
+
+    Args:
+        num_features: number of channels ``C``.
+        eps: added to every variance (official 1e-5).
+        momentum: weight of the new batch variance in the running average (official 0.1,
+            i.e. decay 0.9).
+        nonlinearity: ``False`` gives the affine-only variant ``x * gamma + beta`` used where
+            the original BatchNorm had no ReLU after it (no ``v``, no running variance).
+        init_zero: initialise ``gamma`` to 0 (for the last norm of a residual branch).
+        device: device of parameters and buffers.
+        dtype: dtype of parameters and buffers.
+
+    Shape:
+        - Input: ``(batch, C, *spatial)``, at least one spatial dimension.
+        - Output: same shape.
+
+    Example:
+        >>> layer = EvoNormB0(16)
+        >>> layer(torch.randn(8, 16, 5, 5)).shape
+        torch.Size([8, 16, 5, 5])
+    """
+
+    running_var: Tensor | None
+
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        nonlinearity: bool = True,
+        init_zero: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__(
+            num_features,
+            eps=eps,
+            nonlinearity=nonlinearity,
+            init_zero=init_zero,
+            device=device,
+            dtype=dtype,
+        )
+        if isinstance(momentum, bool) or not isinstance(momentum, int | float):
+            raise TypeError(f"momentum must be a float in [0, 1]; got {momentum!r}")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be a float in [0, 1]; got {momentum!r}")
+        self.momentum = float(momentum)
+        if self.nonlinearity:
+            self.register_buffer(
+                "running_var", torch.ones(num_features, device=device, dtype=dtype)
+            )
+        else:
+            self.running_var = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Reset gamma, beta, v and the running variance (to 1)."""
+        super().reset_parameters()
+        if self.running_var is not None:
+            self.running_var.fill_(1.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalize and activate.
+
+        Args:
+            x: ``(batch, C, *spatial)``.
+
+        Returns:
+            ``(batch, C, *spatial)``.
+        """
+        _check_input("EvoNormB0", x, self.num_features)
+        if not self.nonlinearity:
+            return self._affine(x)
+        assert self.v is not None and self.running_var is not None
+        spatial = tuple(range(2, x.ndim))
+        if self.training:
+            batch_var = x.var(dim=(0, *spatial), unbiased=False)
+            with torch.no_grad():
+                self.running_var.lerp_(batch_var.detach(), self.momentum)
+        else:
+            batch_var = self.running_var
+        instance_var = x.var(dim=spatial, unbiased=False, keepdim=True)
+        left = self._shape(batch_var, x.ndim).add(self.eps).sqrt()
+        right = self._shape(self.v, x.ndim) * x + instance_var.add(self.eps).sqrt()
+        return self._affine(x / torch.maximum(left, right))
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps:g}, momentum={self.momentum:g}, "
+            f"nonlinearity={self.nonlinearity}, init_zero={self.init_zero}"
+        )
+
+
+class EvoNormS0(_EvoNormBase):
+    """EvoNorm-S0: batch-independent normalization-activation.
+
+    ``y = x * sigmoid(v x) / sqrt(var_{C/g,*}(x) + eps) * gamma + beta`` with the variance taken
+    per sample over each group of ``C/g`` channels and all spatial positions. The output of a
+    sample does not depend on the rest of the batch, and train and eval modes compute the same.
+
+    Args:
+        num_features: number of channels ``C``.
+        groups: upper bound on the number of groups; the layer uses the largest ``g <= groups``
+            dividing ``C`` (see :func:`evonorm_groups`), stored as ``self.groups``.
+        eps: added to the group variance (official 1e-5).
+        nonlinearity: ``False`` gives the affine-only variant ``x * gamma + beta``.
+        init_zero: initialise ``gamma`` to 0.
+        device: device of the parameters.
+        dtype: dtype of the parameters.
+
+    Shape:
+        - Input: ``(batch, C, *spatial)``, at least one spatial dimension.
+        - Output: same shape.
+
+    Example:
+        >>> EvoNormS0(48).groups  # 32 does not divide 48; 24 is the largest that does
+        24
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        groups: int = 32,
+        eps: float = 1e-5,
+        nonlinearity: bool = True,
+        init_zero: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__(
+            num_features,
+            eps=eps,
+            nonlinearity=nonlinearity,
+            init_zero=init_zero,
+            device=device,
+            dtype=dtype,
+        )
+        self.max_groups = check_int("groups", groups)
+        self.groups = evonorm_groups(self.num_features, self.max_groups)
+        self.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalize and activate.
+
+        Args:
+            x: ``(batch, C, *spatial)``.
+
+        Returns:
+            ``(batch, C, *spatial)``.
+        """
+        _check_input("EvoNormS0", x, self.num_features)
+        if not self.nonlinearity:
+            return self._affine(x)
+        assert self.v is not None
+        grouped = x.reshape(x.shape[0], self.groups, -1)
+        std = grouped.var(dim=2, unbiased=False, keepdim=True).add(self.eps).sqrt()
+        denom = std.expand(-1, -1, grouped.shape[2]).reshape(x.shape)
+        numer = x * torch.sigmoid(self._shape(self.v, x.ndim) * x)
+        return self._affine(numer / denom)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, groups={self.groups}, eps={self.eps:g}, "
+            f"nonlinearity={self.nonlinearity}, init_zero={self.init_zero}"
+        )
+
+
+_KINDS: dict[str, type[_EvoNormBase]] = {"B0": EvoNormB0, "S0": EvoNormS0}
+
+
+def convert_bn_relu_to_evonorm(
+    model: nn.Module,
+    kind: Literal["B0", "S0"] = "S0",
+    *,
+    groups: int = 32,
+    eps: float = 1e-5,
+    replace_lone_bn: bool = True,
+) -> nn.Module:
+    """Replace every ``BatchNorm2d -> ReLU`` pair of a model by one EvoNorm layer, in place.
+
+    Pairs are found inside ``nn.Sequential`` containers (at any depth): a ``BatchNorm2d``
+    immediately followed by an ``nn.ReLU`` becomes an EvoNorm layer (the ReLU an
+    ``nn.Identity``, so indices are kept). With ``replace_lone_bn``, a ``BatchNorm2d`` not followed
+    by a ReLU becomes the affine-only variant (``nonlinearity=False``), as the paper does for the
+    last norm of each residual branch. A ReLU applied outside a Sequential (e.g. after a residual
+    addition) is left alone: it is not part of a norm-activation pair. BatchNorms held as plain
+    attributes and activated in a custom ``forward`` cannot be paired and are left as they are
+    (check ``model.modules()`` for remaining ``BatchNorm2d`` if that matters).
+
+    The new layers are created on the BatchNorm's device and dtype, freshly initialised (the
+    BatchNorm's statistics and affine parameters do not carry over: the layers compute
+    different functions).
+
+    Args:
+        model: any module; modified in place.
+        kind: ``"B0"`` or ``"S0"``.
+        groups: S0's upper bound on the group count.
+        eps: the EvoNorm epsilon.
+        replace_lone_bn: also replace BatchNorms that have no ReLU after them.
+
+    Returns:
+        ``model`` itself.
+
+    Raises:
+        UnknownNameError: for an unknown ``kind``.
+        TypeError: if ``model`` is not an ``nn.Module``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    if kind not in _KINDS:
+        raise UnknownNameError("EvoNorm kind", kind, tuple(_KINDS))
+
+    def make(bn: nn.BatchNorm2d, nonlinearity: bool) -> nn.Module:
+        ref = bn.weight if bn.weight is not None else bn.running_var
+        kw: dict[str, object] = {
+            "eps": eps,
+            "nonlinearity": nonlinearity,
+            "device": None if ref is None else ref.device,
+            "dtype": None if ref is None else ref.dtype,
+        }
+        if kind == "S0":
+            kw["groups"] = groups
+        build: Callable[..., nn.Module] = _KINDS[kind]
+        return build(bn.num_features, **kw)
+
+    for module in list(model.modules()):
+        if not isinstance(module, nn.Sequential):
+            continue
+        names = list(module._modules)
+        for i, name in enumerate(names):
+            child = module._modules[name]
+            if not isinstance(child, nn.BatchNorm2d):
+                continue
+            nxt = module._modules[names[i + 1]] if i + 1 < len(names) else None
+            if isinstance(nxt, nn.ReLU):
+                module._modules[name] = make(child, True)
+                module._modules[names[i + 1]] = nn.Identity()
+            elif replace_lone_bn:
+                module._modules[name] = make(child, False)
+    return model
+
+
+def _inputs(*shape: int) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
+    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
+        generator = torch.Generator().manual_seed(0)
+        return (torch.randn(*shape, generator=generator, dtype=dtype),)
+
+    return make
+
+
+register_module_case(
+    "EvoNormB0",
+    build=lambda dtype: EvoNormB0(6, dtype=dtype),
+    inputs=_inputs(4, 6, 5, 5),
+)
+register_module_case(
+    "EvoNormB0-affine",
+    build=lambda dtype: EvoNormB0(6, nonlinearity=False, dtype=dtype),
+    inputs=_inputs(4, 6, 3, 3),
+)
+register_module_case(
+    "EvoNormS0-groups3",
+    build=lambda dtype: EvoNormS0(6, groups=4, dtype=dtype),
+    inputs=_inputs(3, 6, 4, 5),
+)
+register_module_case(
+    "EvoNormS0-affine",
+    build=lambda dtype: EvoNormS0(6, nonlinearity=False, dtype=dtype),
+    inputs=_inputs(3, 6, 4, 4),
+)
