@@ -112,6 +112,7 @@ FAMILY_PACKAGES: tuple[str, ...] = (
     "nnatlas.train",
     "nnatlas.param",
     "nnatlas.operators",
+    "nnatlas.kernels",
     "nnatlas.generative",
     "nnatlas.editing",
     "nnatlas.meta",
