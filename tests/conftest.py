@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -9,6 +10,18 @@ import pytest
 import torch
 
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory):
+    """Generated data (e.g. PDE sets) is cached in a per-session folder, not ~/.cache."""
+    old = os.environ.get("NNATLAS_CACHE_DIR")
+    os.environ["NNATLAS_CACHE_DIR"] = str(tmp_path_factory.mktemp("nnatlas-cache"))
+    yield
+    if old is None:
+        os.environ.pop("NNATLAS_CACHE_DIR", None)
+    else:
+        os.environ["NNATLAS_CACHE_DIR"] = old
 
 
 @pytest.fixture(autouse=True)

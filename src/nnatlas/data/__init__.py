@@ -11,6 +11,11 @@
 * :func:`load_stdlib_text`, :class:`CharCorpus`: character-level text from the Python standard
   library's own sources (a fixed list of modules), for small language models.
 * :func:`load_mnist`: MNIST from IDX files already on disk (``NNATLAS_MNIST_DIR``).
+* :mod:`nnatlas.data.pde`: seeded, cached PDE data for operator learning: antiderivatives of
+  random fields, Poisson, Darcy on nested grids, Burgers, Navier–Stokes (and readers of the
+  published FNO / neuraloperator / PDEBench files).
+* :mod:`nnatlas.data.maxsat`, :mod:`nnatlas.data.control`: random 3-SAT (MAX-SAT objective) and
+  a vectorised cart-pole, the gradient-free optimisation tasks of PolyStep.
 
 Nothing here downloads, ever: every set is bundled, generated, or read from the user's disk.
 """
@@ -19,6 +24,13 @@ from __future__ import annotations
 
 from nnatlas.data._split import DataSplit, split_dataset, stratified_split
 from nnatlas.data.mnist import MNIST_DIR_ENV, MNIST_FILES, load_mnist, read_idx
+from nnatlas.data.pde import (
+    antiderivative_data,
+    burgers_data,
+    darcy_data,
+    navier_stokes_data,
+    poisson_data,
+)
 from nnatlas.data.synthetic import (
     GENERATOR_NAMES,
     gaussian_mixture,
@@ -45,6 +57,9 @@ __all__ = [
     "STDLIB_MODULES",
     "CharCorpus",
     "DataSplit",
+    "antiderivative_data",
+    "burgers_data",
+    "darcy_data",
     "gaussian_mixture",
     "load_breast_cancer",
     "load_dataset",
@@ -55,6 +70,8 @@ __all__ = [
     "load_wine",
     "make_split",
     "mixture_means",
+    "navier_stokes_data",
+    "poisson_data",
     "read_idx",
     "spirals",
     "split_dataset",

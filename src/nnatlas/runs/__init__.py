@@ -17,13 +17,14 @@ from nnatlas.runs.runner import (
     reproduce,
     summarize,
 )
-from nnatlas.runs.store import RunStore, atomic_write_json, atomic_write_text
+from nnatlas.runs.store import RunStore, atomic_write_bytes, atomic_write_json, atomic_write_text
 
 __all__ = [
     "ClaimSummary",
     "RunContext",
     "RunSpec",
     "RunStore",
+    "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
     "current_run",
