@@ -23,6 +23,8 @@ Nothing here downloads, ever: every set is bundled, generated, or read from the 
 from __future__ import annotations
 
 from nnatlas.data._split import DataSplit, split_dataset, stratified_split
+from nnatlas.data.control import CartPole, CartPoleClosure, CartPolePolicy, episode_returns
+from nnatlas.data.maxsat import MaxSatClosure, SatInstance, probsat, random_ksat
 from nnatlas.data.mnist import MNIST_DIR_ENV, MNIST_FILES, load_mnist, read_idx
 from nnatlas.data.pde import (
     antiderivative_data,
@@ -55,11 +57,17 @@ __all__ = [
     "MNIST_DIR_ENV",
     "MNIST_FILES",
     "STDLIB_MODULES",
+    "CartPole",
+    "CartPoleClosure",
+    "CartPolePolicy",
     "CharCorpus",
     "DataSplit",
+    "MaxSatClosure",
+    "SatInstance",
     "antiderivative_data",
     "burgers_data",
     "darcy_data",
+    "episode_returns",
     "gaussian_mixture",
     "load_breast_cancer",
     "load_dataset",
@@ -72,6 +80,8 @@ __all__ = [
     "mixture_means",
     "navier_stokes_data",
     "poisson_data",
+    "probsat",
+    "random_ksat",
     "read_idx",
     "spirals",
     "split_dataset",

@@ -2,6 +2,9 @@
 
 * :class:`MLP`, :class:`LeNet`: small reference models used by many papers' experiments.
 * :func:`num_parameters`: count of trainable parameters.
+* :mod:`nnatlas.nn.nondifferentiable`: the non-differentiable models of PolyStep (hard-LIF
+  :class:`SpikingMLP`, :class:`Int8MLP`, :class:`StaircaseMLP`, argmax attention, hard
+  mixture of experts), each with an optional surrogate backward.
 * :mod:`nnatlas.nn.evonorm`: EvoNorm-B0/S0 normalization-activation layers (arXiv 2004.02967)
   and :func:`convert_bn_relu_to_evonorm`.
 * :mod:`nnatlas.nn.parameter_free`: max-pool and hybrid bottlenecks, ResNet-50 builders and the
@@ -46,6 +49,21 @@ from nnatlas.nn.graph_head import (
     sincos_embedding_2d,
 )
 from nnatlas.nn.models import MLP, LeNet, num_parameters
+from nnatlas.nn.nondifferentiable import (
+    ArgmaxAttention,
+    ArgmaxAttentionClassifier,
+    HardMoE,
+    HardMoEClassifier,
+    Int8Linear,
+    Int8MLP,
+    SpikingMLP,
+    Staircase,
+    StaircaseMLP,
+    hard_argmax,
+    int8_quantize,
+    spike,
+    staircase,
+)
 from nnatlas.nn.parameter_free import (
     BottleneckResNet,
     ConvBottleneck,
@@ -83,6 +101,8 @@ from nnatlas.nn.snnk import (
 __all__ = [
     "MLP",
     "URFSNNK",
+    "ArgmaxAttention",
+    "ArgmaxAttentionClassifier",
     "BottleneckResNet",
     "BundledSNNK",
     "ConvBottleneck",
@@ -93,7 +113,11 @@ __all__ = [
     "GatedMLP",
     "GraphStructure",
     "GraphStructuredHead",
+    "HardMoE",
+    "HardMoEClassifier",
     "HybridBottleneck",
+    "Int8Linear",
+    "Int8MLP",
     "KernelConv2d",
     "LeNet",
     "MaxPoolBottleneck",
@@ -105,6 +129,9 @@ __all__ = [
     "ReLUSNNK",
     "RecurrentCell",
     "SNNKAdapter",
+    "SpikingMLP",
+    "Staircase",
+    "StaircaseMLP",
     "WeightedL1Conv2d",
     "WeightedL2Conv2d",
     "apply_recurrence",
@@ -115,7 +142,9 @@ __all__ = [
     "gate_bias_for_rate",
     "gaussian_projection",
     "gine_aggregate",
+    "hard_argmax",
     "init_templates_from_data",
+    "int8_quantize",
     "linear_scan",
     "make_gate",
     "newton_solve",
@@ -128,6 +157,8 @@ __all__ = [
     "resnet50_max",
     "ridge_head",
     "sincos_embedding_2d",
+    "spike",
+    "staircase",
     "urf_input_features",
     "urf_weight_features",
     "weighted_l1_conv2d",
