@@ -27,25 +27,9 @@ import os
 import subprocess
 import sys
 
+from _memory import reset_peak, status_mib
+
 CASES = ("bn-relu", "evonorm-b0", "evonorm-s0", "gn-silu", "timm-b0", "timm-s0")
-
-
-def _status_mib(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024  # kB
-    return float("nan")
-
-
-def _reset_peak() -> bool:
-    """Reset the kernel's peak-RSS counter (Linux ``clear_refs`` 5); False where unsupported."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def worker(args: argparse.Namespace) -> dict[str, object]:
@@ -85,10 +69,10 @@ def worker(args: argparse.Namespace) -> dict[str, object]:
     step()  # warm-up (and compilation) before measuring memory
     x.grad = None
     gc.collect()
-    if _reset_peak():
-        base = _status_mib("VmRSS")
+    if reset_peak():
+        base = status_mib("VmRSS")
         step()
-        peak = _status_mib("VmHWM") - base
+        peak = status_mib("VmHWM") - base
     else:
         peak = float("nan")
     seconds = best_time(step, args.repeats)

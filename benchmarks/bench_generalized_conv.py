@@ -25,24 +25,9 @@ import os
 import subprocess
 import sys
 
+from _memory import reset_peak, status_mib
+
 CASES = ("conv2d", "weighted-l2", "weighted-l2-unfold", "weighted-l1", "weighted-l1-small-chunks")
-
-
-def _status_mib(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def worker(args: argparse.Namespace) -> dict[str, float]:
@@ -94,10 +79,10 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
     layer.zero_grad(set_to_none=True)
     gc.collect()
     peak = float("nan")
-    if _reset_peak():
-        base = _status_mib("VmRSS")
+    if reset_peak():
+        base = status_mib("VmRSS")
         step()
-        peak = _status_mib("VmHWM") - base
+        peak = status_mib("VmHWM") - base
     return {
         "forward": best_time(forward, args.repeats),
         "step": best_time(step, args.repeats),

@@ -49,6 +49,8 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
 import numpy as np  # noqa: E402
 
+from _memory import peak_rss_mib  # noqa: E402
+
 DEPTH = 10
 SIGMA_W, SIGMA_B = 2.0**0.5, 0.1
 
@@ -69,12 +71,6 @@ def _import_neural_tangents() -> object:
 
 def _inputs(n: int, d: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, d))
-
-
-def _peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
 def _current_rss_mb() -> float:
@@ -174,7 +170,7 @@ def _child(case: str, impl: str, args: argparse.Namespace, out: str) -> None:
 
     base = _current_rss_mb()
     value = compute()  # warm-up (and JIT compilation for JAX)
-    peak_first = _peak_rss_mb()
+    peak_first = peak_rss_mib()
     times = []
     for _ in range(args.reps):
         start = time.perf_counter()
@@ -182,7 +178,7 @@ def _child(case: str, impl: str, args: argparse.Namespace, out: str) -> None:
         times.append(time.perf_counter() - start)
     np.save(out + ".npy", value)
     with open(out + ".json", "w") as fh:
-        json.dump({"seconds": min(times), "memory_mb": max(peak_first, _peak_rss_mb()) - base}, fh)
+        json.dump({"seconds": min(times), "memory_mb": max(peak_first, peak_rss_mib()) - base}, fh)
 
 
 # -- parent --------------------------------------------------------------------------------

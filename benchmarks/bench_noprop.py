@@ -27,7 +27,6 @@ import sys
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
@@ -35,11 +34,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+from _memory import peak_rss_mib  # noqa: E402
+
 CASES = ("noprop-dt", "backprop-stacked", "backprop-one-block")
-
-
-def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def worker(args: argparse.Namespace) -> dict[str, float]:
@@ -90,14 +87,14 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
         )
     else:
         saved = saved_activation_bytes(loss_fn, params)
-    base = _rss_mib()
+    base = peak_rss_mib()
     step()  # warm-up
     times = []
     for _ in range(args.repeats):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return {"seconds": min(times), "peak_mib": _rss_mib() - base, "saved_mib": saved / 2**20}
+    return {"seconds": min(times), "peak_mib": peak_rss_mib() - base, "saved_mib": saved / 2**20}
 
 
 def main() -> None:

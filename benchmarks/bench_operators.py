@@ -32,24 +32,9 @@ import os
 import subprocess
 import sys
 
+from _memory import reset_peak, status_mib
+
 CASES = ("nnatlas-fno", "neuralop-fno", "nnatlas-deeponet", "deepxde-deeponet")
-
-
-def _status_mib(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def worker(args: argparse.Namespace) -> dict[str, object]:
@@ -108,10 +93,10 @@ def worker(args: argparse.Namespace) -> dict[str, object]:
 
     step()
     gc.collect()
-    if _reset_peak():
-        base = _status_mib("VmRSS")
+    if reset_peak():
+        base = status_mib("VmRSS")
         step()
-        peak = _status_mib("VmHWM") - base
+        peak = status_mib("VmHWM") - base
     else:
         peak = float("nan")
     seconds = best_time(step, args.repeats)

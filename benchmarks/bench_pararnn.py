@@ -22,12 +22,12 @@ import argparse
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _memory import peak_rss_mib
 from nnatlas.core.timing import best_time
 
 DEFAULT_PEER = "/tmp/pr-venv/bin/python"
@@ -37,10 +37,6 @@ IMPLS = ("sequential", "parallel", "chunked", "peer-newton")
 # step+Jacobian and scan (compilation, tens of seconds on a CPU, is excluded from the times by
 # the warm-up call).
 OPT_IN = ("peer-sequential", "sequential-compiled", "parallel-compiled")
-
-
-def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def worker(args: argparse.Namespace) -> dict[str, float]:
@@ -81,7 +77,7 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
 
     x = torch.randn(args.batch, args.length, args.hidden)
     xg = x.clone().requires_grad_(True)
-    base = _rss_mib()
+    base = peak_rss_mib()
 
     def fwd() -> None:
         with torch.no_grad():
@@ -91,9 +87,9 @@ def worker(args: argparse.Namespace) -> dict[str, float]:
         run(xg).sum().backward()
 
     result = {"forward_s": best_time(fwd, args.repeats)}
-    result["forward_mib"] = _rss_mib() - base
+    result["forward_mib"] = peak_rss_mib() - base
     result["forward_backward_s"] = best_time(fwd_bwd, args.repeats)
-    result["forward_backward_mib"] = _rss_mib() - base
+    result["forward_backward_mib"] = peak_rss_mib() - base
     return result
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from typing import Any
+
+from _memory import peak_rss_mib
 
 CASES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("dense", {}),
@@ -30,10 +31,6 @@ CASES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("sparse", {"matvec": "torch.sparse"}),
     ("fastfood", {}),
 )
-
-
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 def run_case(
@@ -47,7 +44,7 @@ def run_case(
     torch.set_num_threads(1)
     z = torch.randn(subspace_dim, requires_grad=True)
     cotangent = torch.randn(full_dim)
-    before = _maxrss_mb()
+    before = peak_rss_mib()
     start = time.perf_counter()
     proj = make_projection(kind, full_dim, subspace_dim, seed=0, **kwargs)
     build = time.perf_counter() - start
@@ -66,7 +63,7 @@ def run_case(
     return {
         "build_s": build,
         "step_ms": 1e3 * statistics.median(times[1:]),
-        "peak_mb": _maxrss_mb() - before,
+        "peak_mb": peak_rss_mib() - before,
         "state_mb": state / 2**20,
     }
 
