@@ -45,7 +45,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 
 __all__ = [
     "DEFAULT_PRIOR",
@@ -219,12 +219,6 @@ def _check_kernels(
     return n
 
 
-def _check_positive(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a finite number > 0; got {value!r}")
-    return float(value)
-
-
 class _Solved(NamedTuple):
     chol: Tensor  # (n, n) Cholesky factor of C = K + noise I
     alpha: Tensor  # (n, k) C⁻¹ y
@@ -289,7 +283,7 @@ def gaussian_posterior(
         A :class:`GaussianPredictive` with mean and std shaped like ``y_train`` rows.
     """
     n = _check_kernels(k_train, k_test_train, k_test_diag)
-    scale, noise = _check_positive("scale", scale), _check_positive("noise", noise)
+    scale, noise = check_positive("scale", scale), check_positive("noise", noise)
     y2, squeeze = _as_2d(y_train, n, "y_train")
     solved = _solve(k_train, y2, noise)
     mean, var = _conditional(solved, k_test_train, k_test_diag, noise, include_noise)
@@ -325,7 +319,7 @@ def posterior_scale(
     n = _check_kernels(k_train)
     prior.validate()
     y2, _ = _as_2d(y_train, n, "y_train")
-    solved = _solve(k_train, y2, _check_positive("noise", noise))
+    solved = _solve(k_train, y2, check_positive("noise", noise))
     return InverseGamma(
         prior.alpha + n * y2.shape[1] / 2, prior.beta + float(solved.quad.sum()) / 2
     )
@@ -352,7 +346,7 @@ def student_t_posterior(
     """
     n = _check_kernels(k_train, k_test_train, k_test_diag)
     prior.validate()
-    noise = _check_positive("noise", noise)
+    noise = check_positive("noise", noise)
     y2, squeeze = _as_2d(y_train, n, "y_train")
     solved = _solve(k_train, y2, noise)
     mean, var = _conditional(solved, k_test_train, k_test_diag, noise, include_noise)
@@ -422,7 +416,7 @@ def importance_sampling_posterior(
         A :class:`ScaleMixturePredictive`.
     """
     n = _check_kernels(k_train, k_test_train, k_test_diag)
-    noise = _check_positive("noise", noise)
+    noise = check_positive("noise", noise)
     if scales.dim() != 1 or scales.numel() == 0 or not bool((scales > 0).all()):
         raise ValueError(
             f"scales must be a non-empty 1-D tensor of positive σ² samples; got shape {tuple(scales.shape)}"
@@ -484,7 +478,7 @@ def fit_regression_hyperparameters(
     y2, _ = _as_2d(y_train, n, "y_train")
     log_noise = torch.tensor(math.log(0.1), dtype=torch.float64, requires_grad=True)
     log_a = torch.tensor(
-        math.log(2.0 if alpha is None else _check_positive("alpha", alpha)),
+        math.log(2.0 if alpha is None else check_positive("alpha", alpha)),
         dtype=torch.float64,
         requires_grad=alpha is None,
     )
@@ -635,7 +629,7 @@ def fit_scale_mixture_classifier(
         prior.validate()
     chol = torch.linalg.cholesky(
         k_train.to(torch.float64)
-        + _check_positive("jitter", jitter) * torch.eye(n, dtype=torch.float64)
+        + check_positive("jitter", jitter) * torch.eye(n, dtype=torch.float64)
     )
     m = torch.zeros(n, num_classes, dtype=torch.float64, requires_grad=True)
     log_s = torch.full((n, num_classes), math.log(0.5), dtype=torch.float64, requires_grad=True)

@@ -41,7 +41,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 
 __all__ = [
     "ArgmaxAttention",
@@ -58,12 +58,6 @@ __all__ = [
     "spike",
     "staircase",
 ]
-
-
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigError(f"{name} must be a positive number; got {value!r}")
-    return float(value)
 
 
 def spike(
@@ -164,9 +158,9 @@ class SpikingMLP(nn.Module):
             raise ConfigError(f"beta must be in (0, 1]; got {beta}")
         self.num_steps = num_steps
         self.beta = float(beta)
-        self.threshold = _positive("threshold", threshold)
+        self.threshold = check_positive("threshold", threshold)
         self.surrogate = bool(surrogate)
-        self.surrogate_slope = _positive("surrogate_slope", surrogate_slope)
+        self.surrogate_slope = check_positive("surrogate_slope", surrogate_slope)
         self.fc1 = nn.Linear(in_features, hidden_features, device=device, dtype=dtype)
         self.fc2 = nn.Linear(hidden_features, out_features, device=device, dtype=dtype)
 
@@ -233,7 +227,7 @@ class Int8Linear(nn.Linear):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(in_features, out_features, bias, device=device, dtype=dtype)
-        self.scale = _positive("scale", scale)
+        self.scale = check_positive("scale", scale)
         self.surrogate = bool(surrogate)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -324,7 +318,7 @@ class Staircase(nn.Module):
     def __init__(self, levels: int = 5, scale: float = 1.0, *, surrogate: bool = False) -> None:
         super().__init__()
         self.levels = check_int("levels", levels, low=2)
-        self.scale = _positive("scale", scale)
+        self.scale = check_positive("scale", scale)
         self.surrogate = bool(surrogate)
 
     def forward(self, x: Tensor) -> Tensor:

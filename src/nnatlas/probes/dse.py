@@ -45,7 +45,7 @@ from torch import Tensor
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.optional import require
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 
 __all__ = [
     "binned_entropy",
@@ -97,14 +97,6 @@ def _as_features(name: str, z: Any, *, min_rows: int = 1) -> Tensor:
     if not bool(torch.isfinite(z).all()):
         raise ConfigError(f"{name} contains NaN or infinite values")
     return z
-
-
-def _check_positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a positive number; got {type(value).__name__} {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name} must be a finite number > 0; got {value}")
-    return float(value)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
@@ -182,7 +174,7 @@ def resolve_sigma(z: Tensor, sigma: float = 10.0, sigma_mode: SigmaMode = "absol
         σ in the units of ``z``. In ``"median"`` mode a zero median (identical points) falls
         back to ``sigma`` itself, since then any bandwidth gives the same kernel.
     """
-    sigma = _check_positive("sigma", sigma)
+    sigma = check_positive("sigma", sigma)
     _check_choice("sigma_mode", sigma_mode, _SIGMA_MODES)
     if sigma_mode == "absolute":
         return sigma
@@ -280,7 +272,7 @@ def spectral_entropy(eigenvalues: Tensor, t: float = 1) -> float:
     Returns:
         The entropy in bits, in ``[0, log₂ N]`` up to the epsilon term.
     """
-    t = _check_positive("t", t)
+    t = check_positive("t", t)
     if not isinstance(eigenvalues, Tensor) or eigenvalues.dim() != 1 or eigenvalues.numel() == 0:
         raise ConfigError("eigenvalues must be a non-empty 1-D tensor")
     mag = eigenvalues.to(torch.float64).abs() ** t
@@ -334,7 +326,7 @@ def diffusion_spectral_entropy(
         1.0
     """
     z = _as_features("z", z)
-    t = _check_positive("t", t)
+    t = check_positive("t", t)
     _check_choice("method", method, _EIGEN_METHODS)
     (z,) = _subsample(z, max_n, seed)
     s = resolve_sigma(z, sigma, sigma_mode)
@@ -436,7 +428,7 @@ def diffusion_spectral_mutual_information(
         DSMI in bits (≈ 0 when ``y`` is independent of ``z``; may be slightly negative).
     """
     z = _as_features("z", z)
-    t = _check_positive("t", t)
+    t = check_positive("t", t)
     check_int("num_repetitions", num_repetitions, low=1)
     _check_choice("method", method, _EIGEN_METHODS)
     labels = discretize_labels(y, n_clusters, seed=seed)
@@ -552,7 +544,7 @@ def knn_mutual_information(x: Tensor, y: Any, k: int = 3, *, base: float = 2.0) 
     """
     x = _as_features("x", x, min_rows=2)
     check_int("k", k, low=1)
-    base = _check_positive("base", base)
+    base = check_positive("base", base)
     if isinstance(y, np.ndarray):
         y = torch.from_numpy(y)
     if not isinstance(y, Tensor):

@@ -20,18 +20,10 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 from nnatlas.data.pde._cache import cached_tensors
 
 __all__ = ["BurgersData", "burgers_data", "burgers_initial_conditions", "solve_burgers"]
-
-
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number; got {value!r}")
-    if value <= 0:
-        raise ConfigError(f"{name} must be > 0; got {value}")
-    return float(value)
 
 
 def burgers_initial_conditions(n_samples: int, resolution: int, *, seed: int = 0) -> Tensor:
@@ -71,9 +63,9 @@ def solve_burgers(
     Returns:
         (batch, n_snapshots, s), dtype of ``u0`` (computed in float64).
     """
-    nu = _positive("viscosity", viscosity)
-    t_final = _positive("t_final", t_final)
-    dt = _positive("dt", dt)
+    nu = check_positive("viscosity", viscosity)
+    t_final = check_positive("t_final", t_final)
+    dt = check_positive("dt", dt)
     check_int("n_snapshots", n_snapshots)
     if not isinstance(u0, Tensor) or u0.dim() != 2 or u0.shape[1] < 4:
         shape = tuple(u0.shape) if isinstance(u0, Tensor) else type(u0).__name__
@@ -146,7 +138,7 @@ def burgers_data(
     """
     check_int("n_samples", n_samples)
     check_int("resolution", resolution, low=4)
-    _positive("viscosity", viscosity)
+    check_positive("viscosity", viscosity)
     params = {
         "n_samples": n_samples,
         "resolution": resolution,

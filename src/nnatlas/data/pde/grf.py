@@ -23,8 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 from nnatlas.data.pde._cache import cached_tensors
 
 __all__ = [
@@ -37,14 +36,6 @@ __all__ = [
     "interpolate_1d",
     "sine_series_2d",
 ]
-
-
-def _check_positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number; got {value!r}")
-    if value <= 0:
-        raise ConfigError(f"{name} must be > 0; got {value}")
-    return float(value)
 
 
 def _generator(seed: int) -> torch.Generator:
@@ -75,7 +66,7 @@ def grf_1d(
     """
     check_int("n_samples", n_samples)
     check_int("grid_size", grid_size, low=2)
-    _check_positive("length_scale", length_scale)
+    check_positive("length_scale", length_scale)
     grid = torch.linspace(0.0, 1.0, grid_size, dtype=torch.float64)
     cov = torch.exp(-0.5 * (grid[:, None] - grid[None, :]) ** 2 / length_scale**2)
     evals, evecs = torch.linalg.eigh(cov)
@@ -196,7 +187,7 @@ def antiderivative_data(
     check_int("n_queries", n_queries)
     check_int("n_sensors", n_sensors, low=2)
     check_int("grid_size", grid_size, low=2)
-    _check_positive("length_scale", length_scale)
+    check_positive("length_scale", length_scale)
     params = {
         "n_functions": n_functions,
         "n_queries": n_queries,
@@ -259,8 +250,8 @@ def grf_2d_periodic(
     """
     check_int("n_samples", n_samples)
     check_int("resolution", resolution, low=2)
-    _check_positive("alpha", alpha)
-    _check_positive("tau", tau)
+    check_positive("alpha", alpha)
+    check_positive("tau", tau)
     k = torch.fft.fftfreq(resolution, d=1.0 / resolution, dtype=torch.float64)
     k2 = k[:, None] ** 2 + k[None, :] ** 2
     amp = _spectrum(k2, alpha, tau, 4 * math.pi**2)
@@ -286,8 +277,8 @@ def _series_2d(
     check_int("n_samples", n_samples)
     check_int("resolution", resolution, low=3)
     check_int("modes", modes)
-    _check_positive("alpha", alpha)
-    _check_positive("tau", tau)
+    check_positive("alpha", alpha)
+    check_positive("tau", tau)
     x = torch.linspace(0.0, 1.0, resolution, dtype=torch.float64)
     if kind == "sine":
         k = torch.arange(1, modes + 1, dtype=torch.float64)

@@ -23,19 +23,11 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 from nnatlas.data.pde._cache import cached_tensors
 from nnatlas.data.pde.grf import grf_2d_periodic
 
 __all__ = ["NavierStokesData", "fno_forcing", "navier_stokes_data", "solve_navier_stokes"]
-
-
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number; got {value!r}")
-    if value <= 0:
-        raise ConfigError(f"{name} must be > 0; got {value}")
-    return float(value)
 
 
 def fno_forcing(resolution: int) -> Tensor:
@@ -67,9 +59,9 @@ def solve_navier_stokes(
     Returns:
         (batch, n_snapshots, s, s), dtype of ``w0``.
     """
-    nu = _positive("viscosity", viscosity)
-    t_final = _positive("t_final", t_final)
-    dt = _positive("dt", dt)
+    nu = check_positive("viscosity", viscosity)
+    t_final = check_positive("t_final", t_final)
+    dt = check_positive("dt", dt)
     check_int("n_snapshots", n_snapshots)
     if not isinstance(w0, Tensor) or w0.dim() != 3 or w0.shape[1] != w0.shape[2] or w0.shape[1] < 4:
         shape = tuple(w0.shape) if isinstance(w0, Tensor) else type(w0).__name__
@@ -144,7 +136,7 @@ def navier_stokes_data(
     """FNO-style vorticity data (random ω₀, FNO forcing), snapshots at t_final·j / n_snapshots."""
     check_int("n_samples", n_samples)
     check_int("resolution", resolution, low=4)
-    _positive("viscosity", viscosity)
+    check_positive("viscosity", viscosity)
     params = {
         "n_samples": n_samples,
         "resolution": resolution,
