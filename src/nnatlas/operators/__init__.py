@@ -15,6 +15,13 @@ Components:
 * The "neural networks to neural operators" recipe (Berner et al., arXiv 2506.10973):
   :class:`UNet2d` and :func:`kernel_interpolated`, which resamples a trained CNN's filters to a
   new grid with a fixed physical receptive field (:func:`interpolate_kernel`).
+* Function-space layers of the recipe (:mod:`nnatlas.operators.function_space`):
+  :class:`IntegralOperator2d` (quadrature-weighted kernel integral), :class:`AttentionOperator2d`
+  (attention normalised by an integral), :class:`DifferentialKernelConv2d` (a local stencil
+  scaled by 1/h), :class:`ResolutionWrapper` (input-output interpolation) and
+  :func:`multiresolution_batches` (multi-resolution training).
+* PDE residuals for data-free training: :func:`poisson_residual` (with LordNet) and the implicit
+  Navier–Stokes step residual :func:`navier_stokes_step_residual` (:mod:`~nnatlas.operators.residuals`).
 * Losses: :func:`relative_l2_loss`, :func:`relative_h1_loss` and their module forms
   :class:`RelativeL2Loss`, :class:`H1Loss`.
 
@@ -26,27 +33,44 @@ from __future__ import annotations
 
 from nnatlas.operators.deeponet import DeepONet
 from nnatlas.operators.fno import FNO1d, FNO2d, SpectralConv1d, SpectralConv2d
+from nnatlas.operators.function_space import (
+    AttentionOperator2d,
+    DifferentialKernelConv2d,
+    IntegralOperator2d,
+    ResolutionWrapper,
+    cell_centers,
+    multiresolution_batches,
+)
 from nnatlas.operators.lordnet import LordMixing, LordNet, mean_squared_residual, poisson_residual
 from nnatlas.operators.losses import H1Loss, RelativeL2Loss, relative_h1_loss, relative_l2_loss
 from nnatlas.operators.mgno import MgConv2d, MgNO
 from nnatlas.operators.recipe import UNet2d, interpolate_kernel, kernel_interpolated
+from nnatlas.operators.residuals import mean_squared_ns_residual, navier_stokes_step_residual
 
 __all__ = [
+    "AttentionOperator2d",
     "DeepONet",
+    "DifferentialKernelConv2d",
     "FNO1d",
     "FNO2d",
     "H1Loss",
+    "IntegralOperator2d",
     "LordMixing",
     "LordNet",
     "MgConv2d",
     "MgNO",
     "RelativeL2Loss",
+    "ResolutionWrapper",
     "SpectralConv1d",
     "SpectralConv2d",
     "UNet2d",
+    "cell_centers",
     "interpolate_kernel",
     "kernel_interpolated",
+    "mean_squared_ns_residual",
     "mean_squared_residual",
+    "multiresolution_batches",
+    "navier_stokes_step_residual",
     "poisson_residual",
     "relative_h1_loss",
     "relative_l2_loss",

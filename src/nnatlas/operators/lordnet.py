@@ -23,7 +23,9 @@ identity (low-rank ones are parameterised as I + U Vᵀ) and each block's last 1
 zero, because random dense mixing emits white noise that the residual loss punishes so hard
 that training stalled (measured). The matrices are tied to the grid
 size they were built for, so the network runs on that grid only (checked, with a clear error).
-The implicit Navier–Stokes residual of the paper is not implemented.
+The paper's implicit Navier–Stokes step residual is
+:func:`nnatlas.operators.residuals.navier_stokes_step_residual` (our spectral discretisation;
+LordNet's own is not public); the claim here uses the Poisson residual only.
 """
 
 from __future__ import annotations
