@@ -565,6 +565,17 @@ def time_features(t: Tensor, num: int) -> Tensor:
     return torch.cat([angles.sin(), angles.cos()], dim=-1)
 
 
+def _set_time_conditioning(module: Any, num_classes: int, steps: int, time_features: int) -> None:
+    """Checks and settings shared by the one-network variants (CT, FM)."""
+    check_int("num_classes", num_classes, low=2)
+    check_int("steps", steps)
+    check_int("time_features", time_features, low=2)
+    if time_features % 2:
+        raise ConfigError(f"time_features must be even; got {time_features}")
+    module.time_features = time_features
+    module.steps = steps
+
+
 class MonotoneSchedule(nn.Module):
     """A learnable noise schedule ᾱ(t) = σ(-γ(t)), increasing in t ∈ [0, 1] (z_0 noisiest).
 
@@ -656,6 +667,9 @@ class NoPropCT(nn.Module):
     num_classes: int
     embed_dim: int
     embedding_kind: str
+    net: nn.Module
+    time_features: int
+    steps: int
 
     def __init__(
         self,
@@ -673,16 +687,10 @@ class NoPropCT(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        check_int("num_classes", num_classes, low=2)
-        check_int("steps", steps)
-        check_int("time_features", time_features, low=2)
-        if time_features % 2:
-            raise ConfigError(f"time_features must be even; got {time_features}")
+        _set_time_conditioning(self, num_classes, steps, time_features)
         if not eta > 0:
             raise ConfigError(f"eta must be > 0; got {eta}")
         self.eta = float(eta)
-        self.time_features = time_features
-        self.steps = steps
         self.net = net
         kw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
         self.schedule = schedule if schedule is not None else MonotoneSchedule(**kw)
@@ -779,6 +787,9 @@ class NoPropFM(nn.Module):
     num_classes: int
     embed_dim: int
     embedding_kind: str
+    net: nn.Module
+    time_features: int
+    steps: int
 
     def __init__(
         self,
@@ -795,13 +806,7 @@ class NoPropFM(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        check_int("num_classes", num_classes, low=2)
-        check_int("steps", steps)
-        check_int("time_features", time_features, low=2)
-        if time_features % 2:
-            raise ConfigError(f"time_features must be even; got {time_features}")
-        self.time_features = time_features
-        self.steps = steps
+        _set_time_conditioning(self, num_classes, steps, time_features)
         self.ce_weight = float(ce_weight)
         self.net = net
         kw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
