@@ -22,6 +22,7 @@ Components:
   :func:`multiresolution_batches` (multi-resolution training).
 * PDE residuals for data-free training: :func:`poisson_residual` (with LordNet) and the implicit
   Navier–Stokes step residual :func:`navier_stokes_step_residual` (:mod:`~nnatlas.operators.residuals`).
+* :func:`fit_operator`: a supervised training loop (Adam, one-cycle schedule) for paired fields.
 * Losses: :func:`relative_l2_loss`, :func:`relative_h1_loss` and their module forms
   :class:`RelativeL2Loss`, :class:`H1Loss`.
 
@@ -46,6 +47,7 @@ from nnatlas.operators.losses import H1Loss, RelativeL2Loss, relative_h1_loss, r
 from nnatlas.operators.mgno import MgConv2d, MgNO
 from nnatlas.operators.recipe import UNet2d, interpolate_kernel, kernel_interpolated
 from nnatlas.operators.residuals import mean_squared_ns_residual, navier_stokes_step_residual
+from nnatlas.operators.training import fit_operator
 
 __all__ = [
     "AttentionOperator2d",
@@ -65,6 +67,7 @@ __all__ = [
     "SpectralConv2d",
     "UNet2d",
     "cell_centers",
+    "fit_operator",
     "interpolate_kernel",
     "kernel_interpolated",
     "mean_squared_ns_residual",

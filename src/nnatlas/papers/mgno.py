@@ -31,7 +31,6 @@ honest, not tuned.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -39,7 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
-from nnatlas.runs.context import log_metrics, memoize
+from nnatlas.runs.context import memoize
 
 Metrics = dict[str, Any]
 
@@ -111,6 +110,7 @@ def train_operator(name: str, model: nn.Module, config: DarcyConfig, seed: int) 
     """Train ``model`` on the Darcy training set; relative-L² test error and cost."""
     from nnatlas.core.errors import ConfigError
     from nnatlas.operators.losses import relative_h1_loss, relative_l2_loss
+    from nnatlas.operators.training import fit_operator
 
     if config.loss not in ("h1", "l2"):
         raise ConfigError(f"loss must be 'h1' or 'l2'; got {config.loss!r}")
@@ -125,22 +125,18 @@ def train_operator(name: str, model: nn.Module, config: DarcyConfig, seed: int) 
     scale = u_tr.std()
     x_tr, x_te = (a_tr - mean) / std, (a_te - mean) / std
     y_tr = u_tr / scale
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.2
+    cpu = fit_operator(
+        model,
+        x_tr,
+        y_tr,
+        steps=config.steps,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        loss_fn=criterion,
+        seed=seed,
+        log_name=name,
     )
-    start = time.process_time()
-    for step in range(config.steps):
-        idx = torch.randint(0, x_tr.shape[0], (config.batch_size,), generator=gen)
-        opt.zero_grad(set_to_none=True)
-        loss = criterion(model(x_tr[idx]), y_tr[idx])
-        loss.backward()
-        opt.step()
-        sched.step()
-        if (step + 1) % max(1, config.steps // 5) == 0:
-            log_metrics(step=step + 1, model=name, train_loss=float(loss.detach()))
-    cpu = time.process_time() - start
     model.eval()
     with torch.no_grad():
         pred = torch.cat([model(x_te[i : i + 50]) for i in range(0, x_te.shape[0], 50)]) * scale

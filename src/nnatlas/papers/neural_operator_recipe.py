@@ -24,7 +24,6 @@ notes' reading of the method, not from the paper's Figure 5 (not retrieved).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,7 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
-from nnatlas.runs.context import log_metrics, memoize
+from nnatlas.runs.context import memoize
 
 Metrics = dict[str, Any]
 
@@ -110,6 +109,7 @@ def _build(name: str, config: TransferConfig) -> nn.Module:
 def _train_and_test(name: str, config: TransferConfig, seed: int) -> dict[str, float]:
     from nnatlas.operators.losses import relative_l2_loss
     from nnatlas.operators.recipe import kernel_interpolated
+    from nnatlas.operators.training import fit_operator
 
     d = _data(config)
     n = config.n_train
@@ -119,22 +119,18 @@ def _train_and_test(name: str, config: TransferConfig, seed: int) -> dict[str, f
     y_tr = d["u_coarse"][:n] / scale
     torch.manual_seed(seed)
     model = _build(name, config)
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.2
+    cpu = fit_operator(
+        model,
+        x_tr,
+        y_tr,
+        steps=config.steps,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        seed=seed,
+        log_name=name,
+        log_key="train_rel_l2",
     )
-    start = time.process_time()
-    for step in range(config.steps):
-        idx = torch.randint(0, n, (config.batch_size,), generator=gen)
-        opt.zero_grad(set_to_none=True)
-        loss = relative_l2_loss(model(x_tr[idx]), y_tr[idx])
-        loss.backward()
-        opt.step()
-        sched.step()
-        if (step + 1) % max(1, config.steps // 5) == 0:
-            log_metrics(step=step + 1, model=name, train_rel_l2=float(loss.detach()))
-    cpu = time.process_time() - start
     model.eval()
 
     def test(net: nn.Module, tag: str) -> float:
