@@ -70,6 +70,10 @@ def test_module_reproduces_the_solution_and_labels_01_are_accepted(problem):
 
 def test_bad_input_names_the_argument(problem):
     x, y, gates = problem
+    with pytest.raises(ConfigError, match=r"x must be a non-empty \(n, d\) tensor; got \(40,\)"):
+        gated_relu_fista(x[:, 0], y, beta=0.1)
+    with pytest.raises(ConfigError, match="x must be a non-empty"):
+        sample_gates(x[:0], 10)
     with pytest.raises(ConfigError, match="beta"):
         gated_relu_fista(x, y, beta=0.0, gates=gates)
     with pytest.raises(ConfigError, match="gates"):

@@ -73,6 +73,7 @@ def sample_gates(
         Gate vectors ``(d + bias, P)`` in float64, one per distinct pattern of ``x``.
     """
     check_int("num_samples", num_samples)
+    _check_inputs(x)
     xb = _with_bias(x.double().cpu(), bias)
     h = torch.randn(xb.shape[1], num_samples, generator=generator, dtype=torch.float64)
     pats = xb @ h >= 0
@@ -85,9 +86,14 @@ def sample_gates(
     return h[:, keep].to(x.device)
 
 
+def _check_inputs(x: Tensor) -> None:
+    if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[0] == 0:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ConfigError(f"x must be a non-empty (n, d) tensor; got {shape}")
+
+
 def _check_problem(x: Tensor, y: Tensor, gates: Tensor, bias: bool, loss: str) -> Tensor:
-    if x.dim() != 2:
-        raise ConfigError(f"x must be (n, d); got shape {tuple(x.shape)}")
+    _check_inputs(x)
     if y.shape != (x.shape[0],):
         raise ConfigError(f"y must be ({x.shape[0]},) to match x; got shape {tuple(y.shape)}")
     if gates.dim() != 2 or gates.shape[0] != x.shape[1] + int(bias):
