@@ -11,8 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from nnatlas.core import catalog
-from nnatlas.core.catalog import OptimizerCase
+from nnatlas.testing import catalog
+from nnatlas.testing.catalog import OptimizerCase
 from nnatlas.testing import (
     check_module,
     check_module_case,
@@ -51,7 +51,7 @@ def test_optimizer_conformance(case: OptimizerCase) -> None:
 def test_catalogue_holds_the_reference_models() -> None:
     names = {case.name for case in catalog.module_cases()}
     assert {"MLP", "LeNet-8x8-batchnorm", "LeNet-28x28"} <= names
-    assert "nnatlas.nn" in catalog.load_all()
+    assert "nnatlas.testing.cases.nn" in catalog.load_all()
 
 
 # ------------------------------------------------------------- broken optimizers

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nnatlas.core.catalog import module_cases
+from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.data import make_split
 from nnatlas.nn.gated import GatedLayer, GatedMLP, gate_bias_for_rate, make_gate

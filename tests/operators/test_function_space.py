@@ -62,7 +62,7 @@ def test_conformance_batteries():
 
 
 def test_registered_cases_exist():
-    from nnatlas.core.catalog import module_cases
+    from nnatlas.testing.catalog import module_cases
 
     names = {case.name for case in module_cases()}
     assert {"IntegralOperator2d", "AttentionOperator2d", "DifferentialKernelConv2d"} <= names

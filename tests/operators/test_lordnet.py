@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from nnatlas.core.catalog import module_cases
+from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.data.pde.poisson import poisson_data, solve_poisson_dirichlet
 from nnatlas.operators.lordnet import LordMixing, LordNet, mean_squared_residual, poisson_residual

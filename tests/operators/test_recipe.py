@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from nnatlas.core.catalog import module_cases
+from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.operators.recipe import UNet2d, interpolate_kernel, kernel_interpolated
 from nnatlas.testing import check_module, check_module_case

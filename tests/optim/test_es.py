@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.catalog import optimizer_cases
+from nnatlas.testing.catalog import optimizer_cases
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.optim import SPSA, ModelClosure, OpenAIES, centered_ranks
 from nnatlas.testing import check_optimizer_case

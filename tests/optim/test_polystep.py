@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.catalog import optimizer_cases
+from nnatlas.testing.catalog import optimizer_cases
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.optim import ModelClosure, PolyStep, evaluate_candidates
 from nnatlas.optim.polystep import haar_rotations, polytope_vertices, transport_weights

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnatlas.core.catalog import module_cases
+from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.param.hypernetwork import HyperModel, HyperNetwork, encode_input, external_shapes
 from nnatlas.testing import check_module

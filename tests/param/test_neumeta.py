@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from nnatlas.core.catalog import module_cases
+from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.param.neumeta import (
     ChannelGroup,

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nnatlas.core.catalog import module_cases
+from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.testing import check_module_case
 from nnatlas.train.stochastic_neurons import (

@@ -1,16 +1,28 @@
-"""Infrastructure shared by every paper: registry, claims, configs, seeding, errors, progress."""
+"""Infrastructure every layer stands on: claims and verdict rules, configs, seeding, errors, I/O,
+progress and devices. ``core`` imports nothing else of nnatlas."""
 
-from nnatlas.core.claims import PRESETS, Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import PRESETS, Claim, Metrics, Outcome, Paper, Verdict, mean_std, presets
 from nnatlas.core.config import (
+    ClaimConfig,
+    Domain,
     apply_overrides,
     coerce_value,
     config_from_dict,
     config_hash,
     config_to_dict,
+    ensure,
+    param,
     parse_assignments,
+    validate_config,
 )
 from nnatlas.core.device import current_device, resolve_device, use_device
-from nnatlas.core.errors import ConfigError, MissingExtraError, NnatlasError, UnknownNameError
+from nnatlas.core.errors import (
+    ConfigError,
+    MissingExtraError,
+    NnatlasError,
+    StorageError,
+    UnknownNameError,
+)
 from nnatlas.core.optional import require
 from nnatlas.core.progress import progress_bar, set_progress
 from nnatlas.core.seeding import seed_everything
@@ -18,11 +30,15 @@ from nnatlas.core.seeding import seed_everything
 __all__ = [
     "PRESETS",
     "Claim",
+    "ClaimConfig",
     "ConfigError",
+    "Domain",
+    "Metrics",
     "MissingExtraError",
     "NnatlasError",
     "Outcome",
     "Paper",
+    "StorageError",
     "UnknownNameError",
     "Verdict",
     "apply_overrides",
@@ -31,12 +47,16 @@ __all__ = [
     "config_hash",
     "config_to_dict",
     "current_device",
+    "ensure",
     "mean_std",
+    "param",
     "parse_assignments",
+    "presets",
     "progress_bar",
     "require",
     "resolve_device",
     "seed_everything",
     "set_progress",
     "use_device",
+    "validate_config",
 ]

@@ -16,15 +16,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnatlas.core.config import validate_config
 from nnatlas.core.errors import UnknownNameError
 
 __all__ = [
     "PRESETS",
     "Claim",
+    "Metrics",
     "Outcome",
     "Paper",
     "Verdict",
     "mean_std",
+    "presets",
 ]
 
 PRESETS: tuple[str, ...] = ("smoke", "quick", "paper")
@@ -32,6 +35,7 @@ PRESETS: tuple[str, ...] = ("smoke", "quick", "paper")
 default) and ``paper`` (the published setting, meant for a GPU)."""
 
 Metrics = dict[str, Any]
+"""What a run function returns: a JSON-serialisable dict of measured quantities."""
 
 
 class Outcome(str, enum.Enum):
@@ -71,6 +75,29 @@ def mean_std(values: Sequence[float | None]) -> tuple[float, float, int]:
         return math.nan, math.nan, 0
     std = statistics.stdev(finite) if len(finite) > 1 else 0.0
     return statistics.fmean(finite), std, len(finite)
+
+
+def presets(
+    quick: Any,
+    *,
+    smoke: Mapping[str, Any] | None = None,
+    paper: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A claim's three presets from its ``quick`` config and the fields ``smoke`` and ``paper``
+    change (``{"smoke": replace(quick, **smoke), "quick": quick, "paper": replace(quick,
+    **paper)}``).
+
+    Raises:
+        UnknownNameError: an override names a field the config does not have.
+    """
+    names = [f.name for f in dataclasses.fields(quick)]
+    out = {}
+    for preset, changes in (("smoke", smoke), ("quick", None), ("paper", paper)):
+        for key in changes or {}:
+            if key not in names:
+                raise UnknownNameError(f"config field (in the {preset!r} preset)", key, names)
+        out[preset] = dataclasses.replace(quick, **dict(changes or {})) if changes else quick
+    return out
 
 
 @dataclass(frozen=True)
@@ -123,6 +150,26 @@ class Claim:
                 )
             if not dataclasses.is_dataclass(cfg):
                 raise TypeError(f"claim {self.key!r}: preset {name!r} is not a dataclass")
+            validate_config(cfg)
+
+    def judge(self, per_seed: list[Metrics], config: Any) -> Verdict:
+        """The verdict of ``per_seed`` metrics under this claim's rule.
+
+        A guard of the rule that fails (:class:`~nnatlas.core.verdicts.Inconclusive`) gives an
+        inconclusive verdict with its reason.
+        """
+        from nnatlas.core.verdicts import Inconclusive
+
+        try:
+            verdict = self.verdict(per_seed, config)
+        except Inconclusive as exc:
+            return exc.verdict()
+        if not isinstance(verdict, Verdict):
+            raise TypeError(
+                f"claim {self.key!r}: the verdict rule returned {type(verdict).__name__}, "
+                "expected a Verdict"
+            )
+        return verdict
 
     def config(self, preset: str = "quick") -> Any:
         """The config of a named preset."""

@@ -4,13 +4,23 @@ A claim's configuration is a ``@dataclass(frozen=True, kw_only=True)``. Fields m
 ``float``, ``bool``, ``str``, ``Literal[...]``, ``X | None`` and ``tuple[X, ...]`` of those.
 :func:`apply_overrides` coerces the command line's strings by these annotations, so
 ``--set widths=32,64`` gives ``(32, 64)`` and ``--set width=abc`` fails naming the field.
+
+Every field also declares its *domain* once, next to its default, with :func:`param`
+(``width: int = param(32, ge=1)``, ``lr: float = param(1e-3, gt=0)``, ``fraction: float =
+param(0.9, gt=0, le=1)``); relations between fields go in the config's ``validate`` method. A
+config deriving from :class:`ClaimConfig` is checked whenever it is built (a preset, a
+``--set`` override, a JSON file), so a bad value fails in one line naming the field, the
+domain and the value, before anything runs. Floats must be finite unless a field says
+otherwise.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
+import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -19,12 +29,18 @@ from typing import Any, TypeVar
 from nnatlas.core.errors import ConfigError, UnknownNameError
 
 __all__ = [
+    "ClaimConfig",
+    "Domain",
     "apply_overrides",
     "coerce_value",
     "config_from_dict",
     "config_hash",
     "config_to_dict",
+    "ensure",
+    "field_domain",
+    "param",
     "parse_assignments",
+    "validate_config",
 ]
 
 C = TypeVar("C")
@@ -168,7 +184,9 @@ def config_from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
     if unknown:
         raise UnknownNameError("config field", unknown[0], sorted(types_))
     kwargs = {k: coerce_value(v, types_[k], field=k) for k, v in data.items()}
-    return cls(**kwargs)
+    config = cls(**kwargs)
+    validate_config(config)
+    return config
 
 
 def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
@@ -200,7 +218,189 @@ def apply_overrides(config: C, overrides: Mapping[str, Any]) -> C:
         if key not in types_:
             raise UnknownNameError("config field", key, sorted(types_))
         changes[key] = coerce_value(value, types_[key], field=key)
-    return dataclasses.replace(config, **changes)  # type: ignore[type-var]
+    new = dataclasses.replace(config, **changes)  # type: ignore[type-var]
+    validate_config(new)
+    return new
+
+
+_OPS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Domain:
+    """The values a config field accepts (for a tuple field: each item, plus the length rules).
+
+    Attributes:
+        ge, gt, le, lt: inclusive / exclusive bounds (``None``: unbounded).
+        finite: reject NaN and ±inf (the default for floats).
+        choices: the allowed values, when they are a set and not a range.
+        min_len, max_len: length bounds of a tuple field.
+        distinct: tuple items must differ; increasing: tuple items must strictly increase.
+        nullable: ``None`` is allowed (as for an ``X | None`` annotation).
+    """
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    finite: bool = True
+    choices: tuple[Any, ...] | None = None
+    min_len: int | None = None
+    max_len: int | None = None
+    distinct: bool = False
+    increasing: bool = False
+    nullable: bool = False
+
+    def describe(self) -> str:
+        """The domain in words: ``a finite number > 0 and <= 1``."""
+        parts = []
+        if self.choices is not None:
+            parts.append("one of " + ", ".join(repr(c) for c in self.choices))
+        bounds = [
+            f"{_OPS[k]} {getattr(self, k):g}"
+            for k in ("gt", "ge", "lt", "le")
+            if getattr(self, k) is not None
+        ]
+        if bounds:
+            parts.append(
+                ("a finite number " if self.finite else "a number ") + " and ".join(bounds)
+            )
+        elif self.finite and self.choices is None:
+            parts.append("a finite number")
+        return "; ".join(parts) if parts else "any value"
+
+    def check_item(self, value: Any) -> bool:
+        """Whether one (scalar) value lies in the domain."""
+        if value is None:
+            return self.nullable
+        if self.choices is not None and value not in self.choices:
+            return False
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return True  # strings, Literals: the type check and ``choices`` decide
+        if self.finite and not math.isfinite(value):
+            return False
+        if math.isnan(value):
+            return False
+        if self.ge is not None and not value >= self.ge:
+            return False
+        if self.gt is not None and not value > self.gt:
+            return False
+        if self.le is not None and not value <= self.le:
+            return False
+        return not (self.lt is not None and not value < self.lt)
+
+    def problem(self, value: Any) -> str | None:
+        """``None`` if ``value`` lies in the domain, else what is wrong, in words."""
+        if isinstance(value, tuple | list):
+            n = len(value)
+            if self.min_len is not None and n < self.min_len:
+                return f"at least {self.min_len} item(s)"
+            if self.max_len is not None and n > self.max_len:
+                return f"at most {self.max_len} item(s)"
+            bad = [v for v in value if not self.check_item(v)]
+            if bad:
+                return f"items that are each {self.describe()} (bad item: {bad[0]!r})"
+            if self.distinct and len(set(value)) != n:
+                return "distinct items"
+            if self.increasing and any(b <= a for a, b in itertools.pairwise(value)):
+                return "strictly increasing items"
+            return None
+        return None if self.check_item(value) else self.describe()
+
+
+def param(
+    default: Any,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    finite: bool = True,
+    choices: Iterable[Any] | None = None,
+    min_len: int | None = None,
+    max_len: int | None = None,
+    distinct: bool = False,
+    increasing: bool = False,
+    nullable: bool = False,
+) -> Any:
+    """A config field with its default and its domain, declared once.
+
+    Example::
+
+        @dataclass(frozen=True, kw_only=True)
+        class MyConfig(ClaimConfig):
+            width: int = param(32, ge=1)
+            lr: float = param(1e-3, gt=0)
+            fraction: float = param(0.9, gt=0, le=1)
+            widths: tuple[int, ...] = param((32, 64), ge=1, min_len=2, increasing=True)
+    """
+    domain = Domain(
+        ge=ge, gt=gt, le=le, lt=lt, finite=finite,
+        choices=None if choices is None else tuple(choices),
+        min_len=min_len, max_len=max_len, distinct=distinct, increasing=increasing,
+        nullable=nullable or default is None,
+    )  # fmt: skip
+    return dataclasses.field(default=default, metadata={"domain": domain})
+
+
+def field_domain(cls: type, name: str) -> Domain | None:
+    """The declared :class:`Domain` of field ``name`` of config class ``cls`` (or ``None``)."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            return f.metadata.get("domain")
+    raise UnknownNameError("config field", name, [f.name for f in dataclasses.fields(cls)])
+
+
+def ensure(config: object, condition: bool, message: str) -> None:
+    """In a config's ``validate``: raise :class:`ConfigError` prefixed by the class unless true."""
+    if not condition:
+        raise ConfigError(f"{type(config).__name__}: {message}")
+
+
+def validate_config(config: object) -> None:
+    """Check every field against its type and declared domain, then the config's ``validate``.
+
+    Raises:
+        ConfigError: one line naming the class, the field, what it expects and the value.
+    """
+    _check_dataclass(config)
+    cls = type(config)
+    types_ = _field_types(cls)
+    for f in dataclasses.fields(config):  # type: ignore[arg-type]
+        value = getattr(config, f.name)
+        where = f"{cls.__name__}.{f.name}"
+        try:
+            coerce_value(value, types_[f.name], field=where)
+        except ConfigError:
+            raise ConfigError(
+                f"{where} expects {_type_name(types_[f.name])}; got {value!r}"
+            ) from None
+        domain: Domain | None = f.metadata.get("domain")
+        if domain is not None:
+            problem = domain.problem(value)
+            if problem is not None:
+                raise ConfigError(f"{where} must be {problem}; got {value!r}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number; got {value!r}")
+    check = getattr(config, "validate", None)
+    if callable(check):
+        check()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClaimConfig:
+    """Base class of claim configs: validated whenever an instance is built.
+
+    Subclasses are ``@dataclass(frozen=True, kw_only=True)`` with fields declared by
+    :func:`param`; override :meth:`validate` for relations between fields (call
+    :func:`ensure`). A subclass that defines ``__post_init__`` must call ``super().__post_init__()``.
+    """
+
+    def __post_init__(self) -> None:
+        validate_config(self)
+
+    def validate(self) -> None:
+        """Relations between fields (e.g. ``low < high``); the default checks nothing."""
 
 
 def config_hash(config: object, *, extra: Mapping[str, Any] | None = None, length: int = 12) -> str:

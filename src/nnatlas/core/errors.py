@@ -6,7 +6,13 @@ one line and exit with status 2 instead of a stack trace.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "MissingExtraError", "NnatlasError", "UnknownNameError"]
+__all__ = [
+    "ConfigError",
+    "MissingExtraError",
+    "NnatlasError",
+    "StorageError",
+    "UnknownNameError",
+]
 
 
 class NnatlasError(Exception):
@@ -31,3 +37,11 @@ class ConfigError(NnatlasError, ValueError):
 
 class MissingExtraError(NnatlasError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class StorageError(NnatlasError, OSError):
+    """A path that cannot be read or written (not a directory, no permission, disk full).
+
+    The message names the path and the reason in one line; ``errno`` is the underlying
+    ``OSError``'s when there was one.
+    """

@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.catalog import register_module_case
+from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.kernels.analytic import ElementwiseKernel, ParametrizedLinear

@@ -24,7 +24,7 @@
   :class:`ParaLSTM`) solved over the whole sequence by Newton iterations and a parallel scan.
 
 Importing this package registers every module's conformance case in
-:mod:`nnatlas.core.catalog`.
+:mod:`nnatlas.testing.catalog`.
 """
 
 from __future__ import annotations

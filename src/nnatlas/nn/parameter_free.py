@@ -40,7 +40,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.catalog import register_module_case
+from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.validation import check_int
 

@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.catalog import register_module_case
+from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 
 __all__ = ["H1Loss", "RelativeL2Loss", "relative_h1_loss", "relative_l2_loss"]

@@ -11,7 +11,7 @@
   :class:`BatchedClosure` protocol it implements; :func:`evaluate_candidates`.
 
 Importing this package registers the optimizers' conformance cases
-(:mod:`nnatlas.core.catalog`).
+(:mod:`nnatlas.testing.catalog`).
 """
 
 from __future__ import annotations

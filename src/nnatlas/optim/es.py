@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from nnatlas.core.catalog import register_optimizer_case
+from nnatlas.testing.catalog import register_optimizer_case
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.optim._batched import evaluate_candidates, flat_to_values

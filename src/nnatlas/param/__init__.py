@@ -12,7 +12,7 @@ weight families.
   smoothing (:func:`smooth_permutation`).
 
 Importing this package registers every module's conformance case in
-:mod:`nnatlas.core.catalog`.
+:mod:`nnatlas.testing.catalog`.
 """
 
 from __future__ import annotations

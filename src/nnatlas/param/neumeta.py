@@ -47,7 +47,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from nnatlas.core.catalog import register_module_case
+from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 
 __all__ = [

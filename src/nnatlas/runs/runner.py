@@ -279,7 +279,7 @@ def summarize(cs: ClaimSummary) -> dict[str, Any]:
         )
     else:
         try:
-            verdict = cs.claim.verdict(per_seed, cs.config)
+            verdict = cs.claim.judge(per_seed, cs.config)
         except Exception as exc:  # a rule that cannot be evaluated decides nothing
             verdict = Verdict(
                 Outcome.INCONCLUSIVE, f"verdict rule failed: {type(exc).__name__}: {exc}"

@@ -893,7 +893,7 @@ def saved_activation_bytes(fn: Callable[[], Tensor], exclude: Sequence[Tensor] =
 
 
 def _register_conformance_cases() -> None:
-    from nnatlas.core.catalog import register_module_case
+    from nnatlas.testing.catalog import register_module_case
 
     for kind in ("onehot", "learned"):
         register_module_case(

@@ -744,7 +744,7 @@ class SubspaceModel(nn.Module):
 
 
 def _register_conformance_cases() -> None:
-    from nnatlas.core.catalog import register_module_case
+    from nnatlas.testing.catalog import register_module_case
     from nnatlas.nn.models import MLP, LeNet
 
     for kind in ("dense", "sparse", "fastfood"):

@@ -1,6 +1,6 @@
 """Conformance checks for ``nn.Module`` s and ``torch.optim.Optimizer`` s, in the spirit of
 ``torch.testing``: usable by anyone on their own components, and run by nnatlas's test suite on
-every case registered in :mod:`nnatlas.core.catalog`.
+every case registered in :mod:`nnatlas.testing.catalog`.
 
 * :func:`check_module`: finite, deterministic eval-mode outputs that keep the requested dtype;
   inputs left untouched; backward reaches every trainable parameter with a finite gradient of
@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.optim.optimizer import ParamsT
 
-from nnatlas.core.catalog import ModuleCase, OptimizerCase
+from nnatlas.testing.catalog import ModuleCase, OptimizerCase
 
 __all__ = ["check_module", "check_module_case", "check_optimizer", "check_optimizer_case"]
 
