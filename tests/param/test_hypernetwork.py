@@ -8,10 +8,12 @@ import pytest
 import torch
 from torch import nn
 
-from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.param.hypernetwork import HyperModel, HyperNetwork, encode_input, external_shapes
 from nnatlas.testing import check_module
+from nnatlas.testing.catalog import load_all, module_cases
+
+load_all()  # registers the conformance cases (nnatlas.testing.cases)
 
 
 def _mlp() -> nn.Module:

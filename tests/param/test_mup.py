@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.param.mup import (
     ABC,
@@ -32,6 +31,9 @@ from nnatlas.param.mup import (
     set_base_shapes,
 )
 from nnatlas.testing import check_module, check_module_case
+from nnatlas.testing.catalog import load_all, module_cases
+
+load_all()  # registers the conformance cases (nnatlas.testing.cases)
 
 LR = 0.01
 
@@ -428,8 +430,6 @@ def test_base_shapes_survive_wrapping() -> None:
 
 
 def test_readout_conformance() -> None:
-    import nnatlas.param.mup  # noqa: F401 (registers the cases)
-
     cases = [c for c in module_cases() if c.name.startswith("MuReadout")]
     assert {c.name for c in cases} == {"MuReadout", "MuReadout-plain"}
     for case in cases:

@@ -10,7 +10,6 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.param.neumeta import (
     ChannelGroup,
@@ -25,6 +24,9 @@ from nnatlas.param.neumeta import (
     weight_coordinates,
 )
 from nnatlas.testing import check_module
+from nnatlas.testing.catalog import load_all, module_cases
+
+load_all()  # registers the conformance cases (nnatlas.testing.cases)
 
 
 def _randomize_bn(model: nn.Module) -> None:

@@ -11,8 +11,8 @@ weight families.
   implicit representation of a family of networks, and function-preserving permutation
   smoothing (:func:`smooth_permutation`).
 
-Importing this package registers every module's conformance case in
-:mod:`nnatlas.testing.catalog`.
+Importing this package registers nothing: the conformance cases live in
+:mod:`nnatlas.testing.cases.param`.
 """
 
 from __future__ import annotations

@@ -54,8 +54,8 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
+from nnatlas.nn.activations import activation_module
 
 __all__ = [
     "HyperModel",
@@ -67,13 +67,18 @@ __all__ = [
 Encoding = Literal["cos|sin", "z|1-z", "none"]
 HyperInit = Literal["fan_out", "pytorch"]
 _ENCODINGS: dict[str, int] = {"cos|sin": 2, "z|1-z": 2, "none": 1}
-_ACTIVATIONS: dict[str, tuple[type[nn.Module], Literal["leaky_relu", "relu", "tanh"]]] = {
-    "leaky_relu": (nn.LeakyReLU, "leaky_relu"),
-    "relu": (nn.ReLU, "relu"),
-    "tanh": (nn.Tanh, "tanh"),
-    # Kaiming gains for smooth ReLU-likes follow the official package (LeakyReLU gain).
-    "gelu": (nn.GELU, "leaky_relu"),
-    "silu": (nn.SiLU, "leaky_relu"),
+GainName = Literal["leaky_relu", "relu", "tanh", "sigmoid", "linear"]
+# The Kaiming gain (``nn.init.calculate_gain``) used for each activation of the shared table
+# (:mod:`nnatlas.nn.activations`) that hypernetworks accept. Smooth ReLU-likes use the
+# LeakyReLU gain, as the official package does.
+_GAINS: dict[str, GainName] = {
+    "leaky_relu": "leaky_relu",
+    "relu": "relu",
+    "tanh": "tanh",
+    "gelu": "leaky_relu",
+    "silu": "leaky_relu",
+    "sigmoid": "sigmoid",
+    "identity": "linear",
 }
 
 
@@ -171,7 +176,8 @@ class HyperNetwork(nn.Module):
             generated Δθ.
         init: ``"fan_out"`` (Kaiming-normal fan-out, zero biases, output layer initialised per
             generated tensor) or ``"pytorch"`` (``nn.Linear`` defaults).
-        activation: ``"leaky_relu"`` (default), ``"relu"``, ``"tanh"``, ``"gelu"``, ``"silu"``.
+        activation: a name from :mod:`nnatlas.nn.activations`: ``"leaky_relu"`` (default),
+            ``"relu"``, ``"tanh"``, ``"gelu"``, ``"silu"``, ``"sigmoid"`` or ``"identity"``.
         initial: θ₀ for ``residual=True`` (typically the primary network's own initial
             weights); if ``None``, tensors of ≥ 2 dims get Kaiming-normal (fan-in, LeakyReLU
             gain), names ending in ``weight`` of 1 dim get ones and the rest zeros.
@@ -204,10 +210,11 @@ class HyperNetwork(nn.Module):
             raise ConfigError(f"encoding must be one of {sorted(_ENCODINGS)}; got {encoding!r}")
         if init not in ("fan_out", "pytorch"):
             raise ConfigError(f"init must be 'fan_out' or 'pytorch'; got {init!r}")
-        if activation not in _ACTIVATIONS:
+        if not isinstance(activation, str):
             raise ConfigError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}"
+                f"activation must be one of {sorted(_GAINS)} (a name); got {activation!r}"
             )
+        act_factory, _ = activation_module(activation, allowed=tuple(_GAINS))
         if not output_shapes:
             raise ConfigError("output_shapes must name at least one tensor")
         if isinstance(hidden, int) or any(
@@ -244,12 +251,11 @@ class HyperNetwork(nn.Module):
             if initial is None
             else {k: initial[k].detach().clone() for k in self.output_shapes}
         )
-        act_cls, gain_name = _ACTIVATIONS[activation]
-        self._gain_name: Literal["leaky_relu", "relu", "tanh"] = gain_name
+        self._gain_name: GainName = _GAINS[activation]
         widths = (input_dim * _ENCODINGS[encoding], *self.hidden)
         layers: list[nn.Module] = []
         for fan_in, fan_out in itertools.pairwise(widths):
-            layers += [nn.Linear(fan_in, fan_out, device=device, dtype=dtype), act_cls()]
+            layers += [nn.Linear(fan_in, fan_out, device=device, dtype=dtype), act_factory()]
         self.backbone = nn.Sequential(*layers)
         self.output = nn.Linear(widths[-1], self.num_outputs, device=device, dtype=dtype)
         self.reset_parameters()
@@ -437,39 +443,3 @@ class HyperModel(nn.Module):
 
     def extra_repr(self) -> str:
         return f"generated={len(self.generated)} tensors"
-
-
-def _case_inputs(dtype: torch.dtype) -> tuple[Tensor, ...]:
-    g = torch.Generator().manual_seed(0)
-    return torch.randn(3, 5, 4, generator=g, dtype=dtype), torch.rand(
-        3, 2, generator=g, dtype=dtype
-    )
-
-
-def _case_primary(dtype: torch.dtype) -> nn.Module:
-    return nn.Sequential(
-        nn.Linear(4, 6, dtype=dtype),
-        nn.LayerNorm(6, dtype=dtype),
-        nn.ReLU(),
-        nn.Linear(6, 2, dtype=dtype),
-    )
-
-
-register_module_case(
-    "HyperModel-mip-layernorm-batched",
-    build=lambda dtype: HyperModel(_case_primary(dtype), 2, hidden=(8, 16), dtype=dtype),
-    inputs=_case_inputs,
-)
-register_module_case(
-    "HyperModel-default-single-gamma",
-    build=lambda dtype: HyperModel(
-        _case_primary(dtype),
-        2,
-        modules=["0"],
-        hidden=(8,),
-        encoding="none",
-        residual=False,
-        dtype=dtype,
-    ),
-    inputs=lambda dtype: (_case_inputs(dtype)[0][0], _case_inputs(dtype)[1][0]),
-)

@@ -47,7 +47,6 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 
 __all__ = [
@@ -558,27 +557,3 @@ class MorphedModel(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``model(x)`` with generated weights."""
         return functional_call(self.model, self.inr(self.shapes), (x,))
-
-
-def _case_model(width: int, dtype: torch.dtype) -> nn.Module:
-    return nn.Sequential(
-        nn.Linear(5, width, dtype=dtype), nn.ReLU(), nn.Linear(width, 3, dtype=dtype)
-    )
-
-
-register_module_case(
-    "MorphedModel-mlp",
-    build=lambda dtype: MorphedModel(
-        _case_model(6, dtype),
-        NeuMeta(
-            _case_model(6, dtype),
-            ["0.weight", "0.bias", "2.weight"],
-            hidden=8,
-            num_freqs=2,
-            dtype=dtype,
-        ),
-    ),
-    inputs=lambda dtype: (
-        torch.randn(4, 5, generator=torch.Generator().manual_seed(0), dtype=dtype),
-    ),
-)
