@@ -30,18 +30,22 @@ optimisation-budget effect shared by both layers; the claim compares the two dro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.seeding import seed_everything
+from nnatlas.core.verdicts import guard, paired, stat, values
+from nnatlas.data import load_digits
+from nnatlas.nn import EvoNormB0, EvoNormS0
 from nnatlas.runs.context import log_metrics
+from nnatlas.train import accuracy
 
-Metrics = dict[str, Any]
 Norm = Literal["bn", "gn", "b0", "s0"]
 
 BIBTEX = """@inproceedings{liu2020evolving,
@@ -59,7 +63,7 @@ MIN_LARGE_BATCH_ACCURACY = 0.8  # below this a network failed to learn even at b
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmallBatchConfig:
+class SmallBatchConfig(ClaimConfig):
     """Claim ``small-batch-robustness``.
 
     Attributes:
@@ -68,30 +72,37 @@ class SmallBatchConfig:
         width: channels of the first two conv layers (the last two have ``2 * width``).
         groups: groups of S0 and GN (S0 takes the largest divisor of C not above it).
         large_batch, large_epochs: the reference run.
-        small_batch, small_epochs: the small-batch run.
+        small_batch, small_epochs: the small-batch run (``small_batch < large_batch``).
         lr: Adam learning rate for both runs.
         noise: standard deviation of the Gaussian noise added to train and test images.
         shift: largest random translation (pixels) of training images.
         test_size: held-out fraction of digits (stratified split with seed 0).
     """
 
-    norms: tuple[Norm, ...] = ("bn", "s0")
-    width: int = 32
-    groups: int = 8
-    large_batch: int = 64
-    large_epochs: int = 15
-    small_batch: int = 2
-    small_epochs: int = 3
-    lr: float = 1e-3
-    noise: float = 0.5
-    shift: int = 1
-    test_size: float = 0.3
+    norms: tuple[Norm, ...] = param(("bn", "s0"), min_len=2, distinct=True)
+    width: int = param(32, ge=1)
+    groups: int = param(8, ge=1)
+    large_batch: int = param(64, ge=2)
+    large_epochs: int = param(15, ge=1)
+    small_batch: int = param(2, ge=1)
+    small_epochs: int = param(3, ge=1)
+    lr: float = param(1e-3, gt=0)
+    noise: float = param(0.5, ge=0)
+    shift: int = param(1, ge=0)
+    test_size: float = param(0.3, gt=0, lt=1)
+
+    def validate(self) -> None:
+        missing = sorted({"bn", "s0"} - set(self.norms))
+        ensure(self, not missing, f"norms must include 'bn' and 's0'; missing {missing}")
+        ensure(
+            self,
+            self.small_batch < self.large_batch,
+            f"small_batch ({self.small_batch}) must be below large_batch ({self.large_batch})",
+        )
 
 
 def norm_act(kind: Norm, channels: int, groups: int = 8) -> nn.Module:
     """A normalization-activation layer: ``bn``/``gn`` (+ ReLU), or EvoNorm ``b0``/``s0``."""
-    from nnatlas.nn.evonorm import EvoNormB0, EvoNormS0
-
     if kind == "bn":
         return nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU())
     if kind == "gn":
@@ -138,9 +149,6 @@ def augment(x: Tensor, shift: int, noise: float, generator: torch.Generator) -> 
 
 
 def _train(kind: Norm, batch: int, epochs: int, config: SmallBatchConfig, seed: int) -> float:
-    from nnatlas.data import load_digits
-    from nnatlas.train.loop import accuracy
-
     data = load_digits(test_size=config.test_size, seed=0, as_images=True)
     generator = seed_everything(seed)
     model = build_cnn(kind, config.width, config.groups)
@@ -168,9 +176,6 @@ def _train(kind: Norm, batch: int, epochs: int, config: SmallBatchConfig, seed: 
 
 
 def run_small_batch(config: SmallBatchConfig, seed: int) -> Metrics:
-    missing = {"bn", "s0"} - set(config.norms)
-    if missing:
-        raise ValueError(f"norms must include 'bn' and 's0'; missing {sorted(missing)}")
     large: dict[str, float] = {}
     small: dict[str, float] = {}
     for kind in config.norms:
@@ -188,50 +193,31 @@ def run_small_batch(config: SmallBatchConfig, seed: int) -> Metrics:
 
 
 def verdict_small_batch(per_seed: list[Metrics], config: SmallBatchConfig) -> Verdict:
-    weak = [
-        (k, m["large_batch_accuracy"][k])
-        for m in per_seed
-        for k in ("bn", "s0")
-        if m["large_batch_accuracy"][k] < MIN_LARGE_BATCH_ACCURACY
-    ]
-    if weak:
-        k, a = min(weak, key=lambda t: t[1])
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"{k} reached only {a:.3f} at batch {config.large_batch} "
-            f"(< {MIN_LARGE_BATCH_ACCURACY}): the reference run did not learn",
-        )
-    diff, sd, n = mean_std([m["bn_drop_minus_s0_drop"] for m in per_seed])
-    sem = sd / n**0.5 if n > 1 else float("inf")
-    large = {k: mean_std([m["large_batch_accuracy"][k] for m in per_seed])[0] for k in config.norms}
-    small = {k: mean_std([m["small_batch_accuracy"][k] for m in per_seed])[0] for k in config.norms}
-    drop = {k: mean_std([m["drop"][k] for m in per_seed]) for k in config.norms}
-    values: dict[str, Any] = {}
-    for k in config.norms:
-        values[f"{k} accuracy batch {config.large_batch} / {config.small_batch}"] = (
-            f"{large[k]:.4f} / {small[k]:.4f}"
-        )
-        values[f"{k} drop (points)"] = f"{100 * drop[k][0]:.2f} ± {100 * drop[k][1]:.2f}"
-    values |= {
-        "BN drop − S0 drop (points, mean)": 100 * diff,
-        "standard error (points)": 100 * sem if n > 1 else None,
-        "seeds": n,
-        "paper: S0 − BN at small batch (points, ResNet-50)": PAPER_S0_MINUS_BN_SMALL_BATCH,
-    }
-    summary = (
-        f"accuracy drop from batch {config.large_batch} to {config.small_batch}: BN "
-        f"{100 * drop['bn'][0]:.2f}, S0 {100 * drop['s0'][0]:.2f} points "
-        f"(mean of {n} seeds); BN − S0 = {100 * diff:.2f} ± {100 * sem:.2f} (s.e.) points"
+    ref = {k: min(values(per_seed, "large_batch_accuracy", k)) for k in ("bn", "s0")}
+    weakest = min(ref, key=lambda k: ref[k])
+    guard(
+        ref[weakest] >= MIN_LARGE_BATCH_ACCURACY,
+        f"{weakest} reached only {ref[weakest]:.3f} at batch {config.large_batch} "
+        f"(< {MIN_LARGE_BATCH_ACCURACY}): the reference run did not learn",
     )
-    if diff <= 0:
-        return Verdict(Outcome.NOT_REPRODUCED, summary + ": BN does not degrade more", values)
-    if diff <= sem:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            summary + ": positive but within one standard error; run more seeds",
-            values,
+    drop = {k: values(per_seed, "drop", k) for k in config.norms}
+    cmp = paired(drop["bn"], drop["s0"])  # effect > 0: BN loses more than S0
+    table: dict[str, Any] = {}
+    for k in config.norms:
+        large = stat(values(per_seed, "large_batch_accuracy", k)).mean
+        small = stat(values(per_seed, "small_batch_accuracy", k)).mean
+        table[f"{k} accuracy batch {config.large_batch} / {config.small_batch}"] = (
+            f"{large:.4f} / {small:.4f}"
         )
-    return Verdict(Outcome.REPRODUCED, summary + ": BN degrades more (> 1 s.e.)", values)
+        table[f"{k} drop (points)"] = stat(drop[k]).format(".2f", 100)
+    table |= cmp.table("BN drop", "S0 drop", scale=100)
+    table["paper: S0 − BN at small batch (points, ResNet-50)"] = PAPER_S0_MINUS_BN_SMALL_BATCH
+    reason = (
+        f"accuracy drop from batch {config.large_batch} to {config.small_batch} (points): "
+        f"{cmp.describe('BN drop', 'S0 drop', fmt='.2f', scale=100)}; BN degrades more than S0 "
+        "beyond one standard error is the claim"
+    )
+    return Verdict(cmp.outcome(1.0), reason, table)
 
 
 def plot_small_batch(ax: Any, per_seed: list[Metrics], config: SmallBatchConfig) -> None:
@@ -289,23 +275,27 @@ PAPER = Paper(
                 "batch on ImageNet (rebuttal, as quoted; unverified against the PDF)"
             ),
             tolerance=(
-                "mean over seeds of (BN drop − S0 drop) > one standard error: reproduced; "
-                "≤ 0: not reproduced; in between: inconclusive"
+                "mean over seeds of (BN drop − S0 drop) > one standard error (paired): reproduced; "
+                "≤ 0: not reproduced; in between: inconclusive; inconclusive if BN or S0 is below "
+                f"{MIN_LARGE_BATCH_ACCURACY:.0%} at the large batch"
             ),
             config_cls=SmallBatchConfig,
-            presets={
-                "smoke": replace(
-                    _QUICK, width=8, large_epochs=1, small_epochs=1, small_batch=16, test_size=0.5
-                ),
-                "quick": _QUICK,
-                "paper": replace(
-                    _QUICK,
-                    norms=("bn", "gn", "b0", "s0"),
-                    large_epochs=30,
-                    small_epochs=30,
-                    width=64,
-                ),
-            },
+            presets=presets(
+                _QUICK,
+                smoke={
+                    "width": 8,
+                    "large_epochs": 1,
+                    "small_epochs": 1,
+                    "small_batch": 16,
+                    "test_size": 0.5,
+                },
+                paper={
+                    "norms": ("bn", "gn", "b0", "s0"),
+                    "large_epochs": 30,
+                    "small_epochs": 30,
+                    "width": 64,
+                },
+            ),
             run=run_small_batch,
             verdict=verdict_small_batch,
             scaled_down=(
