@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from nnatlas.core.errors import ConfigError
+from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.operators.fno import FNO1d, FNO2d, SpectralConv1d, SpectralConv2d
 from nnatlas.testing import check_module
 
@@ -104,7 +104,7 @@ def test_grid_too_small_names_modes():
         FNO2d(2, 1, modes=2)(torch.randn(2, 1, 10, 9))
     with pytest.raises(ConfigError, match="width"):
         FNO2d(1, 1, width=0)
-    with pytest.raises(ConfigError, match="activation"):
+    with pytest.raises(UnknownNameError, match="activation"):
         FNO1d(1, 1, activation="swish")
 
 

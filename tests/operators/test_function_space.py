@@ -62,7 +62,9 @@ def test_conformance_batteries():
 
 
 def test_registered_cases_exist():
-    from nnatlas.testing.catalog import module_cases
+    from nnatlas.testing.catalog import load_all, module_cases
+
+    load_all()
 
     names = {case.name for case in module_cases()}
     assert {"IntegralOperator2d", "AttentionOperator2d", "DifferentialKernelConv2d"} <= names

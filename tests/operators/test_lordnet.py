@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from nnatlas.testing.catalog import module_cases
-from nnatlas.core.errors import ConfigError
+from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.data.pde.poisson import poisson_data, solve_poisson_dirichlet
 from nnatlas.operators.lordnet import LordMixing, LordNet, mean_squared_residual, poisson_residual
 from nnatlas.testing import check_module, check_module_case
+from nnatlas.testing.catalog import load_all, module_cases
 
 
 def test_residual_of_exact_discrete_solution_is_zero():
@@ -114,7 +114,7 @@ def test_errors():
         poisson_residual(torch.zeros(2, 3, 3), torch.zeros(2, 3, 4))
     with pytest.raises(TypeError, match="floating"):
         poisson_residual(torch.zeros(3, 3, dtype=torch.long), torch.zeros(3, 3))
-    with pytest.raises(ConfigError, match="activation"):
+    with pytest.raises(UnknownNameError, match="activation"):
         LordNet(1, 1, 4, 4, activation="swish")
     with pytest.raises(ConfigError, match="rank"):
         LordMixing(2, 4, 4, rank=0)
@@ -136,6 +136,7 @@ def test_conformance():
         lambda dtype: (torch.randn(3, 1, 4, 4, dtype=dtype),),
         name="LordNet-tanh",
     )
+    load_all()
     cases = [c for c in module_cases() if c.name.startswith("Lord")]
     assert len(cases) == 3
     for case in cases:

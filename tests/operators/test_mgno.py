@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from nnatlas.testing.catalog import module_cases
-from nnatlas.core.errors import ConfigError
+from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.operators.mgno import MgConv2d, MgNO
 from nnatlas.testing import check_module, check_module_case
+from nnatlas.testing.catalog import load_all, module_cases
 
 
 def _set(conv: torch.nn.Module, kernel: torch.Tensor) -> None:
@@ -140,7 +140,7 @@ def test_errors():
         MgConv2d(1, 1, ())
     with pytest.raises(ConfigError, match="num_iterations"):
         MgConv2d(1, 1, ((1, -1),))
-    with pytest.raises(ConfigError, match="activation"):
+    with pytest.raises(UnknownNameError, match="activation"):
         MgNO(1, 1, activation="swish")
     with pytest.raises(TypeError, match="width"):
         MgNO(1, 1, width=2.5)  # type: ignore[arg-type]
@@ -160,6 +160,7 @@ def test_conformance():
         lambda dtype: (torch.randn(2, 2, 6, 8, dtype=dtype),),
         name="MgNO-periodic",
     )
+    load_all()
     cases = [c for c in module_cases() if c.name.startswith("MgConv2d") or c.name == "MgNO"]
     assert len(cases) == 3
     for case in cases:

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.operators.recipe import UNet2d, interpolate_kernel, kernel_interpolated
 from nnatlas.testing import check_module, check_module_case
+from nnatlas.testing.catalog import load_all, module_cases
 
 
 def test_interpolated_kernel_size_and_constant_kernel_sum():
@@ -80,6 +80,7 @@ def test_conformance():
         lambda dtype: (torch.randn(2, 1, 6, 6, dtype=dtype),),
         name="UNet2d-k5",
     )
+    load_all()
     cases = [c for c in module_cases() if c.name == "UNet2d"]
     assert len(cases) == 1
     check_module_case(cases[0])

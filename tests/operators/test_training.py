@@ -43,3 +43,32 @@ def test_fit_operator_rejects_bad_input():
         fit_operator(model, x, y, steps=0, batch_size=2, lr=1e-3)
     with pytest.raises(TypeError, match="batch_size"):
         fit_operator(model, x, y, steps=1, batch_size=2.0, lr=1e-3)  # type: ignore[arg-type]
+
+
+def test_fit_operator_reports_progress_through_on_step_and_can_stop():
+    x, y = _problem()
+    seen: list[tuple[int, dict[str, float]]] = []
+    fit_operator(
+        nn.Conv2d(1, 1, 1), x, y, steps=10, batch_size=4, lr=1e-2,
+        on_step=lambda step, record: seen.append((step, record)), log_key="train_rel_l2",
+    )  # fmt: skip
+    assert [s for s, _ in seen] == [2, 4, 6, 8, 10]
+    assert all(set(r) == {"step", "train_rel_l2"} and r["step"] == s for s, r in seen)
+    stops: list[int] = []
+
+    def stop_at_four(step: int, record: dict[str, float]) -> bool:
+        stops.append(step)
+        return step >= 4
+
+    fit_operator(nn.Conv2d(1, 1, 1), x, y, steps=10, batch_size=4, lr=1e-2, on_step=stop_at_four)
+    assert stops == [2, 4]
+
+
+def test_fit_operator_logs_nothing_by_default_and_accepts_the_old_log_name():
+    import inspect
+
+    import nnatlas.operators.training as training
+
+    assert "nnatlas.runs" not in inspect.getsource(training)  # families never import runs
+    x, y = _problem()
+    fit_operator(nn.Conv2d(1, 1, 1), x, y, steps=2, batch_size=2, lr=1e-3, log_name="fno")

@@ -22,12 +22,17 @@ Components:
   :func:`multiresolution_batches` (multi-resolution training).
 * PDE residuals for data-free training: :func:`poisson_residual` (with LordNet) and the implicit
   Navier–Stokes step residual :func:`navier_stokes_step_residual` (:mod:`~nnatlas.operators.residuals`).
-* :func:`fit_operator`: a supervised training loop (Adam, one-cycle schedule) for paired fields.
+* :func:`fit_operator`: a supervised training loop (Adam, one-cycle schedule) for paired fields,
+  reporting progress through an ``on_step(step, record)`` callback.
+* :class:`OperatorNormalizer` (fit on the training inputs/outputs; ``encode_x`` / ``encode_y`` /
+  ``decode_y``; global or per channel) and :func:`evaluate_operator` (batched relative L² and
+  MSE in physical units) (:mod:`~nnatlas.operators.normalize`).
 * Losses: :func:`relative_l2_loss`, :func:`relative_h1_loss` and their module forms
   :class:`RelativeL2Loss`, :class:`H1Loss`.
 
 Data for these models (random fields, antiderivative, Poisson, Darcy) lives in
-:mod:`nnatlas.data.pde`. Importing this package registers the modules' conformance cases.
+:mod:`nnatlas.data.pde`. The conformance cases of these modules live in
+:mod:`nnatlas.testing.cases.operators`; importing this package registers nothing.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from nnatlas.operators.function_space import (
 from nnatlas.operators.lordnet import LordMixing, LordNet, mean_squared_residual, poisson_residual
 from nnatlas.operators.losses import H1Loss, RelativeL2Loss, relative_h1_loss, relative_l2_loss
 from nnatlas.operators.mgno import MgConv2d, MgNO
+from nnatlas.operators.normalize import OperatorNormalizer, evaluate_operator
 from nnatlas.operators.recipe import UNet2d, interpolate_kernel, kernel_interpolated
 from nnatlas.operators.residuals import mean_squared_ns_residual, navier_stokes_step_residual
 from nnatlas.operators.training import fit_operator
@@ -61,12 +67,14 @@ __all__ = [
     "LordNet",
     "MgConv2d",
     "MgNO",
+    "OperatorNormalizer",
     "RelativeL2Loss",
     "ResolutionWrapper",
     "SpectralConv1d",
     "SpectralConv2d",
     "UNet2d",
     "cell_centers",
+    "evaluate_operator",
     "fit_operator",
     "interpolate_kernel",
     "kernel_interpolated",

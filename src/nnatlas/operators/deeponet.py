@@ -29,26 +29,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.nn.activations import activation_fn
 
 __all__ = ["DeepONet"]
-
-_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "relu": F.relu,
-    "tanh": torch.tanh,
-    "gelu": F.gelu,
-    "silu": F.silu,
-    "sigmoid": torch.sigmoid,
-}
 
 Layout = Literal["pointwise", "cartesian"]
 MultiOutput = Literal["split_both", "split_branch", "split_trunk"]
@@ -112,8 +103,8 @@ class DeepONet(nn.Module):
             net each of the p branch MLPs has widths ``[m, h_1, …, 1]`` (the paper uses the
             same hidden widths for every copy).
         trunk_sizes: ``[d, h_1, …, p]``: query dimension, hidden widths, latent size p.
-        activation: hidden (and last trunk) activation: ``relu`` (paper's default), ``tanh``,
-            ``gelu``, ``silu``, ``sigmoid``.
+        activation: hidden (and last trunk) activation, a name of
+            :data:`nnatlas.nn.activations.ACTIVATIONS` (paper's default ``relu``).
         stacked: p independent branch nets (stacked) or one with p outputs (unstacked).
         num_outputs: K output components; >1 adds a trailing axis of size K.
         multi_output: how K outputs share the latent space (see module docstring).
@@ -149,10 +140,7 @@ class DeepONet(nn.Module):
             )
         if layout not in ("pointwise", "cartesian"):
             raise ConfigError(f"layout must be 'pointwise' or 'cartesian'; got {layout!r}")
-        if activation not in _ACTIVATIONS:
-            raise ConfigError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}"
-            )
+        act = activation_fn(activation)
         k = self.num_outputs
         branch_mult = k if k > 1 and multi_output in ("split_both", "split_branch") else 1
         trunk_mult = k if k > 1 and multi_output in ("split_both", "split_trunk") else 1
@@ -171,7 +159,7 @@ class DeepONet(nn.Module):
         self.branch_sizes, self.trunk_sizes = branch, trunk
         self.activation, self.stacked, self.multi_output = activation, bool(stacked), multi_output
         self.layout: Layout = layout
-        self._act = _ACTIVATIONS[activation]
+        self._act = act
         self._branch_mult, self._trunk_mult = branch_mult, trunk_mult
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         if stacked:
@@ -281,37 +269,3 @@ class DeepONet(nn.Module):
     def forward(self, u: Tensor, y: Tensor) -> Tensor:
         """Evaluate in the layout chosen at construction (see :meth:`pointwise`, :meth:`cartesian`)."""
         return self.cartesian(u, y) if self.layout == "cartesian" else self.pointwise(u, y)
-
-
-def _inputs(
-    m: int, d: int, shape_y: tuple[int, ...]
-) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        g = torch.Generator().manual_seed(0)
-        return (
-            torch.randn(3, m, generator=g, dtype=dtype),
-            torch.rand(*shape_y, d, generator=g, dtype=dtype),
-        )
-
-    return make
-
-
-register_module_case(
-    "DeepONet-unstacked",
-    build=lambda dtype: DeepONet([5, 8, 6], [1, 8, 6], dtype=dtype),
-    inputs=_inputs(5, 1, (3,)),
-)
-register_module_case(
-    "DeepONet-stacked-cartesian",
-    build=lambda dtype: DeepONet(
-        [5, 7, 6], [2, 8, 6], stacked=True, layout="cartesian", dtype=dtype
-    ),
-    inputs=_inputs(5, 2, (4,)),
-)
-register_module_case(
-    "DeepONet-multi-output",
-    build=lambda dtype: DeepONet(
-        [5, 8, 6], [1, 8, 3], num_outputs=2, multi_output="split_branch", dtype=dtype
-    ),
-    inputs=_inputs(5, 1, (3, 4)),
-)

@@ -21,34 +21,16 @@ paper's code. No normalisation layers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.nn.activations import activation_fn
 
 __all__ = ["FNO1d", "FNO2d", "SpectralConv1d", "SpectralConv2d"]
-
-_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "gelu": F.gelu,
-    "relu": F.relu,
-    "tanh": torch.tanh,
-    "silu": F.silu,
-}
-
-
-def _activation(name: str) -> Callable[[Tensor], Tensor]:
-    try:
-        return _ACTIVATIONS[name]
-    except KeyError:
-        raise ConfigError(
-            f"activation must be one of {sorted(_ACTIVATIONS)}; got {name!r}"
-        ) from None
 
 
 def _check_grid(name: str, size: int, modes: int, axis: str) -> None:
@@ -201,7 +183,7 @@ class _FNOBase(nn.Module):
         self.modes = modes
         self.positional_embedding = bool(positional_embedding)
         self.activation = activation
-        self._act = _activation(activation)
+        self._act = activation_fn(activation)
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         conv = nn.Conv1d if self.dims == 1 else nn.Conv2d
         lift_in = in_channels + (self.dims if positional_embedding else 0)
@@ -263,7 +245,7 @@ class FNO1d(_FNOBase):
         n_layers: number of Fourier layers.
         projection_width: hidden width of the pointwise projection MLP (128 in the paper).
         positional_embedding: append the x coordinate (linspace on [0, 1]) as an input channel.
-        activation: ``gelu`` (paper) / ``relu`` / ``tanh`` / ``silu``.
+        activation: a name of :data:`nnatlas.nn.activations.ACTIVATIONS` (paper: ``gelu``).
 
     Shapes:
         input (batch, in_channels, n) for any n ≥ 2·modes → output (batch, out_channels, n).
@@ -331,33 +313,3 @@ class FNO2d(_FNOBase):
             in_channels, out_channels, (int(pair[0]), int(pair[1])), width, n_layers,
             projection_width, positional_embedding, activation, device, dtype,
         )  # fmt: skip
-
-
-def _randn(*shape: int) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        g = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=g, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "SpectralConv1d",
-    build=lambda dtype: SpectralConv1d(2, 3, 4, dtype=dtype),
-    inputs=_randn(2, 2, 10),
-)
-register_module_case(
-    "SpectralConv2d",
-    build=lambda dtype: SpectralConv2d(2, 3, 3, 2, dtype=dtype),
-    inputs=_randn(2, 2, 8, 6),
-)
-register_module_case(
-    "FNO1d",
-    build=lambda dtype: FNO1d(1, 2, 4, 6, 2, projection_width=8, dtype=dtype),
-    inputs=_randn(2, 1, 12),
-)
-register_module_case(
-    "FNO2d",
-    build=lambda dtype: FNO2d(1, 1, 3, 5, 2, projection_width=8, dtype=dtype),
-    inputs=_randn(2, 1, 8, 7),
-)

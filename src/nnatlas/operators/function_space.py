@@ -36,7 +36,6 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 
@@ -401,33 +400,3 @@ def _batches(
                 queues[res] = list(perm[: full * batch_size].split(batch_size))
         idx = queues[res].pop(0)
         yield res, tuple(t[idx.to(t.device)] for t in data[res])
-
-
-def _randn(*shape: int) -> Any:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        g = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=g, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "IntegralOperator2d",
-    build=lambda dtype: IntegralOperator2d(2, 3, 8, dtype=dtype),
-    inputs=_randn(2, 2, 4, 5),
-)
-register_module_case(
-    "AttentionOperator2d",
-    build=lambda dtype: AttentionOperator2d(4, 2, dtype=dtype),
-    inputs=_randn(2, 4, 5, 3),
-)
-register_module_case(
-    "DifferentialKernelConv2d",
-    build=lambda dtype: DifferentialKernelConv2d(2, 3, 3, dtype=dtype),
-    inputs=_randn(2, 2, 6, 6),
-)
-register_module_case(
-    "ResolutionWrapper",
-    build=lambda dtype: ResolutionWrapper(nn.Conv2d(2, 1, 3, padding=1, dtype=dtype), (8, 8)),
-    inputs=_randn(2, 2, 5, 7),
-)

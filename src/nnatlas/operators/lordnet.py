@@ -38,18 +38,11 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.nn.activations import activation_fn
 
 __all__ = ["LordMixing", "LordNet", "mean_squared_residual", "poisson_residual"]
-
-_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "gelu": F.gelu,
-    "relu": F.relu,
-    "tanh": torch.tanh,
-    "silu": F.silu,
-}
 
 
 def _check_pair(u: Tensor, f: Tensor) -> None:
@@ -230,7 +223,7 @@ class LordNet(nn.Module):
         channels: hidden channels C (the Kronecker rank of each mixing layer).
         n_blocks: residual blocks.
         rank: ``None`` (full per-axis matrices) or the rank r of their factors.
-        activation: ``gelu`` / ``relu`` / ``tanh`` / ``silu``.
+        activation: a name of :data:`nnatlas.nn.activations.ACTIVATIONS`.
 
     Shapes:
         input (batch, in_channels, height, width) → output (batch, out_channels, height, width).
@@ -257,13 +250,9 @@ class LordNet(nn.Module):
         self.width = check_int("width", width)
         self.channels = check_int("channels", channels)
         self.n_blocks = check_int("n_blocks", n_blocks)
-        if activation not in _ACTIVATIONS:
-            raise ConfigError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}"
-            )
+        act = activation_fn(activation)
         self.activation = activation
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
-        act = _ACTIVATIONS[activation]
         self.lift = nn.Conv2d(in_channels, channels, 1, **kw)
         self.blocks = nn.ModuleList(
             _LordBlock(channels, height, width, rank, act, **kw) for _ in range(n_blocks)
@@ -296,28 +285,3 @@ class LordNet(nn.Module):
         for block in self.blocks:
             v = block(v)
         return self.project(v)
-
-
-def _randn(*shape: int) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        g = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=g, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "LordNet",
-    build=lambda dtype: LordNet(1, 2, 5, 6, 3, 2, dtype=dtype),
-    inputs=_randn(2, 1, 5, 6),
-)
-register_module_case(
-    "LordNet-lowrank",
-    build=lambda dtype: LordNet(2, 1, 6, 4, 3, 1, rank=2, dtype=dtype),
-    inputs=_randn(2, 2, 6, 4),
-)
-register_module_case(
-    "LordMixing",
-    build=lambda dtype: LordMixing(3, 4, 5, dtype=dtype),
-    inputs=_randn(2, 3, 4, 5),
-)

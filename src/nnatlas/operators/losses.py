@@ -19,7 +19,6 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 
 __all__ = ["H1Loss", "RelativeL2Loss", "relative_h1_loss", "relative_l2_loss"]
@@ -160,15 +159,3 @@ class H1Loss(nn.Module):
             pred, target, spatial_dims=self.spatial_dims, domain_length=self.domain_length,
             method=self.method, reduction=self.reduction,
         )  # fmt: skip
-
-
-def _pair(dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-    g = torch.Generator().manual_seed(0)
-    return torch.randn(2, 1, 8, 8, generator=g, dtype=dtype), torch.randn(
-        2, 1, 8, 8, generator=g, dtype=dtype
-    )
-
-
-register_module_case("RelativeL2Loss", build=lambda dtype: RelativeL2Loss(), inputs=_pair)
-register_module_case("H1Loss", build=lambda dtype: H1Loss(), inputs=_pair)
-register_module_case("H1Loss-fd", build=lambda dtype: H1Loss(method="fd"), inputs=_pair)

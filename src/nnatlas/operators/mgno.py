@@ -31,27 +31,20 @@ fixed 64×64 grid), no residual-restriction flag, no output de-normalisation ins
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.nn.activations import activation_fn
 
 __all__ = ["MgConv2d", "MgNO"]
 
 Boundary = Literal["dirichlet", "periodic"]
-
-_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "gelu": F.gelu,
-    "relu": F.relu,
-    "tanh": torch.tanh,
-    "silu": F.silu,
-}
 
 
 def _check_boundary(boundary: str) -> str:
@@ -231,7 +224,7 @@ class MgNO(nn.Module):
         n_layers: number of MgNO layers (paper, Darcy: 4 or 5).
         num_iterations: ``(pre, post)`` smoothing counts per level of every V-cycle.
         boundary: ``"dirichlet"`` (zero padding, e.g. Darcy) or ``"periodic"`` (circular).
-        activation: ``gelu`` (paper) / ``relu`` / ``tanh`` / ``silu``.
+        activation: a name of :data:`nnatlas.nn.activations.ACTIVATIONS` (paper: ``gelu``).
 
     Shapes:
         input (batch, in_channels, H, W), H and W divisible by 2^(levels − 1) →
@@ -256,12 +249,8 @@ class MgNO(nn.Module):
         self.out_channels = check_int("out_channels", out_channels)
         self.width = check_int("width", width)
         self.n_layers = check_int("n_layers", n_layers)
-        if activation not in _ACTIVATIONS:
-            raise ConfigError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}"
-            )
+        self._act = activation_fn(activation)
         self.activation = activation
-        self._act = _ACTIVATIONS[activation]
         self.boundary = _check_boundary(boundary)
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         channels = [in_channels] + [width] * n_layers
@@ -294,28 +283,3 @@ class MgNO(nn.Module):
         for cycle, point in zip(self.cycles, self.pointwise, strict=True):
             x = self._act(cycle(x) + point(x))
         return self.head(x)
-
-
-def _randn(*shape: int) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        g = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=g, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "MgConv2d",
-    build=lambda dtype: MgConv2d(2, 3, ((2, 1), (1, 1), (2, 0)), dtype=dtype),
-    inputs=_randn(2, 2, 8, 12),
-)
-register_module_case(
-    "MgConv2d-periodic",
-    build=lambda dtype: MgConv2d(2, 3, ((1, 0), (1, 1)), boundary="periodic", dtype=dtype),
-    inputs=_randn(2, 2, 6, 4),
-)
-register_module_case(
-    "MgNO",
-    build=lambda dtype: MgNO(1, 2, 4, 2, ((1, 0), (1, 0), (2, 0)), dtype=dtype),
-    inputs=_randn(2, 1, 8, 8),
-)

@@ -28,7 +28,6 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 
@@ -168,18 +167,3 @@ class UNet2d(nn.Module):
             x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
             x = self.up[i](torch.cat([skips[i], x], dim=1))
         return self.head(x)
-
-
-def _randn(*shape: int) -> Any:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        g = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=g, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "UNet2d",
-    build=lambda dtype: UNet2d(1, 2, 3, 2, 3, dtype=dtype),
-    inputs=_randn(2, 1, 8, 12),
-)

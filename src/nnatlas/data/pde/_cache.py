@@ -3,7 +3,9 @@
 Files live in ``$NNATLAS_CACHE_DIR/pde`` (default ``~/.cache/nnatlas/pde``): one ``.pt`` file of
 tensors per parameter set plus a ``.json`` sidecar with the parameters, both written atomically
 (temporary file in the same folder, then rename), so concurrent writers and killed processes
-never leave a half-written entry behind.
+never leave a half-written entry behind. A cache folder that cannot be used (a file in the
+way, no permission, a full disk) raises a one-line :class:`~nnatlas.core.errors.StorageError`
+naming the path and how to avoid it (another ``$NNATLAS_CACHE_DIR``, or ``cache=False``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from nnatlas.runs.store import atomic_write_bytes, atomic_write_json
+from nnatlas.core.errors import StorageError
+from nnatlas.core.io import atomic_write_bytes, atomic_write_json
 
 __all__ = ["CACHE_ENV", "cache_dir", "cache_key", "cached_tensors"]
 
@@ -66,7 +69,7 @@ def cached_tensors(
         return build()
     key = cache_key(kind, params)
     path = cache_dir() / f"{kind}-{key}.pt"
-    if path.exists():
+    if path.is_file():
         try:
             loaded = torch.load(path, map_location="cpu", weights_only=True)
         except (OSError, RuntimeError, EOFError):
@@ -76,6 +79,13 @@ def cached_tensors(
     out = build()
     buffer = io.BytesIO()
     torch.save({k: v.detach().cpu().contiguous() for k, v in out.items()}, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
-    atomic_write_json(path.with_suffix(".json"), {"kind": kind, "params": dict(params)})
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_json(path.with_suffix(".json"), {"kind": kind, "params": dict(params)})
+    except StorageError as err:
+        wrapped = StorageError(
+            f"PDE data cache: {err} (set {CACHE_ENV} to a writable folder, or pass cache=False)"
+        )
+        wrapped.errno = err.errno
+        raise wrapped from None
     return out
