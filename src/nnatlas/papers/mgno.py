@@ -17,30 +17,32 @@ Data: FNO-style piecewise-constant coefficients (a ∈ {3, 12}) on s = 33 nodes 
 column (boundary nodes, u = 0) are dropped so the grid is 32 × 32, which a V-cycle can
 coarsen. Inputs are standardised and outputs scaled by the training set's statistics. Both
 models train with the same loss, relative L² (the judged metric; ``loss="h1"`` switches both to
-the relative H¹ norm of the official MgNO Darcy runs, with finite-difference gradients), Adam + OneCycle (pct 0.2), weight decay 1e-4.
+the relative H¹ norm of the official MgNO Darcy runs, with finite-difference gradients), Adam +
+OneCycle (pct 0.2), weight decay 1e-4 (:func:`nnatlas.operators.fit_operator`).
 
 Deviations from the paper (all from the CPU budget): 32² grid instead of 211² (Darcy smooth,
 421 subsampled ×2); 300 training samples and a few hundred Adam steps instead of 1000 samples
 × 500 epochs; small models (MgNO 12 channels, 4 layers, 3 levels; FNO width 16, 8 modes) instead
 of the paper's (MgNO 24 channels, 6 levels; FNO width 32, 12 modes); the final model is
-evaluated (no best-epoch selection); the test metric is relative L² in both cases. At this scale our notes measured MgNO ≈ FNO (0.039 vs
-0.038 at half the parameters), so the verdict may well be "not reproduced": the comparison is
+evaluated (no best-epoch selection); the test metric is relative L² in both cases. At this
+scale our notes measured MgNO ≈ FNO (0.039 vs 0.038 at half the parameters), so the verdict may well be "not reproduced": the comparison is
 honest, not tuned.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
-from nnatlas.runs.context import memoize
-
-Metrics = dict[str, Any]
+from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
+from nnatlas.core.verdicts import guard, unpaired, values
+from nnatlas.data.pde import darcy_data
+from nnatlas.operators import FNO2d, MgNO, fit_operator, relative_h1_loss, relative_l2_loss
+from nnatlas.runs.context import log_metrics, memoize
 
 BIBTEX = """@inproceedings{he2024mgno,
   title     = {{MgNO}: Efficient Parameterization of Linear Operators via Multigrid},
@@ -51,14 +53,19 @@ BIBTEX = """@inproceedings{he2024mgno,
 }"""
 
 _DATA_SEED = 20_231_019  # one data set for every seed; seeds vary init and batches
+MAX_LEARNED_ERROR = 0.5
+"""A seed-mean test rel-L2 above this means a model did not learn: the comparison is void."""
+NOISE_SE = 1.0
+"""MgNO must beat FNO by more than this many standard errors (unpaired over seeds)."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class DarcyConfig:
+class DarcyConfig(ClaimConfig):
     """Claim ``darcy-beats-fno``.
 
     Attributes:
-        resolution: nodes per side s (boundary included); the models see (s − 1)².
+        resolution: nodes per side s (boundary included); the models see (s − 1)², which the
+            V-cycle must be able to halve once per level.
         n_train, n_test: coefficient fields for training / testing.
         steps, batch_size, lr, weight_decay: Adam + OneCycle training of both models.
         loss: training loss of both models: ``l2`` (relative L², FNO's; the judged metric) or
@@ -69,25 +76,39 @@ class DarcyConfig:
         fno_width, fno_modes, fno_layers: FNO hidden width, Fourier modes and layers.
     """
 
-    resolution: int = 33
-    n_train: int = 300
-    n_test: int = 100
-    steps: int = 300
-    batch_size: int = 20
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
+    resolution: int = param(33, ge=3)
+    n_train: int = param(300, ge=1)
+    n_test: int = param(100, ge=1)
+    steps: int = param(300, ge=1)
+    batch_size: int = param(20, ge=1)
+    lr: float = param(1e-3, gt=0)
+    weight_decay: float = param(1e-4, ge=0)
     loss: Literal["h1", "l2"] = "l2"
-    mg_width: int = 12
-    mg_layers: int = 4
-    mg_iterations: tuple[tuple[int, int], ...] = ((1, 0), (1, 0), (2, 0))
-    fno_width: int = 16
-    fno_modes: int = 8
-    fno_layers: int = 4
+    mg_width: int = param(12, ge=1)
+    mg_layers: int = param(4, ge=1)
+    mg_iterations: tuple[tuple[int, int], ...] = param(((1, 0), (1, 0), (2, 0)), min_len=1)
+    fno_width: int = param(16, ge=1)
+    fno_modes: int = param(8, ge=1)
+    fno_layers: int = param(4, ge=1)
+
+    def validate(self) -> None:
+        side, levels = self.resolution - 1, len(self.mg_iterations)
+        ensure(
+            self,
+            all(len(it) == 2 and min(it) >= 0 < sum(it) for it in self.mg_iterations),
+            f"mg_iterations must hold (pre, post) counts ≥ 0, not both 0; got {self.mg_iterations}",
+        )
+        ensure(
+            self,
+            side % 2 ** (levels - 1) == 0,
+            f"resolution − 1 = {side} must be divisible "
+            f"by 2^(levels − 1) = {2 ** (levels - 1)} for a {levels}-level V-cycle",
+        )
+        ensure(self, self.fno_modes <= side // 2,
+               f"fno_modes = {self.fno_modes} must be ≤ (resolution − 1) / 2 = {side // 2}")  # fmt: skip
 
 
 def _data(config: DarcyConfig) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    from nnatlas.data.pde import darcy_data
-
     data = darcy_data(config.n_train + config.n_test, (config.resolution,), seed=_DATA_SEED)
     a, u = data.at(config.resolution)
     # Drop the last row/column (boundary nodes where u = 0) so the side is a power-of-2 multiple.
@@ -98,22 +119,12 @@ def _data(config: DarcyConfig) -> tuple[Tensor, Tensor, Tensor, Tensor]:
 
 def _build(name: str, config: DarcyConfig) -> nn.Module:
     if name == "mgno":
-        from nnatlas.operators.mgno import MgNO
-
         return MgNO(1, 1, config.mg_width, config.mg_layers, config.mg_iterations)
-    from nnatlas.operators.fno import FNO2d
-
     return FNO2d(1, 1, config.fno_modes, config.fno_width, config.fno_layers)
 
 
 def train_operator(name: str, model: nn.Module, config: DarcyConfig, seed: int) -> dict[str, float]:
     """Train ``model`` on the Darcy training set; relative-L² test error and cost."""
-    from nnatlas.core.errors import ConfigError
-    from nnatlas.operators.losses import relative_h1_loss, relative_l2_loss
-    from nnatlas.operators.training import fit_operator
-
-    if config.loss not in ("h1", "l2"):
-        raise ConfigError(f"loss must be 'h1' or 'l2'; got {config.loss!r}")
 
     def criterion(pred: Tensor, target: Tensor) -> Tensor:
         if config.loss == "l2":
@@ -124,31 +135,17 @@ def train_operator(name: str, model: nn.Module, config: DarcyConfig, seed: int) 
     mean, std = a_tr.mean(), a_tr.std()
     scale = u_tr.std()
     x_tr, x_te = (a_tr - mean) / std, (a_te - mean) / std
-    y_tr = u_tr / scale
     cpu = fit_operator(
-        model,
-        x_tr,
-        y_tr,
-        steps=config.steps,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        loss_fn=criterion,
-        seed=seed,
-        log_name=name,
-    )
+        model, x_tr, u_tr / scale, steps=config.steps, batch_size=config.batch_size,
+        lr=config.lr, weight_decay=config.weight_decay, loss_fn=criterion, seed=seed,
+        on_step=lambda step, rec: log_metrics(step=step, model=name, train_loss=rec["train_loss"]),
+    )  # fmt: skip
     model.eval()
     with torch.no_grad():
         pred = torch.cat([model(x_te[i : i + 50]) for i in range(0, x_te.shape[0], 50)]) * scale
-        test = float(relative_l2_loss(pred, u_te))
-        train_pred = model(x_tr[:100]) * scale
-        train = float(relative_l2_loss(train_pred, u_tr[:100]))
-    return {
-        "test_rel_l2": test,
-        "train_rel_l2": train,
-        "num_parameters": sum(p.numel() for p in model.parameters()),
-        "cpu_seconds": cpu,
-    }
+        train = float(relative_l2_loss(model(x_tr[:100]) * scale, u_tr[:100]))
+    return {"test_rel_l2": float(relative_l2_loss(pred, u_te)), "train_rel_l2": train,
+            "num_parameters": sum(p.numel() for p in model.parameters()), "cpu_seconds": cpu}  # fmt: skip
 
 
 def run_darcy(config: DarcyConfig, seed: int) -> Metrics:
@@ -167,93 +164,65 @@ def run_darcy(config: DarcyConfig, seed: int) -> Metrics:
 
 
 def verdict_darcy(per_seed: list[Metrics], config: DarcyConfig) -> Verdict:
-    mg, mg_sd, n = mean_std([m["mgno"]["test_rel_l2"] for m in per_seed])
-    fno, fno_sd, _ = mean_std([m["fno"]["test_rel_l2"] for m in per_seed])
-    p_mg = per_seed[0]["mgno"]["num_parameters"]
-    p_fno = per_seed[0]["fno"]["num_parameters"]
-    values = {
-        "MgNO test rel-L2": f"{mg:.4f} ± {mg_sd:.4f}",
-        "FNO test rel-L2": f"{fno:.4f} ± {fno_sd:.4f}",
-        "MgNO / FNO error (of means)": mg / fno,
+    cmp = unpaired(
+        values(per_seed, "mgno", "test_rel_l2"),
+        values(per_seed, "fno", "test_rel_l2"),
+        higher_is_better=False,
+    )
+    p_mg = int(values(per_seed, "mgno", "num_parameters")[0])
+    p_fno = int(values(per_seed, "fno", "num_parameters")[0])
+    table = cmp.table("MgNO", "FNO") | {
         "MgNO parameters": p_mg,
         "FNO parameters": p_fno,
         "MgNO / FNO parameters": p_mg / p_fno,
     }
-    if max(mg, fno) > 0.5:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"a model did not learn (test rel-L2 MgNO {mg:.3f}, FNO {fno:.3f}); train longer",
-            values,
-        )
-    fewer = p_mg < p_fno
-    # Standard error of the difference of the two seed means: a "win" smaller than this is a
-    # tie within seed noise (our notes measured MgNO ≈ FNO at this scale).
-    noise = math.sqrt((mg_sd**2 + fno_sd**2) / max(n, 1)) if n > 1 else 0.0
-    values["standard error of the difference"] = noise
-    if not fewer:
-        outcome, why = Outcome.NOT_REPRODUCED, "MgNO does not have fewer parameters"
-    elif mg < fno - noise:
-        outcome, why = Outcome.REPRODUCED, "MgNO error is lower (beyond seed noise)"
-    elif mg > fno + noise:
-        outcome, why = Outcome.NOT_REPRODUCED, "MgNO error is higher (beyond seed noise)"
-    else:
-        outcome, why = (
-            Outcome.INCONCLUSIVE,
-            f"the difference {fno - mg:+.4f} is within one standard error ({noise:.4f}): a tie",
-        )
-    reason = (
-        f"test rel-L2 over {n} seeds: MgNO {mg:.4f} ± {mg_sd:.4f} ({p_mg:,} params) vs FNO "
-        f"{fno:.4f} ± {fno_sd:.4f} ({p_fno:,} params): {why}"
+    worst = max(cmp.a.mean, cmp.b.mean)
+    guard(
+        worst <= MAX_LEARNED_ERROR,
+        f"a model did not learn (test rel-L2 MgNO {cmp.a.mean:.3f}, FNO {cmp.b.mean:.3f}, above "
+        f"{MAX_LEARNED_ERROR:g}); train longer",
+        table,
     )
-    return Verdict(outcome, reason, values)
+    fewer = p_mg < p_fno
+    outcome = cmp.outcome(NOISE_SE, two_sided=True) if fewer else Outcome.NOT_REPRODUCED
+    reason = (
+        f"test rel-L2 MgNO {cmp.a} ({p_mg:,} params) vs FNO {cmp.b} ({p_fno:,} params); "
+        f"{cmp.describe('MgNO', 'FNO')} (decides beyond {NOISE_SE:g} s.e. either way)"
+        + ("" if fewer else "; MgNO does not have fewer parameters")
+    )
+    return Verdict(outcome, reason, table)
 
 
 def plot_darcy(ax: Any, per_seed: list[Metrics], config: DarcyConfig) -> None:
-    for j, m in enumerate(per_seed):
-        for i, key in enumerate(("mgno", "fno")):
-            ax.scatter(
-                [m[key]["num_parameters"]],
-                [m[key]["test_rel_l2"]],
-                color=f"C{i}",
-                label=("MgNO" if i == 0 else "FNO") if j == 0 else "_",
-            )
+    for i, (key, label) in enumerate((("mgno", "MgNO"), ("fno", "FNO"))):
+        ax.scatter(
+            [m[key]["num_parameters"] for m in per_seed],
+            [m[key]["test_rel_l2"] for m in per_seed],
+            color=f"C{i}",
+            label=label,
+        )
     ax.set_xscale("log")
     ax.set_xlabel("parameters")
     ax.set_ylabel("test relative L2")
     ax.legend(fontsize=8)
 
 
-_QUICK = DarcyConfig()
-_SMOKE = replace(
-    _QUICK,
-    resolution=17,
-    n_train=20,
-    n_test=10,
-    steps=10,
-    batch_size=5,
-    mg_width=4,
-    mg_layers=2,
-    fno_width=6,
-    fno_modes=4,
-    fno_layers=2,
-)
-# Official Darcy-smooth setting (1000 / 100 samples, 500 epochs of batch 8 = 62 500 steps,
-# lr 5e-4, MgNO 24 channels, 4 layers, 6 levels; FNO width 32, 12 modes) on a 2^k + 1 grid
-# that a six-level cycle can coarsen; meant for a GPU.
-_PAPER = replace(
-    _QUICK,
-    resolution=129,
-    n_train=1000,
-    n_test=100,
-    steps=62_500,
-    batch_size=8,
-    lr=5e-4,
-    mg_width=24,
-    mg_layers=4,
-    mg_iterations=((1, 0), (1, 0), (1, 0), (1, 0), (1, 0), (2, 0)),
-    fno_width=32,
-    fno_modes=12,
-)
+PRESETS = presets(
+    DarcyConfig(),
+    smoke={
+        "resolution": 17, "n_train": 20, "n_test": 10, "steps": 10, "batch_size": 5,
+        "mg_width": 4, "mg_layers": 2, "fno_width": 6, "fno_modes": 4, "fno_layers": 2,
+    },
+    # Official Darcy-smooth setting (1000 / 100 samples, 500 epochs of batch 8 = 62 500 steps,
+    # lr 5e-4, MgNO 24 channels, 4 layers, 6 levels; FNO width 32, 12 modes) on a 2^k + 1 grid
+    # that a six-level cycle can coarsen; meant for a GPU.
+    paper={
+        "resolution": 129, "n_train": 1000, "n_test": 100, "steps": 62_500, "batch_size": 8,
+        "lr": 5e-4, "mg_width": 24, "mg_layers": 4,
+        "mg_iterations": ((1, 0), (1, 0), (1, 0), (1, 0), (1, 0), (2, 0)),
+        "fno_width": 32, "fno_modes": 12,
+    },
+)  # fmt: skip
 
 PAPER = Paper(
     key="mgno",
@@ -288,17 +257,19 @@ PAPER = Paper(
             ),
             tolerance=(
                 "MgNO parameters < FNO parameters and seed-mean test rel-L2 MgNO < FNO by more "
-                "than one standard error of the difference (reproduced); higher by more than it: "
-                "not reproduced; within it: inconclusive (a tie); inconclusive if an error > 0.5"
+                f"than {NOISE_SE:g} standard error of the difference (unpaired; reproduced); "
+                "higher by more than it: not reproduced; within it: inconclusive (a tie); "
+                f"inconclusive if a seed-mean error > {MAX_LEARNED_ERROR:g}"
             ),
             config_cls=DarcyConfig,
-            presets={"smoke": _SMOKE, "quick": _QUICK, "paper": _PAPER},
+            presets=PRESETS,
             run=run_darcy,
             verdict=verdict_darcy,
             scaled_down=(
                 "32² grid (s = 33) instead of 211²; 300 train / 100 test samples; 300 Adam steps "
                 "of batch 20 instead of 500 epochs of batch 8; MgNO 12 ch × 4 layers × 3 levels "
-                "(≈ 65 k params) vs FNO width 16, 8 modes (≈ 266 k); relative-L2 training loss for both (official MgNO Darcy runs use H1)."
+                "(≈ 65 k params) vs FNO width 16, 8 modes (≈ 266 k); relative-L2 training loss "
+                "for both (official MgNO Darcy runs use H1)."
             ),
             plot=plot_darcy,
         ),
