@@ -32,7 +32,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 
@@ -393,10 +392,3 @@ class GatedReLU(nn.Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, num_neurons={self.num_neurons}, bias={self.bias}"
-
-
-register_module_case(
-    "GatedReLU",
-    build=lambda dtype: GatedReLU(5, 7, dtype=dtype),
-    inputs=lambda dtype: (torch.randn(4, 5, dtype=dtype),),
-)
