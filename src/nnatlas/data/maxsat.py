@@ -193,6 +193,32 @@ class MaxSatClosure:
         return (total_unsat + change).to(self.x.dtype)
 
 
+def _occurrences(clauses: list[list[int]], num_vars: int) -> list[list[int]]:
+    """For each variable, the clauses it appears in."""
+    occurs: list[list[int]] = [[] for _ in range(num_vars)]
+    for c, vs in enumerate(clauses):
+        for v in vs:
+            occurs[v].append(c)
+    return occurs
+
+
+def _break_count(
+    v: int,
+    occurs: list[list[int]],
+    num_true: list[int],
+    assign: list[bool],
+    clauses: list[list[int]],
+    signs: list[list[bool]],
+) -> int:
+    """How many clauses flipping ``v`` would break: those whose only true literal is ``v``'s."""
+    brk = 0
+    for d in occurs[v]:
+        # v is the sole true literal of d exactly when d has one true literal and v's is true.
+        if num_true[d] == 1 and assign[v] == signs[d][clauses[d].index(v)]:
+            brk += 1
+    return brk
+
+
 def probsat(
     instance: SatInstance,
     *,
@@ -222,10 +248,7 @@ def probsat(
     clauses = instance.variables.tolist()
     signs = instance.positive.tolist()
     assign = [rng.random() < 0.5 for _ in range(n)]
-    occurs: list[list[int]] = [[] for _ in range(n)]
-    for c, vs in enumerate(clauses):
-        for v in vs:
-            occurs[v].append(c)
+    occurs = _occurrences(clauses, n)
     num_true = [
         sum(assign[v] == s for v, s in zip(vs, ss, strict=True))
         for vs, ss in zip(clauses, signs, strict=True)
@@ -252,16 +275,7 @@ def probsat(
         if not unsat:
             break
         c = unsat[rng.randrange(len(unsat))]
-        ws = []
-        for v in clauses[c]:
-            brk = 0
-            for d in occurs[v]:
-                if num_true[d] == 1:
-                    # v is the sole true literal of d exactly when its literal in d is true.
-                    lits = clauses[d]
-                    if assign[v] == signs[d][lits.index(v)]:
-                        brk += 1
-            ws.append(weight[brk])
+        ws = [weight[_break_count(v, occurs, num_true, assign, clauses, signs)] for v in clauses[c]]
         r = rng.random() * sum(ws)
         pick = 0
         while r > ws[pick] and pick < len(ws) - 1:

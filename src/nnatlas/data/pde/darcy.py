@@ -149,6 +149,48 @@ class DarcyData:
         return torch.linspace(0.0, 1.0, resolution, dtype=dtype)
 
 
+def _nested_resolutions(resolutions: tuple[int, ...] | int) -> tuple[int, ...]:
+    """The sorted distinct grid sizes, each (s - 1) dividing (s_max - 1); else ConfigError."""
+    if isinstance(resolutions, int):
+        res: tuple[int, ...] = (resolutions,)
+    elif isinstance(resolutions, tuple | list):
+        res = tuple(resolutions)
+    else:
+        raise TypeError(
+            f"resolutions must be an int or a tuple of ints; got {type(resolutions).__name__}"
+        )
+    if not res:
+        raise ConfigError("resolutions must name at least one grid size")
+    for r in res:
+        check_int("resolutions", r, low=3)
+    res = tuple(sorted(set(res)))
+    finest = res[-1]
+    bad = [r for r in res if (finest - 1) % (r - 1)]
+    if bad:
+        raise ConfigError(
+            f"resolutions must be nested: (s - 1) must divide {finest - 1} for every s; got {list(bad)}"
+        )
+    return res
+
+
+def _nested_solutions(
+    a_fine: Tensor, res: tuple[int, ...], forcing: float, coarse_targets: str
+) -> dict[str, Tensor]:
+    """``{"a<s>", "u<s>"}`` for every s in ``res``: exact subsamplings of the finest grid."""
+    finest = res[-1]
+    u_fine = solve_darcy(a_fine, forcing)
+    out: dict[str, Tensor] = {}
+    for r in res:
+        step = (finest - 1) // (r - 1)
+        a_r = a_fine[:, ::step, ::step].contiguous()
+        out[f"a{r}"] = a_r
+        if r == finest or coarse_targets == "subsample":
+            out[f"u{r}"] = u_fine[:, ::step, ::step].contiguous()
+        else:
+            out[f"u{r}"] = solve_darcy(a_r, forcing)
+    return out
+
+
 def darcy_data(
     n_samples: int,
     resolutions: tuple[int, ...] | int = (33, 65),
@@ -184,18 +226,8 @@ def darcy_data(
         :class:`DarcyData`.
     """
     check_int("n_samples", n_samples)
-    res = (resolutions,) if isinstance(resolutions, int) else tuple(resolutions)
-    if not res:
-        raise ConfigError("resolutions must name at least one grid size")
-    for r in res:
-        check_int("resolutions", r, low=3)
-    res = tuple(sorted(set(res)))
+    res = _nested_resolutions(resolutions)
     finest = res[-1]
-    bad = [r for r in res if (finest - 1) % (r - 1)]
-    if bad:
-        raise ConfigError(
-            f"resolutions must be nested: (s - 1) must divide {finest - 1} for every s; got {list(bad)}"
-        )
     if coarse_targets not in ("subsample", "solve"):
         raise ConfigError(f"coarse_targets must be 'subsample' or 'solve'; got {coarse_targets!r}")
     if not forcing == forcing:  # NaN
@@ -215,26 +247,10 @@ def darcy_data(
 
     def build() -> dict[str, Tensor]:
         a_fine = darcy_coefficients(
-            n_samples,
-            finest,
-            a_high=a_high,
-            a_low=a_low,
-            alpha=alpha,
-            tau=tau,
-            modes=modes,
+            n_samples, finest, a_high=a_high, a_low=a_low, alpha=alpha, tau=tau, modes=modes,
             seed=seed,
-        )
-        u_fine = solve_darcy(a_fine, forcing)
-        out: dict[str, Tensor] = {}
-        for r in res:
-            step = (finest - 1) // (r - 1)
-            a_r = a_fine[:, ::step, ::step].contiguous()
-            out[f"a{r}"] = a_r
-            if r == finest or coarse_targets == "subsample":
-                out[f"u{r}"] = u_fine[:, ::step, ::step].contiguous()
-            else:
-                out[f"u{r}"] = solve_darcy(a_r, forcing)
-        return out
+        )  # fmt: skip
+        return _nested_solutions(a_fine, res, forcing, coarse_targets)
 
     out = cached_tensors("darcy", params, build, cache=cache)
     return DarcyData(
