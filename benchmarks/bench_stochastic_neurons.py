@@ -30,7 +30,7 @@ from torch import nn  # noqa: E402
 from nnatlas.core.timing import best_time  # noqa: E402
 from nnatlas.nn.gated import GatedMLP  # noqa: E402
 from nnatlas.nn.models import MLP  # noqa: E402
-from nnatlas.train.stochastic_neurons import ESTIMATORS  # noqa: E402
+from nnatlas.nn.stochastic_neurons import ESTIMATORS  # noqa: E402
 
 
 def _step_fn(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int):  # type: ignore[no-untyped-def]

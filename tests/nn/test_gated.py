@@ -8,16 +8,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.data import make_split
 from nnatlas.nn.gated import GatedLayer, GatedMLP, gate_bias_for_rate, make_gate
 from nnatlas.testing import check_module, check_module_case
+from nnatlas.testing.catalog import load_all, module_cases
 from nnatlas.train.stochastic_neurons import ESTIMATORS, ReinforceBernoulli
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_registered_cases_conform(estimator: str) -> None:
+    load_all()
     (case,) = [c for c in module_cases() if c.name == f"GatedMLP-{estimator}"]
     check_module_case(case)
 

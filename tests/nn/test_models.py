@@ -12,6 +12,7 @@ from torch import nn
 
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.nn import MLP, LeNet, num_parameters
+from nnatlas.nn.activations import ACTIVATIONS
 
 
 def _lenet5_parameters(flat: int, k: int = 5, c_in: int = 1, classes: int = 10) -> int:
@@ -79,10 +80,14 @@ def test_mlp_activations_and_repr() -> None:
     )
     assert isinstance(MLP(4, [3], 2, activation="tanh").layers[1], nn.Tanh)
     assert isinstance(MLP(4, [3], 2, activation="gelu").layers[1], nn.GELU)
+    # Every name of the shared table works (it was a private relu/tanh/gelu table before).
+    for name, entry in ACTIVATIONS.items():
+        layer = MLP(4, [3], 2, activation=name).layers[1]
+        assert type(layer) is entry.module, name
 
 
 def test_mlp_argument_errors() -> None:
-    with pytest.raises(UnknownNameError, match=r"unknown activation 'swish'.*relu, tanh, gelu"):
+    with pytest.raises(UnknownNameError, match=r"unknown activation 'swish'.*relu.*silu"):
         MLP(4, [8], 2, activation="swish")
     with pytest.raises(ValueError, match=r"hidden\[1\] must be an int >= 1; got 0"):
         MLP(4, [8, 0], 2)

@@ -7,7 +7,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.testing.catalog import module_cases
 from nnatlas.core.errors import ConfigError
 from nnatlas.nn.nondifferentiable import (
     ArgmaxAttentionClassifier,
@@ -23,6 +22,7 @@ from nnatlas.nn.nondifferentiable import (
 )
 from nnatlas.optim import ModelClosure
 from nnatlas.testing import check_module_case
+from nnatlas.testing.catalog import load_all, module_cases
 
 NAMES = [
     "SpikingMLP-surrogate",
@@ -35,6 +35,7 @@ NAMES = [
 
 @pytest.mark.parametrize("name", NAMES)
 def test_conformance(name: str) -> None:
+    load_all()
     check_module_case(next(c for c in module_cases() if c.name == name))
 
 

@@ -10,7 +10,6 @@ import torch.nn.functional as F
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.nn.snnk import (
-    MODULE_CASES,
     URFSNNK,
     BundledSNNK,
     ReLUSNNK,
@@ -25,7 +24,7 @@ from nnatlas.nn.snnk import (
     urf_input_features,
     urf_weight_features,
 )
-from nnatlas.testing import check_module
+from nnatlas.testing import check_module_case, load_all, module_cases
 
 F64 = torch.float64
 
@@ -41,10 +40,22 @@ def _spec_tensors(spec: Spectrum) -> tuple[torch.Tensor, torch.Tensor]:
     return freqs, coeffs
 
 
-@pytest.mark.parametrize("case", MODULE_CASES, ids=lambda c: c[0])
-def test_conformance(case) -> None:
-    name, build, inputs = case
-    check_module(build, inputs, name=name)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ReLUSNNK",
+        "ReLUSNNK-orthogonal-3d",
+        "URFSNNK-sin",
+        "URFSNNK-fourier-orthogonal",
+        "SNNKAdapter",
+        "BundledSNNK-relu",
+        "BundledSNNK-cos",
+    ],
+)
+def test_conformance(name: str) -> None:
+    load_all()
+    (case,) = [c for c in module_cases() if c.name == name]
+    check_module_case(case)
 
 
 def test_arccos_kernel_matches_monte_carlo_of_its_definition() -> None:

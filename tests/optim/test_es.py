@@ -7,14 +7,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.testing.catalog import optimizer_cases
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.optim import SPSA, ModelClosure, OpenAIES, centered_ranks
 from nnatlas.testing import check_optimizer_case
+from nnatlas.testing.catalog import load_all, optimizer_cases
 
 
 @pytest.mark.parametrize("name", ["OpenAIES", "SPSA"])
 def test_conformance_cases_pass(name: str) -> None:
+    load_all()
     check_optimizer_case(next(c for c in optimizer_cases() if c.name == name))
 
 

@@ -10,14 +10,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.testing.catalog import optimizer_cases
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.optim import ModelClosure, PolyStep, evaluate_candidates
 from nnatlas.optim.polystep import haar_rotations, polytope_vertices, transport_weights
 from nnatlas.testing import check_optimizer_case
+from nnatlas.testing.catalog import load_all, optimizer_cases
 
 
 def test_conformance_case_registered_and_passes() -> None:
+    load_all()
     case = next(c for c in optimizer_cases() if c.name == "PolyStep")
     check_optimizer_case(case)
 

@@ -11,9 +11,13 @@
   max-pool token mixer (Learning Features with Parameter-Free Layers, arXiv 2202.02777).
 * :mod:`nnatlas.nn.generalized_conv`: kernel and weighted L1/L2 distance convolutions (arXiv
   1707.09864).
-* :mod:`nnatlas.nn.gated`: conditional computation with stochastic binary gates (arXiv
-  1308.3432): :class:`GatedMLP`, :class:`GatedLayer`, any estimator of
-  :mod:`nnatlas.train.stochastic_neurons`.
+* :mod:`nnatlas.nn.stochastic_neurons`: gradient estimators through stochastic neurons
+  (Bengio, Léonard, Courville; arXiv 1308.3432): straight-through
+  (:class:`StraightThroughBernoulli`), stochastic times smooth, noisy rectifier, REINFORCE with
+  the per-unit optimal baseline (:class:`ReinforceBernoulli`). ``nnatlas.train`` and
+  ``nnatlas.train.stochastic_neurons`` (the old location) re-export them.
+* :mod:`nnatlas.nn.gated`: conditional computation with stochastic binary gates (same paper):
+  :class:`GatedMLP`, :class:`GatedLayer`, any estimator of :data:`ESTIMATORS`.
 * :mod:`nnatlas.nn.snnk`: Scalable Neural Network Kernels (arXiv 2310.13225): :class:`ReLUSNNK`,
   :class:`URFSNNK`, :class:`SNNKAdapter`, :class:`BundledSNNK` with the closed-form
   :func:`ridge_head`.
@@ -23,8 +27,15 @@
 * :mod:`nnatlas.nn.pararnn`: ParaRNN (arXiv 2510.21450): nonlinear RNNs (:class:`ParaGRU`,
   :class:`ParaLSTM`) solved over the whole sequence by Newton iterations and a parallel scan.
 
-Importing this package registers every module's conformance case in
-:mod:`nnatlas.testing.catalog`.
+Activation names are resolved by :mod:`nnatlas.nn.activations`, the one table every family
+shares. Importing this package registers nothing; the conformance cases of these modules are in
+:mod:`nnatlas.testing.cases.nn`.
+
+Bad inputs: constructors reject bad sizes and unknown option strings with a
+:class:`~nnatlas.core.errors.ConfigError` or ``TypeError`` naming the argument; forward passes
+reject wrong shapes and non-floating dtypes the same way. Forward passes do not scan their
+inputs for NaN/inf (that would cost a device synchronisation per call, which no torch layer
+pays either): a non-finite input gives non-finite outputs, as for ``torch.nn`` layers.
 """
 
 from __future__ import annotations
@@ -97,8 +108,23 @@ from nnatlas.nn.snnk import (
     urf_input_features,
     urf_weight_features,
 )
+from nnatlas.nn.stochastic_neurons import (
+    ESTIMATORS,
+    NoisyRectifier,
+    ReinforceBernoulli,
+    STBernoulliIdentity,
+    STBernoulliSigmoid,
+    StochasticTimesSmooth,
+    StraightThroughBernoulli,
+    noisy_rectifier,
+    optimal_baseline,
+    stochastic_times_smooth,
+    straight_through_bernoulli,
+    uniform_noise,
+)
 
 __all__ = [
+    "ESTIMATORS",
     "MLP",
     "URFSNNK",
     "ArgmaxAttention",
@@ -123,15 +149,21 @@ __all__ = [
     "MaxPoolBottleneck",
     "MaxPoolTokenMixer",
     "NewtonConfig",
+    "NoisyRectifier",
     "ParaGRU",
     "ParaLSTM",
     "PfTransformerBlock",
     "ReLUSNNK",
     "RecurrentCell",
+    "ReinforceBernoulli",
     "SNNKAdapter",
+    "STBernoulliIdentity",
+    "STBernoulliSigmoid",
     "SpikingMLP",
     "Staircase",
     "StaircaseMLP",
+    "StochasticTimesSmooth",
+    "StraightThroughBernoulli",
     "WeightedL1Conv2d",
     "WeightedL2Conv2d",
     "apply_recurrence",
@@ -148,7 +180,9 @@ __all__ = [
     "linear_scan",
     "make_gate",
     "newton_solve",
+    "noisy_rectifier",
     "num_parameters",
+    "optimal_baseline",
     "random_graph",
     "random_graph_population",
     "relu_features",
@@ -159,6 +193,9 @@ __all__ = [
     "sincos_embedding_2d",
     "spike",
     "staircase",
+    "stochastic_times_smooth",
+    "straight_through_bernoulli",
+    "uniform_noise",
     "urf_input_features",
     "urf_weight_features",
     "weighted_l1_conv2d",

@@ -49,7 +49,6 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.validation import check_int
 
@@ -391,33 +390,3 @@ def convert_bn_relu_to_evonorm(
             elif replace_lone_bn:
                 module._modules[name] = make(child, False)
     return model
-
-
-def _inputs(*shape: int) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        generator = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=generator, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "EvoNormB0",
-    build=lambda dtype: EvoNormB0(6, dtype=dtype),
-    inputs=_inputs(4, 6, 5, 5),
-)
-register_module_case(
-    "EvoNormB0-affine",
-    build=lambda dtype: EvoNormB0(6, nonlinearity=False, dtype=dtype),
-    inputs=_inputs(4, 6, 3, 3),
-)
-register_module_case(
-    "EvoNormS0-groups3",
-    build=lambda dtype: EvoNormS0(6, groups=4, dtype=dtype),
-    inputs=_inputs(3, 6, 4, 5),
-)
-register_module_case(
-    "EvoNormS0-affine",
-    build=lambda dtype: EvoNormS0(6, nonlinearity=False, dtype=dtype),
-    inputs=_inputs(3, 6, 4, 4),
-)

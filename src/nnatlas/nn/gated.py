@@ -10,7 +10,7 @@ zero switches its whole block off, so the block need not be computed. A sparsity
 ``weight · Σ_k (mean_batch P(h_k ≠ 0) - target)²`` pulls each gate's on-rate to a target.
 :class:`GatedMLP` stacks gated layers and a linear read-out.
 
-The gate's estimator is chosen by name from :data:`nnatlas.train.stochastic_neurons.ESTIMATORS`:
+The gate's estimator is chosen by name from :data:`nnatlas.nn.stochastic_neurons.ESTIMATORS`:
 ``"st-identity"``, ``"st-sigmoid"`` (straight-through), ``"sts"`` (stochastic times smooth),
 ``"noisy-rectifier"``, ``"reinforce"`` (unbiased, with the per-unit optimal baseline).
 
@@ -31,7 +31,7 @@ STS), so that every estimator is pulled to the same fraction of computed blocks;
 states a target of about 10 % non-zero gates without this per-estimator detail. Blocks are
 computed densely and multiplied by the gate (the savings are in principle, not in wall time).
 In eval mode the gates use the median of their noise (deterministic; see
-:mod:`nnatlas.train.stochastic_neurons`); the paper does not fix a test-time rule. At low target
+:mod:`nnatlas.nn.stochastic_neurons`); the paper does not fix a test-time rule. At low target
 rates this median rule switches off many more blocks than sampling does (an STS gate is on at
 the median only if ``√sigm(a) > 1/2``, so at a 10 % target nearly every block is off); to test
 with sampled gates, as in training, run the model in train mode under ``torch.no_grad()``
@@ -47,11 +47,10 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
-from nnatlas.nn.models import _activation_factory
-from nnatlas.train.stochastic_neurons import (
+from nnatlas.nn.activations import ActivationSpec, activation_module
+from nnatlas.nn.stochastic_neurons import (
     ESTIMATORS,
     NoisyRectifier,
     ReinforceBernoulli,
@@ -82,7 +81,7 @@ def make_gate(
     """The stochastic neuron module for an estimator name.
 
     Args:
-        estimator: one of :data:`~nnatlas.train.stochastic_neurons.ESTIMATORS`.
+        estimator: one of :data:`~nnatlas.nn.stochastic_neurons.ESTIMATORS`.
         num_units: number of gates (used by ``"reinforce"`` for its per-unit baseline).
         generator: optional ``torch.Generator`` for the gate noise.
         factory: ``device``/``dtype`` for the REINFORCE baseline buffers.
@@ -111,7 +110,8 @@ class GatedLayer(nn.Module):
         out_features: number of units of the main path (a multiple of ``num_blocks``).
         num_blocks: number of gates; each gates ``out_features // num_blocks`` units.
         estimator: gate estimator name (see :func:`make_gate`).
-        activation: main-path activation: ``"relu"``, ``"tanh"``, ``"gelu"`` or a factory.
+        activation: main-path activation: a name of :data:`nnatlas.nn.activations.ACTIVATIONS`
+            (``"relu"``, ``"tanh"``, ``"gelu"``, ...) or a zero-argument module factory.
         gate_bias: initial bias of the gater (negative: gates start mostly off).
         generator: optional ``torch.Generator`` for the gate noise.
         device, dtype: of the parameters.
@@ -132,7 +132,7 @@ class GatedLayer(nn.Module):
         num_blocks: int,
         estimator: str = "st-identity",
         *,
-        activation: str = "relu",
+        activation: ActivationSpec = "relu",
         gate_bias: float = -2.0,
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
@@ -150,7 +150,7 @@ class GatedLayer(nn.Module):
         if not isinstance(gate_bias, int | float) or isinstance(gate_bias, bool):
             raise TypeError(f"gate_bias must be a number; got {type(gate_bias).__name__}")
         factory = {"device": device, "dtype": dtype}
-        act, self._activation_name = _activation_factory(activation)
+        act, self._activation_name = activation_module(activation)
         self.in_features, self.out_features, self.num_blocks = in_features, out_features, num_blocks
         self.estimator = estimator
         self.gate_bias = float(gate_bias)
@@ -232,7 +232,7 @@ class GatedMLP(nn.Module):
         *,
         target_rate: float = 0.1,
         sparsity_weight: float = 1.0,
-        activation: str = "relu",
+        activation: ActivationSpec = "relu",
         gate_bias: float | None = None,
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
@@ -323,22 +323,3 @@ class GatedMLP(nn.Module):
             f"estimator={self.estimator!r}, target_rate={self.target_rate}, "
             f"sparsity_weight={self.sparsity_weight}"
         )
-
-
-def _register() -> None:
-    for estimator in ESTIMATORS:
-        register_module_case(
-            f"GatedMLP-{estimator}",
-            build=lambda dtype, e=estimator: GatedMLP(6, [8, 8], 3, 4, e, dtype=dtype),
-            inputs=lambda dtype: (torch.randn(5, 6, dtype=dtype),),
-            # REINFORCE gaters learn only through auxiliary_loss(), not through the output.
-            frozen_ok=(
-                ("layers.0.gater.weight", "layers.0.gater.bias",
-                 "layers.1.gater.weight", "layers.1.gater.bias")
-                if estimator == "reinforce"
-                else ()
-            ),
-        )  # fmt: skip
-
-
-_register()

@@ -39,7 +39,6 @@ Only ``groups=1`` is provided. The journal version's "L2 family" interpolation i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any, Literal
 
 import torch
@@ -47,7 +46,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.validation import check_int
 
@@ -583,35 +581,3 @@ def init_templates_from_data(
         for handle in handles:
             handle.remove()
     return model
-
-
-def _inputs(*shape: int) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        generator = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=generator, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "WeightedL2Conv2d",
-    build=lambda dtype: WeightedL2Conv2d(2, 3, 3, padding=1, bias=True, dtype=dtype),
-    inputs=_inputs(2, 2, 5, 5),
-)
-register_module_case(
-    "WeightedL1Conv2d-strided",
-    build=lambda dtype: WeightedL1Conv2d(
-        2, 3, (3, 2), stride=2, padding=1, bias=True, max_chunk_elements=40, dtype=dtype
-    ),
-    inputs=_inputs(2, 2, 5, 6),
-)
-register_module_case(
-    "KernelConv2d-polynomial",
-    build=lambda dtype: KernelConv2d(2, 3, 3, kernel="polynomial", degree=3, dtype=dtype),
-    inputs=_inputs(2, 2, 5, 5),
-)
-register_module_case(
-    "KernelConv2d-gaussian",
-    build=lambda dtype: KernelConv2d(2, 3, 3, padding=1, kernel="gaussian", bias=True, dtype=dtype),
-    inputs=_inputs(2, 2, 4, 4),
-)

@@ -30,7 +30,7 @@ Deviations from the paper:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 
@@ -354,39 +353,3 @@ class GraphStructuredHead(nn.Module):
             f"nodes={self.graph.num_nodes}, edges={self.graph.num_edges}, hidden={self.hidden}, "
             f"num_layers={self.num_layers}, dropout={self.dropout:g}"
         )
-
-
-# --------------------------------------------------------------------------- conformance
-
-
-def _inputs(*shape: int) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        return (torch.randn(*shape, dtype=dtype),)
-
-    return make
-
-
-_CASE_GRAPH = GraphStructure(4, ((0, 1), (1, 2), (2, 0), (3, 2), (0, 3)))
-
-MODULE_CASES: tuple[tuple[str, Callable[[torch.dtype], nn.Module], Callable[[torch.dtype], tuple[Tensor, ...]]], ...] = (
-    ("GraphStructuredHead", lambda dt: GraphStructuredHead(12, 2, _CASE_GRAPH, hidden=8, dtype=dt), _inputs(3, 12)),
-    (
-        "GINEConv",
-        lambda dt: GINEConv(6, eps=0.1, dtype=dt),
-        lambda dt: (
-            torch.randn(2, 4, 6, dtype=dt),
-            _CASE_GRAPH.edge_index(),
-            torch.randn(2, _CASE_GRAPH.num_edges, 6, dtype=dt),
-        ),
-    ),
-    (
-        "GraphStructuredHead-random-graph",
-        lambda dt: GraphStructuredHead(
-            20, 1, random_graph_population(1, seed=3)[0], hidden=12, num_layers=2, dropout=0.0, dtype=dt
-        ),
-        _inputs(2, 20),
-    ),
-)  # fmt: skip
-
-for _name, _build, _make in MODULE_CASES:
-    register_module_case(_name, build=_build, inputs=_make)

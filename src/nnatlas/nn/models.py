@@ -13,40 +13,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from nnatlas.testing.catalog import register_module_case
-from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.validation import check_int
+from nnatlas.nn.activations import ActivationSpec, activation_module
 
 __all__ = ["MLP", "LeNet", "num_parameters"]
-
-ActivationSpec = str | Callable[[], nn.Module]
-
-_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "gelu": nn.GELU,
-}
-
-
-def _activation_factory(activation: ActivationSpec) -> tuple[Callable[[], nn.Module], str]:
-    """Resolve a name or a factory into ``(factory, display name)``."""
-    if isinstance(activation, str):
-        try:
-            return _ACTIVATIONS[activation], activation
-        except KeyError:
-            raise UnknownNameError("activation", activation, tuple(_ACTIVATIONS)) from None
-    if not callable(activation):
-        raise ValueError(
-            "activation must be one of "
-            f"{', '.join(map(repr, _ACTIVATIONS))} or a zero-argument nn.Module factory; "
-            f"got {activation!r}"
-        )
-    return activation, getattr(activation, "__name__", type(activation).__name__)
 
 
 def num_parameters(module: nn.Module, *, trainable_only: bool = True) -> int:
@@ -72,8 +47,9 @@ class MLP(nn.Module):
         in_features: number of input features (product of the per-sample input shape).
         hidden: widths of the hidden layers; empty gives a linear model.
         out_features: number of outputs.
-        activation: ``"relu"``, ``"tanh"``, ``"gelu"``, or a zero-argument factory returning an
-            ``nn.Module`` (e.g. ``nn.SiLU``); one instance is made per hidden layer.
+        activation: a name of :data:`nnatlas.nn.activations.ACTIVATIONS` (``"relu"``,
+            ``"tanh"``, ``"gelu"``, ...), or a zero-argument factory returning an ``nn.Module``
+            (e.g. ``nn.PReLU``); one instance is made per hidden layer.
         bias: whether the linear layers have biases.
         device: device of the parameters.
         dtype: dtype of the parameters.
@@ -106,7 +82,7 @@ class MLP(nn.Module):
             raise ValueError(f"hidden must be a sequence of layer widths; got {hidden!r}")
         self.hidden = tuple(check_int(f"hidden[{i}]", h) for i, h in enumerate(hidden))
         self.bias = bias
-        factory, self.activation_name = _activation_factory(activation)
+        factory, self.activation_name = activation_module(activation)
         widths = (self.in_features, *self.hidden, self.out_features)
         layers: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
@@ -220,7 +196,7 @@ class LeNet(nn.Module):
             raise ValueError(f"padding must be a non-negative integer; got {padding!r}")
         self.padding = padding
         self.batch_norm = batch_norm
-        factory, self.activation_name = _activation_factory(activation)
+        factory, self.activation_name = activation_module(activation)
 
         features: list[nn.Module] = []
         fan_in = self.in_channels
@@ -306,33 +282,3 @@ class LeNet(nn.Module):
             f"padding={self.padding}, flatten_size={self.flatten_size}, "
             f"batch_norm={self.batch_norm}, activation={self.activation_name}"
         )
-
-
-def _inputs(*shape: int) -> Callable[[torch.dtype], tuple[torch.Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-        generator = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=generator, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "MLP",
-    build=lambda dtype: MLP(6, [8, 8], 3, dtype=dtype),
-    inputs=_inputs(4, 6),
-)
-register_module_case(
-    "MLP-gelu-image-input",
-    build=lambda dtype: MLP(12, [5], 2, activation="gelu", dtype=dtype),
-    inputs=_inputs(3, 1, 3, 4),
-)
-register_module_case(
-    "LeNet-8x8-batchnorm",
-    build=lambda dtype: LeNet(1, 10, image_size=8, batch_norm=True, dtype=dtype),
-    inputs=_inputs(4, 1, 8, 8),
-)
-register_module_case(
-    "LeNet-28x28",
-    build=lambda dtype: LeNet(1, 10, image_size=28, dtype=dtype),
-    inputs=_inputs(2, 1, 28, 28),
-)

@@ -39,7 +39,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_positive
 
@@ -543,41 +542,3 @@ class HardMoEClassifier(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.moe(torch.relu(self.trunk(x)))
-
-
-# --------------------------------------------------------------------------- conformance
-
-
-def _inputs(*shape: int, scale: float = 1.0) -> Any:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        g = torch.Generator().manual_seed(0)
-        return (scale * torch.randn(*shape, generator=g, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "SpikingMLP-surrogate",
-    build=lambda dtype: SpikingMLP(6, 8, 3, num_steps=4, surrogate=True, dtype=dtype),
-    inputs=_inputs(5, 6, scale=3.0),
-)
-register_module_case(
-    "Int8MLP-surrogate",
-    build=lambda dtype: Int8MLP(6, 8, 3, surrogate=True, dtype=dtype),
-    inputs=_inputs(5, 6),
-)
-register_module_case(
-    "StaircaseMLP-surrogate",
-    build=lambda dtype: StaircaseMLP(6, 8, 3, surrogate=True, dtype=dtype),
-    inputs=_inputs(5, 6, scale=3.0),
-)
-register_module_case(
-    "ArgmaxAttentionClassifier-surrogate",
-    build=lambda dtype: ArgmaxAttentionClassifier(4, 3, 8, 3, surrogate=True, dtype=dtype),
-    inputs=_inputs(5, 12),
-)
-register_module_case(
-    "HardMoEClassifier-surrogate",
-    build=lambda dtype: HardMoEClassifier(6, 8, 3, num_experts=3, surrogate=True, dtype=dtype),
-    inputs=_inputs(16, 6),
-)

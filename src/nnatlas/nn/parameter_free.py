@@ -34,13 +34,12 @@ timm-registered model.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.validation import check_int
 
@@ -542,36 +541,3 @@ class PfTransformerBlock(nn.Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, mixer={self.mixer_kind}, mlp_ratio={self.mlp_ratio:g}"
-
-
-def _inputs(*shape: int) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        generator = torch.Generator().manual_seed(0)
-        return (torch.randn(*shape, generator=generator, dtype=dtype),)
-
-    return make
-
-
-register_module_case(
-    "MaxPoolBottleneck-stride2",
-    build=lambda dtype: MaxPoolBottleneck(8, 4, 2, dtype=dtype),
-    inputs=_inputs(3, 8, 5, 5),
-)
-register_module_case(
-    "HybridBottleneck-stride2",
-    build=lambda dtype: HybridBottleneck(8, 4, 2, dtype=dtype),
-    inputs=_inputs(3, 8, 4, 4),
-)
-register_module_case(
-    "BottleneckResNet-hybrid-small",
-    build=lambda dtype: BottleneckResNet(
-        "hybrid", (1, 1), (4, 8), num_classes=3, in_channels=1, stem="small", stem_channels=8,
-        dtype=dtype,
-    ),
-    inputs=_inputs(3, 1, 8, 8),
-)  # fmt: skip
-register_module_case(
-    "PfTransformerBlock-max",
-    build=lambda dtype: PfTransformerBlock(8, 2, mixer="max", dtype=dtype),
-    inputs=_inputs(2, 9, 8),
-)

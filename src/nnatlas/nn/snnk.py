@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import cmath
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +56,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 
@@ -760,43 +759,3 @@ class BundledSNNK(nn.Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"num_features={self.num_features}, activation={kind}, orthogonal={self.orthogonal}"
         )
-
-
-# --------------------------------------------------------------------------- conformance
-
-
-def _inputs(*shape: int, scale: float = 1.0) -> Callable[[torch.dtype], tuple[Tensor, ...]]:
-    def make(dtype: torch.dtype) -> tuple[Tensor, ...]:
-        return (scale * torch.randn(*shape, dtype=dtype),)
-
-    return make
-
-
-def _cases() -> Sequence[
-    tuple[str, Callable[[torch.dtype], nn.Module], Callable[..., tuple[Tensor, ...]]]
-]:
-    return (
-        ("ReLUSNNK", lambda dt: ReLUSNNK(6, 5, 16, dtype=dt), _inputs(4, 6)),
-        (
-            "ReLUSNNK-orthogonal-3d",
-            lambda dt: ReLUSNNK(6, 3, 10, orthogonal=True, bias=False, dtype=dt),
-            _inputs(2, 4, 6),
-        ),
-        ("URFSNNK-sin", lambda dt: URFSNNK(5, 4, 8, activation="sin", dtype=dt), _inputs(3, 5, scale=0.3)),
-        (
-            "URFSNNK-fourier-orthogonal",
-            lambda dt: URFSNNK(
-                5, 2, 6, activation=fourier_series_spectrum(torch.tanh, period=8.0, num_terms=3),
-                orthogonal=True, dtype=dt,
-            ),
-            _inputs(3, 5, scale=0.3),
-        ),
-        ("SNNKAdapter", lambda dt: SNNKAdapter(6, 3, 8, up_init="normal", dtype=dt), _inputs(2, 3, 6)),
-        ("BundledSNNK-relu", lambda dt: BundledSNNK(6, 3, 12, dtype=dt), _inputs(4, 6)),
-        ("BundledSNNK-cos", lambda dt: BundledSNNK(6, 3, 4, activation="cos", dtype=dt), _inputs(4, 6, scale=0.3)),
-    )  # fmt: skip
-
-
-MODULE_CASES = _cases()
-for _name, _build, _make in MODULE_CASES:
-    register_module_case(_name, build=_build, inputs=_make)

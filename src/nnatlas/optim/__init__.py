@@ -10,8 +10,8 @@
   candidate parameters in one vectorised call (``vmap`` over ``functional_call``); the
   :class:`BatchedClosure` protocol it implements; :func:`evaluate_candidates`.
 
-Importing this package registers the optimizers' conformance cases
-(:mod:`nnatlas.testing.catalog`).
+Importing this package registers nothing; the optimizers' conformance cases are in
+:mod:`nnatlas.testing.cases.optim`.
 """
 
 from __future__ import annotations

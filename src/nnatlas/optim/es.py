@@ -28,7 +28,6 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from nnatlas.testing.catalog import register_optimizer_case
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.optim._batched import evaluate_candidates, flat_to_values
@@ -294,27 +293,3 @@ class SPSA(_GradientFree):
         head["rng_state"] = gen.get_state()
         loss = closure()
         return loss if isinstance(loss, Tensor) else torch.as_tensor(loss)
-
-
-register_optimizer_case(
-    "OpenAIES",
-    build=lambda params: OpenAIES(params, lr=0.02, sigma=0.01, population_size=20, seed=0),
-    steps=800,
-)
-# Spall's decaying gains (alpha=0.602, gamma=0.101) stall in the Rosenbrock valley within a few
-# thousand steps; constant gains with a per-coordinate step clip reach both tolerances, but
-# need 4,000 steps (8,000 evaluations) instead of the battery's default 2,000.
-register_optimizer_case(
-    "SPSA",
-    build=lambda params: SPSA(
-        params,
-        lr=0.02,
-        perturbation=1e-3,
-        alpha=0.0,
-        gamma=0.0,
-        num_perturbations=2,
-        max_step=0.01,
-        seed=0,
-    ),
-    steps=4000,
-)

@@ -61,7 +61,6 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from nnatlas.testing.catalog import register_optimizer_case
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.optim._batched import evaluate_candidates
@@ -575,22 +574,3 @@ class PolyStep(Optimizer):
         return [
             sum(int(self.state[p]["coords"][1]) for p in g["params"]) for g in self.param_groups
         ]
-
-
-# Full-space mode with a decaying cosine radius: fixed radii only hover at radius scale, and the
-# orthoplex's antipodal vertex pairs keep the barycentre unbiased in the narrow Rosenbrock valley.
-register_optimizer_case(
-    "PolyStep",
-    build=lambda params: PolyStep(
-        params,
-        subspace="full",
-        polytope="orthoplex",
-        epsilon=0.05,
-        step_radius=(0.05, 1e-4),
-        probe_radius=(0.05, 1e-4),
-        total_steps=500,
-        scale_cost="max",
-        seed=0,
-    ),
-    steps=500,
-)

@@ -10,9 +10,9 @@
   robust L∞ program (arXiv 2201.01965).
 * :mod:`nnatlas.train.gated_relu`: the same paper's sampled-convex-program route, the gated
   ReLU program solved by FISTA (squared or logistic loss).
-* :mod:`nnatlas.train.stochastic_neurons`: gradient estimators through stochastic neurons
-  (Bengio, Léonard, Courville; arXiv 1308.3432): straight-through, stochastic times smooth,
-  noisy rectifier, REINFORCE with the per-unit optimal baseline.
+* Gradient estimators through stochastic neurons (Bengio, Léonard, Courville; arXiv
+  1308.3432) now live in :mod:`nnatlas.nn.stochastic_neurons`; their names are re-exported here
+  (and from :mod:`nnatlas.train.stochastic_neurons`, the old location) so old imports work.
 """
 
 from __future__ import annotations

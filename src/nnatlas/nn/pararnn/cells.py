@@ -31,7 +31,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.nn.pararnn.newton import (
@@ -243,21 +242,3 @@ class ParaLSTM(_ParaCell):
 
     def output(self, h: Tensor) -> Tensor:
         return h[..., 1::2]
-
-
-def _case_inputs(dtype: torch.dtype) -> tuple[Tensor, ...]:
-    generator = torch.Generator().manual_seed(0)
-    return (torch.randn(3, 7, 4, generator=generator, dtype=dtype),)
-
-
-for _mode in ("sequential", "parallel", "chunked"):
-    register_module_case(
-        f"ParaGRU-{_mode}",
-        build=lambda dtype, m=_mode: ParaGRU(4, 6, 2, mode=m, dtype=dtype),
-        inputs=_case_inputs,
-    )
-    register_module_case(
-        f"ParaLSTM-{_mode}",
-        build=lambda dtype, m=_mode: ParaLSTM(4, 6, 2, mode=m, dtype=dtype),
-        inputs=_case_inputs,
-    )
