@@ -36,19 +36,20 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
-from nnatlas.core.errors import ConfigError
+from nnatlas.core.verdicts import Check, guard, judge, stat, values
+from nnatlas.data import load_digits
+from nnatlas.nn import MLP, GraphStructuredHead, random_graph_population
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
 
 BIBTEX = """@article{ssnn2023,
   title   = {Symbolically Synthesized Neural Networks},
@@ -57,15 +58,17 @@ BIBTEX = """@article{ssnn2023,
   url     = {https://arxiv.org/abs/2303.03340}
 }"""
 
+DIGITS = 1797  # images in scikit-learn digits
+
 
 @dataclass(frozen=True, kw_only=True)
-class SpreadConfig:
+class SpreadConfig(ClaimConfig):
     """Claim ``structure-spread``.
 
     Attributes:
-        train_examples: training set size (the paper: 128).
-        baseline_runs: baseline initialisations per seed.
-        num_graphs: random graph structures per seed.
+        train_examples: training set size (the paper: 128); the rest of digits is held out.
+        baseline_runs: baseline initialisations per seed (≥ 2: the spread is a sample sd).
+        num_graphs: random graph structures per seed (≥ 2, likewise).
         graph_repeats: initialisations per structure; the verdict uses the first (the paper
             trains each structure once), the others measure how much of the spread is structure.
         min_elements, max_elements: range of nodes + edges of the random graphs.
@@ -83,48 +86,48 @@ class SpreadConfig:
             initialisation noise and a verdict that would be "reproduced" becomes inconclusive.
     """
 
-    train_examples: int = 128
-    baseline_runs: int = 10
-    num_graphs: int = 16
-    graph_repeats: int = 2
-    min_elements: int = 5
-    max_elements: int = 20
-    encoder_hidden: int = 128
-    feature_dim: int = 32
-    head_hidden: int = 32
-    num_layers: int = 3
-    dropout: float = 0.3
-    epochs: int = 16
-    batch_size: int = 8
-    lr: float = 1e-3
-    plateau_factor: float = 0.5
-    plateau_patience: int = 50
-    plateau_cooldown: int = 15
-    min_baseline_accuracy: float = 0.6
-    permutations: int = 999
-    alpha: float = 0.05
+    train_examples: int = param(128, ge=10, le=DIGITS - 10)
+    baseline_runs: int = param(10, ge=2)
+    num_graphs: int = param(16, ge=2)
+    graph_repeats: int = param(2, ge=1)
+    min_elements: int = param(5, ge=3)
+    max_elements: int = param(20, ge=3)
+    encoder_hidden: int = param(128, ge=1)
+    feature_dim: int = param(32, ge=1)
+    head_hidden: int = param(32, ge=1)
+    num_layers: int = param(3, ge=1)
+    dropout: float = param(0.3, ge=0, lt=1)
+    epochs: int = param(16, ge=1)
+    batch_size: int = param(8, ge=1)
+    lr: float = param(1e-3, gt=0)
+    plateau_factor: float = param(0.5, gt=0, lt=1)
+    plateau_patience: int = param(50, ge=0)
+    plateau_cooldown: int = param(15, ge=0)
+    min_baseline_accuracy: float = param(0.6, ge=0, le=1)
+    permutations: int = param(999, ge=1)
+    alpha: float = param(0.05, gt=0, lt=1)
+
+    def validate(self) -> None:
+        ensure(self, self.min_elements <= self.max_elements, "min_elements must be ≤ max_elements")
 
 
 def _data(config: SpreadConfig, seed: int) -> Any:
-    from nnatlas.data import load_digits
-
-    total = 1797  # digits
-    test_size = (total - config.train_examples) / total
+    test_size = (DIGITS - config.train_examples) / DIGITS
     data = load_digits(test_size=test_size, seed=seed).to(device=current_device())
     # Binary task: is the digit odd?
     return data.x_train, data.y_train % 2, data.x_test, data.y_test % 2
 
 
 def _train(model: nn.Module, config: SpreadConfig, data: Any, seed: int) -> tuple[float, float]:
+    """Test and train accuracy after training; our own loop (not ``train.loop.fit``) because
+    the paper's ReduceLROnPlateau steps on every minibatch's loss, after the optimizer step."""
     x, y, xt, yt = data
     model.to(current_device())
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        opt,
-        factor=config.plateau_factor,
-        patience=config.plateau_patience,
+        opt, factor=config.plateau_factor, patience=config.plateau_patience,
         cooldown=config.plateau_cooldown,
-    )
+    )  # fmt: skip
     gen = torch.Generator().manual_seed(seed)
     n = x.shape[0]
     model.train()
@@ -145,31 +148,20 @@ def _train(model: nn.Module, config: SpreadConfig, data: Any, seed: int) -> tupl
 
 
 def run_spread(config: SpreadConfig, seed: int) -> Metrics:
-    from nnatlas.nn.graph_head import GraphStructuredHead, random_graph_population
-    from nnatlas.nn.models import MLP
-
-    if config.baseline_runs < 2 or config.num_graphs < 2:
-        raise ConfigError(
-            "baseline_runs and num_graphs must be >= 2 (spreads are standard deviations); got "
-            f"{config.baseline_runs} and {config.num_graphs}"
-        )
     data = _data(config, seed)
     d_in = data[0].shape[1]
     base_acc, base_train = [], []
     for r in range(config.baseline_runs):
         s = seed * 10_000 + r
         torch.manual_seed(s)
-        model: nn.Module = MLP(d_in, [config.encoder_hidden], 1)
-        acc, tr = _train(model, config, data, s)
+        acc, tr = _train(MLP(d_in, [config.encoder_hidden], 1), config, data, s)
         base_acc.append(acc)
         base_train.append(tr)
         log_metrics(step=r, kind="baseline", accuracy=acc, train_accuracy=tr)
     graphs = random_graph_population(
-        config.num_graphs,
-        min_elements=config.min_elements,
-        max_elements=config.max_elements,
+        config.num_graphs, min_elements=config.min_elements, max_elements=config.max_elements,
         seed=seed,
-    )
+    )  # fmt: skip
     graph_acc: list[list[float]] = []
     graph_train: list[float] = []
     for g_i, graph in enumerate(graphs):
@@ -180,14 +172,10 @@ def run_spread(config: SpreadConfig, seed: int) -> Metrics:
             model = nn.Sequential(
                 MLP(d_in, [config.encoder_hidden], config.feature_dim),
                 GraphStructuredHead(
-                    config.feature_dim,
-                    1,
-                    graph,
-                    hidden=config.head_hidden,
-                    num_layers=config.num_layers,
-                    dropout=config.dropout,
+                    config.feature_dim, 1, graph, hidden=config.head_hidden,
+                    num_layers=config.num_layers, dropout=config.dropout,
                 ),
-            )
+            )  # fmt: skip
             acc, tr = _train(model, config, data, s)
             accs.append(acc)
             graph_train.append(tr)
@@ -219,10 +207,10 @@ def run_spread(config: SpreadConfig, seed: int) -> Metrics:
         ),
     }
     if config.graph_repeats > 1:
-        means = [statistics.fmean(a) for a in graph_acc]
-        within = statistics.fmean([statistics.variance(a) for a in graph_acc])
-        metrics["between_structure_variance"] = statistics.variance(means)
-        metrics["within_structure_variance"] = within
+        metrics["between_structure_variance"] = statistics.variance(
+            map(statistics.fmean, graph_acc)
+        )
+        metrics["within_structure_variance"] = statistics.fmean(map(statistics.variance, graph_acc))
     return metrics
 
 
@@ -233,73 +221,59 @@ def _pearson(x: list[float], y: list[float]) -> float | None:
 
 
 def verdict_spread(per_seed: list[Metrics], config: SpreadConfig) -> Verdict:
-    base, _, n = mean_std([m["baseline_mean"] for m in per_seed])
-    if base < config.min_baseline_accuracy:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"baseline accuracy {base:.3f} < {config.min_baseline_accuracy}: the baseline did not learn",
-        )
-    base_sd, _, _ = mean_std([m["baseline_sd"] for m in per_seed])
-    graph_sd, _, _ = mean_std([m["graph_sd"] for m in per_seed])
-    best_gap, _, _ = mean_std([m["best_minus_baseline_mean"] for m in per_seed])
-    mean_gap, _, _ = mean_std([m["mean_minus_baseline_mean"] for m in per_seed])
-    best_vs_best, _, _ = mean_std([m["best_minus_baseline_best"] for m in per_seed])
-    graph_mean, _, _ = mean_std([m["graph_mean"] for m in per_seed])
-    ratio = graph_sd / base_sd if base_sd > 0 else math.inf
-    checks = {
-        "structure spread > baseline seed spread": ratio > 1.0,
-        "best structure > baseline mean": best_gap > 0.0,
-        "mean structure ≤ baseline mean": mean_gap <= 0.0,
-    }
-    ok = all(checks.values())
-    values: dict[str, Any] = {
-        "baseline accuracy (mean of seeds)": base,
-        "baseline seed sd (within seed, mean)": base_sd,
-        "structure accuracy (mean)": graph_mean,
-        "structure sd (within seed, mean)": graph_sd,
-        "spread ratio (structure sd / baseline sd)": ratio,
-        "best structure − baseline mean": best_gap,
-        "mean structure − baseline mean": mean_gap,
-        "best structure − best baseline run": best_vs_best,
-        "baseline train accuracy": mean_std([m["baseline_train_accuracy"] for m in per_seed])[0],
-        "structure train accuracy": mean_std([m["graph_train_accuracy"] for m in per_seed])[0],
-    }
-    corr = [m["accuracy_vs_elements_correlation"] for m in per_seed]
-    values["corr(accuracy, graph size)"] = mean_std(corr)[0]
-    failed = [k for k, v in checks.items() if not v]
-    reason = (
-        f"over {n} seeds: structures {graph_mean:.3f} (sd {graph_sd:.3f}) vs baseline {base:.3f} "
-        f"(seed sd {base_sd:.3f}), spread ratio {ratio:.2f}; best structure {best_gap:+.3f} and mean "
-        f"structure {mean_gap:+.3f} vs the baseline mean; best vs best baseline run {best_vs_best:+.3f}"
-        + (f"; failed: {', '.join(failed)}" if failed else "")
+    base = stat(values(per_seed, "baseline_mean")).mean
+    guard(
+        base >= config.min_baseline_accuracy,
+        f"baseline accuracy {base:.3f} < {config.min_baseline_accuracy}: the baseline did not learn",
     )
-    if not ok:
-        return Verdict(Outcome.NOT_REPRODUCED, reason, values)
+    mean = {k: stat(values(per_seed, k)).mean for k in (
+        "baseline_sd", "graph_sd", "best_minus_baseline_mean", "mean_minus_baseline_mean",
+        "best_minus_baseline_best", "graph_mean", "baseline_train_accuracy", "graph_train_accuracy",
+    )}  # fmt: skip
+    ratio = mean["graph_sd"] / mean["baseline_sd"] if mean["baseline_sd"] > 0 else math.inf
+    corr = [m.get("accuracy_vs_elements_correlation") for m in per_seed]
+    table: dict[str, Any] = {
+        "baseline accuracy (mean of seeds)": base,
+        "baseline seed sd (within seed, mean)": mean["baseline_sd"],
+        "structure accuracy (mean)": mean["graph_mean"],
+        "structure sd (within seed, mean)": mean["graph_sd"],
+        "best structure − best baseline run": mean["best_minus_baseline_best"],
+        "baseline train accuracy": mean["baseline_train_accuracy"],
+        "structure train accuracy": mean["graph_train_accuracy"],
+        "corr(accuracy, graph size)": stat([c for c in corr if c is not None]).mean,
+    }
+    checks = [
+        Check("spread ratio (structure sd / baseline seed sd)", ratio, ">", 1.0),
+        Check("best structure − baseline mean", mean["best_minus_baseline_mean"], ">", 0.0),
+        Check("mean structure − baseline mean", mean["mean_minus_baseline_mean"], "<=", 0.0),
+    ]
+    verdict = judge(checks, values=table, prefix=f"means over {len(per_seed)} seed(s)")
+    if verdict.outcome is not Outcome.REPRODUCED:
+        return verdict
     repeats = min(min(len(a) for a in m["graph_accuracies"]) for m in per_seed)
     if repeats < 2:
         return Verdict(
             Outcome.REPRODUCED,
-            reason + " (structure effect not tested: one run per structure)",
-            values,
+            verdict.reason + " (structure effect not tested: one run per structure)",
+            table,
         )
     # Is the spread due to structure or to initialisation noise? One-way ANOVA F (structures as
     # groups, repeats as replicates), averaged over seeds, against its permutation distribution.
     groups = [[a[:repeats] for a in m["graph_accuracies"]] for m in per_seed]
     f_obs, p_value = _structure_effect(groups, config.permutations)
-    values["structure F (between / within, mean over seeds)"] = f_obs
-    values["structure effect permutation p"] = p_value
-    if p_value >= config.alpha:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            reason + f"; but the spread is not attributable to structure: repeats of one structure "
-            f"vary as much as different structures (F = {f_obs:.2f}, permutation p = {p_value:.2f} "
-            f"≥ {config.alpha:g})",
-            values,
-        )
+    table["structure F (between / within, mean over seeds)"] = f_obs
+    table["structure effect permutation p"] = p_value
+    guard(
+        p_value < config.alpha,
+        verdict.reason + "; but the spread is not attributable to structure: repeats of one "
+        f"structure vary as much as different structures (F = {f_obs:.2f}, permutation p = "
+        f"{p_value:.2f} ≥ {config.alpha:g})",
+        table,
+    )
     return Verdict(
         Outcome.REPRODUCED,
-        reason + f"; structure effect F = {f_obs:.2f}, permutation p = {p_value:.3f}",
-        values,
+        verdict.reason + f"; structure effect F = {f_obs:.2f}, permutation p = {p_value:.3f}",
+        table,
     )
 
 
@@ -330,26 +304,22 @@ def _structure_effect(
 
 def plot_spread(ax: Any, per_seed: list[Metrics], config: SpreadConfig) -> None:
     for i, m in enumerate(per_seed):
-        ax.scatter(
-            [i - 0.1] * len(m["baseline_accuracies"]),
-            m["baseline_accuracies"],
-            color="C0",
-            s=12,
-            label="baseline inits" if i == 0 else "_",
-        )
-        ax.scatter(
-            [i + 0.1] * len(m["graph_accuracies"]),
-            [a[0] for a in m["graph_accuracies"]],
-            color="C1",
-            s=12,
-            label="random graph structures" if i == 0 else "_",
-        )
+        base, graphs = m["baseline_accuracies"], [a[0] for a in m["graph_accuracies"]]
+        ax.scatter([i - 0.1] * len(base), base, color="C0", s=12,
+                   label="baseline inits" if i == 0 else "_")  # fmt: skip
+        ax.scatter([i + 0.1] * len(graphs), graphs, color="C1", s=12,
+                   label="random graph structures" if i == 0 else "_")  # fmt: skip
     ax.set_xlabel("seed (data subset)")
     ax.set_ylabel("held-out accuracy")
     ax.legend(fontsize=8)
 
 
-_QUICK = SpreadConfig()
+_PRESETS = presets(
+    SpreadConfig(),
+    smoke={"baseline_runs": 2, "num_graphs": 2, "graph_repeats": 1, "epochs": 2, "train_examples": 64},
+    paper={"baseline_runs": 50, "num_graphs": 50, "graph_repeats": 3, "feature_dim": 512,
+           "head_hidden": 512, "encoder_hidden": 256},
+)  # fmt: skip
 
 PAPER = Paper(
     key="gssnn",
@@ -396,26 +366,7 @@ PAPER = Paper(
                 "else inconclusive"
             ),
             config_cls=SpreadConfig,
-            presets={
-                "smoke": replace(
-                    _QUICK,
-                    baseline_runs=2,
-                    num_graphs=2,
-                    graph_repeats=1,
-                    epochs=2,
-                    train_examples=64,
-                ),
-                "quick": _QUICK,
-                "paper": replace(
-                    _QUICK,
-                    baseline_runs=50,
-                    num_graphs=50,
-                    graph_repeats=3,
-                    feature_dim=512,
-                    head_hidden=512,
-                    encoder_hidden=256,
-                ),
-            },
+            presets=_PRESETS,
             run=run_spread,
             verdict=verdict_spread,
             scaled_down=(

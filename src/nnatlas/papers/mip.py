@@ -45,11 +45,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.seeding import seed_everything
+from nnatlas.core.verdicts import Check, judge, stat, values
+from nnatlas.data import load_digits
+from nnatlas.param.hypernetwork import HyperModel
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
 
 BIBTEX = """@inproceedings{ortiz2024magnitude,
   title     = {Magnitude Invariant Parametrizations Improve Hypernetwork Learning},
@@ -63,7 +65,7 @@ METHODS = ("mip", "default")
 
 
 @dataclass(frozen=True, kw_only=True)
-class MipConfig:
+class MipConfig(ClaimConfig):
     """One convergence comparison of MIP against a default hypernetwork.
 
     Attributes:
@@ -72,7 +74,7 @@ class MipConfig:
             fan-out, zero biases, the official non-MIP init) or ``pytorch``.
         lrs: Adam learning rates swept (one run per method, lr and seed).
         steps: step budget per run.
-        eval_every: steps between evaluations of the γ-grid loss.
+        eval_every: steps between evaluations of the γ-grid loss (at most ``steps``).
         threshold: a run converges at the first evaluation with loss below this.
         gammas_per_step: γ values per step (vectorised; the loss is their mean).
         batch_size: inputs per γ per step.
@@ -83,15 +85,18 @@ class MipConfig:
 
     task: Literal["regression", "digits"] = "regression"
     baseline_init: Literal["fan_out", "pytorch"] = "fan_out"
-    lrs: tuple[float, ...] = (1e-4, 3e-4, 1e-3)
-    steps: int = 1500
-    eval_every: int = 50
-    threshold: float = 0.01
-    gammas_per_step: int = 8
-    batch_size: int = 64
-    hidden: tuple[int, ...] = (16, 64, 128)
-    primary_hidden: tuple[int, ...] = (32, 32)
-    grid: int = 21
+    lrs: tuple[float, ...] = param((1e-4, 3e-4, 1e-3), gt=0, min_len=1, distinct=True)
+    steps: int = param(1500, ge=1)
+    eval_every: int = param(50, ge=1)
+    threshold: float = param(0.01, gt=0)
+    gammas_per_step: int = param(8, ge=1)
+    batch_size: int = param(64, ge=1)
+    hidden: tuple[int, ...] = param((16, 64, 128), ge=1, min_len=1)
+    primary_hidden: tuple[int, ...] = param((32, 32), ge=1, min_len=1)
+    grid: int = param(21, ge=2)
+
+    def validate(self) -> None:
+        ensure(self, self.eval_every <= self.steps, "eval_every must be ≤ steps (no evaluation)")
 
 
 def _primary(in_features: int, hidden: tuple[int, ...], out_features: int) -> nn.Module:
@@ -105,8 +110,7 @@ def _primary(in_features: int, hidden: tuple[int, ...], out_features: int) -> nn
 
 class _Regression:
     def __init__(self, config: MipConfig, generator: torch.Generator) -> None:
-        self.config = config
-        self.generator = generator
+        self.config, self.generator = config, generator
         grid = torch.linspace(0, 1, config.grid).unsqueeze(-1)
         x = torch.linspace(-1, 1, 128).expand(config.grid, 128).unsqueeze(-1)
         self.eval_batch = (x, grid, self.target(x, grid))
@@ -132,19 +136,12 @@ class _Regression:
 
 class _Digits:
     def __init__(self, config: MipConfig, generator: torch.Generator) -> None:
-        from nnatlas.data import load_digits
-
-        self.config = config
-        self.generator = generator
+        self.config, self.generator = config, generator
         data = load_digits(test_size=0.3, seed=0, as_images=True)
         self.x_train, self.y_train = data.x_train, data.y_train
         grid = torch.linspace(0, 1, config.grid).unsqueeze(-1)
         xt = data.x_test.expand(config.grid, *data.x_test.shape)
-        self.eval_batch = (
-            self.blend(xt, grid),
-            grid,
-            data.y_test.expand(config.grid, -1),
-        )
+        self.eval_batch = (self.blend(xt, grid), grid, data.y_test.expand(config.grid, -1))
 
     @staticmethod
     def blend(x: Tensor, gamma: Tensor) -> Tensor:
@@ -170,6 +167,9 @@ class _Digits:
 def train_once(config: MipConfig, method: str, lr: float, seed: int) -> Metrics:
     """Train one hypernetwork; return the evaluation curve and the steps to the threshold.
 
+    The loop is our own rather than :func:`nnatlas.train.loop.fit`: every step draws fresh γ
+    values and the γ-grid loss is evaluated every ``eval_every`` steps, not per epoch.
+
     Args:
         config: the comparison's settings.
         method: ``"mip"`` or ``"default"``.
@@ -181,25 +181,17 @@ def train_once(config: MipConfig, method: str, lr: float, seed: int) -> Metrics:
         ``{"curve": [[step, loss], ...], "steps_to_threshold": int | None, "failed": bool,
         "final_loss": float}``.
     """
-    from nnatlas.param.hypernetwork import HyperModel
-
     seed_everything(seed)
     data_gen = torch.Generator().manual_seed(seed + 1000)
-    task: _Regression | _Digits = (
-        _Regression(config, data_gen) if config.task == "regression" else _Digits(config, data_gen)
-    )
+    task = (_Regression if config.task == "regression" else _Digits)(config, data_gen)
     primary = task.primary()
     if method == "mip":
         model = HyperModel(primary, 1, hidden=config.hidden)
     else:
         model = HyperModel(
-            primary,
-            1,
-            hidden=config.hidden,
-            encoding="none",
-            residual=False,
+            primary, 1, hidden=config.hidden, encoding="none", residual=False,
             init=config.baseline_init,
-        )
+        )  # fmt: skip
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     x_eval, g_eval, y_eval = task.eval_batch
 
@@ -223,12 +215,8 @@ def train_once(config: MipConfig, method: str, lr: float, seed: int) -> Metrics:
             if reached is None and value < config.threshold:
                 reached = step
     final = curve[-1][1]
-    return {
-        "curve": curve,
-        "steps_to_threshold": reached,
-        "failed": reached is None or not math.isfinite(final),
-        "final_loss": final,
-    }
+    failed = reached is None or not math.isfinite(final)
+    return {"curve": curve, "steps_to_threshold": reached, "failed": failed, "final_loss": final}
 
 
 def run(config: MipConfig, seed: int) -> Metrics:
@@ -236,22 +224,16 @@ def run(config: MipConfig, seed: int) -> Metrics:
     runs: dict[str, dict[str, Metrics]] = {m: {} for m in METHODS}
     for lr in config.lrs:
         for method in METHODS:
-            r = train_once(config, method, lr, seed)
-            runs[method][repr(lr)] = r
+            r = runs[method][repr(lr)] = train_once(config, method, lr, seed)
             log_metrics(
-                step=r["steps_to_threshold"],
-                method=method,
-                lr=lr,
-                final_loss=r["final_loss"],
+                step=r["steps_to_threshold"], method=method, lr=lr, final_loss=r["final_loss"],
                 failed=r["failed"],
-            )
+            )  # fmt: skip
     wins = {m: 0 for m in METHODS}
     for lr in config.lrs:
         s = {m: runs[m][repr(lr)]["steps_to_threshold"] or math.inf for m in METHODS}
-        if s["mip"] < s["default"]:
-            wins["mip"] += 1
-        elif s["default"] < s["mip"]:
-            wins["default"] += 1
+        if s["mip"] != s["default"]:
+            wins[min(METHODS, key=s.__getitem__)] += 1
     return {
         "runs": runs,
         "mip_first": wins["mip"],
@@ -265,55 +247,39 @@ def run(config: MipConfig, seed: int) -> Metrics:
 
 
 def verdict(per_seed: list[Metrics], config: MipConfig) -> Verdict:
-    mip_first = sum(m["mip_first"] for m in per_seed)
-    default_first = sum(m["default_first"] for m in per_seed)
-    mip_failed = sum(m["mip_failed"] for m in per_seed)
-    default_failed = sum(m["default_failed"] for m in per_seed)
-    total = len(per_seed) * len(config.lrs)
-
-    def steps(method: str) -> list[float]:
-        return [
-            r["steps_to_threshold"]
-            for m in per_seed
-            for r in m["runs"][method].values()
+    first = {m: sum(values(per_seed, f"{m}_first")) for m in METHODS}
+    failed = {m: sum(values(per_seed, f"{m}_failed")) for m in METHODS}
+    table: dict[str, Any] = {"runs (lr × seed)": len(per_seed) * len(config.lrs)}
+    table["baseline init"] = config.baseline_init
+    for method in METHODS:
+        steps = [
+            r["steps_to_threshold"] for m in per_seed for r in m["runs"][method].values()
             if r["steps_to_threshold"] is not None
-        ]
-
-    mip_steps, _, _ = mean_std(steps("mip"))
-    def_steps, _, _ = mean_std(steps("default"))
-    per_lr = {}
-    for lr in config.lrs:
-        for method in METHODS:
+        ]  # fmt: skip
+        table[f"{method} mean steps (converged runs)"] = stat(steps).mean
+        for lr in config.lrs:
             vals = [m["runs"][method][repr(lr)]["steps_to_threshold"] for m in per_seed]
-            per_lr[f"{method} lr={lr:g} steps to < {config.threshold:g}"] = ", ".join(
+            table[f"{method} lr={lr:g} steps to < {config.threshold:g}"] = ", ".join(
                 "never" if v is None else str(v) for v in vals
             )
-    values: dict[str, Any] = {
-        "runs (lr × seed)": total,
-        "MIP first": mip_first,
-        "default first": default_first,
-        "MIP failed (diverged/stalled)": mip_failed,
-        "default failed (diverged/stalled)": default_failed,
-        "MIP mean steps (converged runs)": mip_steps,
-        "default mean steps (converged runs)": def_steps,
-        "baseline init": config.baseline_init,
-        **per_lr,
-    }
-    ok = mip_first > default_first and mip_failed <= default_failed
-    reason = (
-        f"over {total} (lr, seed) pairs MIP reached loss < {config.threshold:g} first in {mip_first}, "
-        f"the default hypernetwork (init {config.baseline_init!r}) in {default_first}; failed runs "
-        f"MIP {mip_failed} vs default {default_failed}"
+    return judge(
+        [
+            Check("(lr, seed) pairs MIP reached it first", first["mip"], ">", first["default"]),
+            Check("failed (diverged/stalled) MIP runs", failed["mip"], "<=", failed["default"]),
+        ],
+        values=table,
+        prefix=(
+            f"loss < {config.threshold:g}, MIP vs the default hypernetwork "
+            f"(init {config.baseline_init!r}); bounds are the default's counts"
+        ),
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
 
 
 def plot(ax: Any, per_seed: list[Metrics], config: MipConfig) -> None:
     for i, lr in enumerate(config.lrs):
         for method, style in (("mip", "-"), ("default", ":")):
             for j, m in enumerate(per_seed):
-                curve = m["runs"][method][repr(lr)]["curve"]
-                xs, ys = zip(*curve, strict=True)
+                xs, ys = zip(*m["runs"][method][repr(lr)]["curve"], strict=True)
                 label = f"{method} lr={lr:g}" if j == 0 else "_"
                 ax.plot(xs, ys, style, color=f"C{i}", lw=1, alpha=0.7, label=label)
     ax.axhline(config.threshold, color="k", lw=0.8, ls="--")
@@ -337,9 +303,7 @@ SCALED_DOWN = (
 )
 
 
-def _claim(
-    key: str, statement: str, config: MipConfig, smoke: dict[str, Any] | None = None
-) -> Claim:
+def _claim(key: str, statement: str, config: MipConfig, smoke: dict[str, Any] = _SMOKE) -> Claim:
     return Claim(
         key=key,
         statement=statement,
@@ -355,11 +319,7 @@ def _claim(
             "hypernetwork and has no more failed (never converged or non-finite) runs"
         ),
         config_cls=MipConfig,
-        presets={
-            "smoke": replace(config, **(smoke or _SMOKE)),
-            "quick": config,
-            "paper": replace(config, **_PAPER),
-        },
+        presets=presets(config, smoke=smoke, paper=_PAPER),
         run=run,
         verdict=verdict,
         scaled_down=SCALED_DOWN,
