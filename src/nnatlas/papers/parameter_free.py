@@ -27,18 +27,23 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.seeding import seed_everything
+from nnatlas.core.verdicts import Check, guard, judge, stat, values
+from nnatlas.data import load_digits
+from nnatlas.nn import num_parameters
+from nnatlas.nn.parameter_free import BottleneckResNet, resnet50, resnet50_hybrid, resnet50_max
 from nnatlas.runs.context import log_metrics
+from nnatlas.train import accuracy, fit
 
-Metrics = dict[str, Any]
 Block = Literal["conv", "max", "hybrid"]
+BLOCKS: tuple[Block, ...] = ("conv", "max", "hybrid")
 
 BIBTEX = """@inproceedings{han2022learning,
   title     = {Learning Features with Parameter-Free Layers},
@@ -51,12 +56,13 @@ BIBTEX = """@inproceedings{han2022learning,
 # README of naver-ai/PfLayer (ImageNet-1k, 224²).
 PAPER_PARAMS_M = {"conv": 25.6, "max": 14.2, "hybrid": 17.3}
 PAPER_TOP1 = {"conv": 76.2, "max": 74.3, "hybrid": 77.1}
+COUNT_TOLERANCE_M = 0.05  # "rounds to the paper's value at 0.1 M"
 
 MIN_BASELINE_ACCURACY = 0.85
 
 
 @dataclass(frozen=True, kw_only=True)
-class DigitsConfig:
+class DigitsConfig(ClaimConfig):
     """Claim ``digits-accuracy``: three bottleneck ResNets differing only in the spatial op.
 
     Attributes:
@@ -69,69 +75,54 @@ class DigitsConfig:
             parameters than the conv network for the comparison to mean what the paper means.
     """
 
-    depths: tuple[int, ...] = (2, 2)
-    widths: tuple[int, ...] = (16, 32)
-    stem_channels: int = 32
-    epochs: int = 15
-    lr: float = 1e-3
-    batch_size: int = 32
-    test_size: float = 0.3
-    max_gap: float = 0.02
-    min_param_reduction: float = 0.3
+    depths: tuple[int, ...] = param((2, 2), ge=1, min_len=1)
+    widths: tuple[int, ...] = param((16, 32), ge=1, min_len=1)
+    stem_channels: int = param(32, ge=1)
+    epochs: int = param(15, ge=1)
+    lr: float = param(1e-3, gt=0)
+    batch_size: int = param(32, ge=1)
+    test_size: float = param(0.3, gt=0, lt=1)
+    max_gap: float = param(0.02, ge=0, lt=1)
+    min_param_reduction: float = param(0.3, ge=0, lt=1)
+
+    def validate(self) -> None:
+        ensure(
+            self,
+            len(self.depths) == len(self.widths),
+            f"depths {self.depths} and widths {self.widths} must have one entry per stage",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
-class CountConfig:
-    """Claim ``imagenet-parameter-counts``: the ResNet-50 builders at ``num_classes`` outputs."""
+class CountConfig(ClaimConfig):
+    """Claim ``imagenet-parameter-counts``: the ResNet-50 builders at ``num_classes`` outputs
+    (the paper's counts are for ImageNet's 1000 classes, the only value the claim accepts)."""
 
-    num_classes: int = 1000
+    num_classes: int = param(1000, choices=(1000,))
 
 
 def build_digits_net(block: Block, config: DigitsConfig) -> torch.nn.Module:
     """The bottleneck ResNet of ``digits-accuracy`` for (N, 1, 8, 8) digits."""
-    from nnatlas.nn.parameter_free import BottleneckResNet
-
     return BottleneckResNet(
-        block,
-        config.depths,
-        config.widths,
-        num_classes=10,
-        in_channels=1,
-        stem="small",
+        block, config.depths, config.widths, num_classes=10, in_channels=1, stem="small",
         stem_channels=config.stem_channels,
-    )
-
-
-def _epoch_logger(block: str) -> Callable[[int, dict[str, float]], None]:
-    def log(epoch: int, record: dict[str, float]) -> None:
-        log_metrics(step=epoch, block=block, loss=record["loss"])
-
-    return log
+    )  # fmt: skip
 
 
 def run_digits(config: DigitsConfig, seed: int) -> Metrics:
-    from nnatlas.data import load_digits
-    from nnatlas.nn.models import num_parameters
-    from nnatlas.train.loop import accuracy, fit
-
     data = load_digits(test_size=config.test_size, seed=0, as_images=True)
     accs: dict[str, float] = {}
     params: dict[str, int] = {}
-    blocks: tuple[Block, ...] = ("conv", "max", "hybrid")
-    for block in blocks:
+    for block in BLOCKS:
         generator = seed_everything(seed)
         model = build_digits_net(block, config)
         params[block] = num_parameters(model)
         fit(
-            model,
-            data.x_train,
-            data.y_train,
+            model, data.x_train, data.y_train,
             optimizer=torch.optim.Adam(model.parameters(), lr=config.lr),
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            generator=generator,
-            on_epoch=_epoch_logger(block),
-        )
+            epochs=config.epochs, batch_size=config.batch_size, generator=generator,
+            on_epoch=lambda e, r, b=block: log_metrics(step=e, block=b, loss=r["loss"]),
+        )  # fmt: skip
         accs[block] = accuracy(model, data.x_test, data.y_test)
         log_metrics(block=block, test_accuracy=accs[block], parameters=params[block])
     return {
@@ -146,55 +137,48 @@ def run_digits(config: DigitsConfig, seed: int) -> Metrics:
 
 
 def verdict_digits(per_seed: list[Metrics], config: DigitsConfig) -> Verdict:
-    means = {b: mean_std([m["accuracy"][b] for m in per_seed]) for b in ("conv", "max", "hybrid")}
-    conv = means["conv"][0]
-    red_max = per_seed[0]["param_reduction_max"]
-    red_hyb = per_seed[0]["param_reduction_hybrid"]
-    if conv < MIN_BASELINE_ACCURACY:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"the conv network reached only {conv:.3f} (< {MIN_BASELINE_ACCURACY}): train longer",
-        )
-    if red_max < config.min_param_reduction:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"the max-pool network has only {red_max:.0%} fewer parameters "
-            f"(< {config.min_param_reduction:.0%}): the 3×3 convs do not dominate this network",
-        )
-    gaps = {b: conv - means[b][0] for b in ("max", "hybrid")}
-    ok = all(g <= config.max_gap for g in gaps.values())
-    values: dict[str, Any] = {
-        f"{b} accuracy": f"{mu:.4f} ± {sd:.4f}" for b, (mu, sd, _) in means.items()
-    }
-    values |= {
-        "max gap to conv (points)": 100 * gaps["max"],
-        "hybrid gap to conv (points)": 100 * gaps["hybrid"],
-        "parameters conv / max / hybrid": "{conv:,} / {max:,} / {hybrid:,}".format(
-            **per_seed[0]["parameters"]
-        ),
-        "parameter reduction max": red_max,
-        "parameter reduction hybrid": red_hyb,
-        "paper gap max / hybrid (points, ImageNet)": "1.9 / −0.9",
-        "paper reduction max / hybrid": "44.5 % / 32.4 %",
-    }
-    reason = (
-        f"mean test accuracy over {means['conv'][2]} seeds: conv {100 * conv:.2f} %, "
-        f"max {100 * means['max'][0]:.2f} % ({red_max:.0%} fewer parameters), "
-        f"hybrid {100 * means['hybrid'][0]:.2f} % ({red_hyb:.0%} fewer); shortfalls "
-        f"{100 * gaps['max']:.2f} / {100 * gaps['hybrid']:.2f} points "
-        f"{'≤' if ok else 'not both ≤'} {100 * config.max_gap:g} allowed"
+    acc = {b: stat(values(per_seed, "accuracy", b)) for b in BLOCKS}
+    conv = acc["conv"].mean
+    reduction = {b: values(per_seed, f"param_reduction_{b}")[0] for b in ("max", "hybrid")}
+    guard(
+        conv >= MIN_BASELINE_ACCURACY,
+        f"the conv network reached only {conv:.3f} (< {MIN_BASELINE_ACCURACY}): train longer",
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    guard(
+        reduction["max"] >= config.min_param_reduction,
+        f"the max-pool network has only {reduction['max']:.0%} fewer parameters "
+        f"(< {config.min_param_reduction:.0%}): the 3×3 convs do not dominate this network",
+    )
+    counts = per_seed[0].get("parameters", {})
+    table: dict[str, Any] = {f"{b} accuracy": s.format() for b, s in acc.items()}
+    table |= {
+        "parameters conv / max / hybrid": " / ".join(f"{counts.get(b, '?'):,}" for b in BLOCKS),
+        **{f"parameter reduction {b}": r for b, r in reduction.items()},
+        "paper gap max / hybrid (points, ImageNet)": " / ".join(
+            f"{PAPER_TOP1['conv'] - PAPER_TOP1[b]:.1f}" for b in ("max", "hybrid")
+        ),
+        "paper reduction max / hybrid": " / ".join(
+            f"{1 - PAPER_PARAMS_M[b] / PAPER_PARAMS_M['conv']:.1%}" for b in ("max", "hybrid")
+        ),
+    }
+    checks = [
+        Check(f"{b} shortfall to conv (points)", 100 * (conv - acc[b].mean), "<=",
+              100 * config.max_gap, ".2f")
+        for b in ("max", "hybrid")
+    ]  # fmt: skip
+    shown = ", ".join(
+        f"{b} {acc[b].format('.2f', 100)} % ({reduction.get(b, 0.0):.0%} fewer parameters)"
+        for b in BLOCKS
+    )
+    return judge(checks, values=table, prefix=f"mean test accuracy {shown}")
 
 
 def run_counts(config: CountConfig, seed: int) -> Metrics:
-    from nnatlas.nn.models import num_parameters
-    from nnatlas.nn.parameter_free import resnet50, resnet50_hybrid, resnet50_max
-
     # Build on the meta device: only shapes are needed, no memory or initialisation time.
+    builders = {"conv": resnet50, "max": resnet50_max, "hybrid": resnet50_hybrid}
     counts = {
         name: num_parameters(build(config.num_classes, device="meta"))
-        for name, build in (("conv", resnet50), ("max", resnet50_max), ("hybrid", resnet50_hybrid))
+        for name, build in builders.items()
     }
     errors = {k: abs(v / 1e6 - PAPER_PARAMS_M[k]) for k, v in counts.items()}
     return {
@@ -206,24 +190,18 @@ def run_counts(config: CountConfig, seed: int) -> Metrics:
 
 
 def verdict_counts(per_seed: list[Metrics], config: CountConfig) -> Verdict:
-    counts = per_seed[0]["parameters"]
-    if config.num_classes != 1000:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"the paper's counts are for 1000 classes; this run used {config.num_classes}",
-        )
-    rounded = {k: round(v / 1e6, 1) for k, v in counts.items()}
-    ok = all(rounded[k] == PAPER_PARAMS_M[k] for k in PAPER_PARAMS_M)
-    values = {f"{k} parameters": f"{v:,}" for k, v in counts.items()}
-    values |= {f"{k} paper (M)": str(PAPER_PARAMS_M[k]) for k in PAPER_PARAMS_M}
-    reason = (
-        "R50 / R50-max / R50-hybrid have "
-        + " / ".join(f"{counts[k]:,}" for k in ("conv", "max", "hybrid"))
-        + " parameters, i.e. "
-        + " / ".join(f"{rounded[k]:.1f}" for k in ("conv", "max", "hybrid"))
-        + f" M {'=' if ok else '≠'} the paper's 25.6 / 14.2 / 17.3 M"
+    counts = {k: values(per_seed, "parameters", k)[0] for k in PAPER_PARAMS_M}
+    checks = [
+        Check(f"|{k} count − paper {PAPER_PARAMS_M[k]} M| (M)", abs(counts[k] / 1e6 - paper),
+              "<=", COUNT_TOLERANCE_M, ".3f")
+        for k, paper in PAPER_PARAMS_M.items()
+    ]  # fmt: skip
+    shown = " / ".join(f"{int(counts[k]):,}" for k in BLOCKS)
+    return judge(
+        checks,
+        values={f"{k} parameters": f"{int(v):,}" for k, v in counts.items()},
+        prefix=f"R50 / R50-max / R50-hybrid have {shown} parameters",
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
 
 
 def plot_digits(ax: Any, per_seed: list[Metrics], config: DigitsConfig) -> None:
@@ -280,15 +258,17 @@ PAPER = Paper(
                 "R50-hybrid 77.1 % (17.3 M, +0.9 points) [README]"
             ),
             tolerance=(
-                "mean accuracy of max and of hybrid ≥ mean conv accuracy − 2 points; "
-                "inconclusive if conv < 85 % or the max network saves < 30 % of the parameters"
+                f"mean accuracy of max and of hybrid ≥ mean conv accuracy − "
+                f"{100 * _DIGITS.max_gap:g} points; inconclusive if conv < "
+                f"{MIN_BASELINE_ACCURACY:.0%} or the max network saves < "
+                f"{_DIGITS.min_param_reduction:.0%} of the parameters"
             ),
             config_cls=DigitsConfig,
-            presets={
-                "smoke": replace(_DIGITS, epochs=1, widths=(4, 8), stem_channels=8, batch_size=128),
-                "quick": _DIGITS,
-                "paper": replace(_DIGITS, epochs=60, depths=(3, 4), widths=(32, 64)),
-            },
+            presets=presets(
+                _DIGITS,
+                smoke={"epochs": 1, "widths": (4, 8), "stem_channels": 8, "batch_size": 128},
+                paper={"epochs": 60, "depths": (3, 4), "widths": (32, 64)},
+            ),
             run=run_digits,
             verdict=verdict_digits,
             scaled_down=(
@@ -308,10 +288,10 @@ PAPER = Paper(
             source="README / Table 3 (params column)",
             metric="max_abs_error_m",
             paper_value=0.0,
-            paper_value_text="25.6 M / 14.2 M / 17.3 M [README]",
-            tolerance="each count rounds to the paper's value at 0.1 M",
+            paper_value_text=" / ".join(f"{v} M" for v in PAPER_PARAMS_M.values()) + " [README]",
+            tolerance=f"each count within {COUNT_TOLERANCE_M} M of the paper's (rounds to it)",
             config_cls=CountConfig,
-            presets={"smoke": CountConfig(), "quick": CountConfig(), "paper": CountConfig()},
+            presets=presets(CountConfig()),
             run=run_counts,
             verdict=verdict_counts,
             scaled_down="none: exact counts of the full-size builders (built on the meta device).",
