@@ -24,16 +24,18 @@ notes' reading of the method, not from the paper's Figure 5 (not retrieved).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
-from nnatlas.runs.context import memoize
-
-Metrics = dict[str, Any]
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
+from nnatlas.core.verdicts import Check, guard, judge, stat, values
+from nnatlas.data.pde import darcy_data
+from nnatlas.operators import FNO2d, UNet2d, fit_operator, kernel_interpolated, relative_l2_loss
+from nnatlas.runs.context import log_metrics, memoize
 
 BIBTEX = """@article{berner2025principled,
   title   = {Principled Approaches for Extending Neural Architectures to Function Spaces for
@@ -46,46 +48,58 @@ BIBTEX = """@article{berner2025principled,
 }"""
 
 _DATA_SEED = 25_061_097
+MAX_LEARNED_ERROR = 0.5
+"""A seed-mean error above this at the training grid means a model did not learn."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class TransferConfig:
+class TransferConfig(ClaimConfig):
     """Claim ``zero-shot-resolution``.
 
     Attributes:
-        resolution: training grid nodes per side s (the model sees (s − 1)²); the test grid
-            has 2(s − 1) + 1 nodes (nested: every other fine node is a coarse node).
+        resolution: training grid nodes per side s (the model sees (s − 1)², which the U-Net
+            halves ``unet_levels`` times); the test grid has 2(s − 1) + 1 nodes (nested: every
+            other fine node is a coarse node).
         n_train, n_test: coefficient fields.
         steps, batch_size, lr, weight_decay: Adam + OneCycle, relative-L² loss.
         fno_width, fno_modes, fno_layers: FNO size.
-        unet_width, unet_levels, unet_kernel: U-Net size.
+        unet_width, unet_levels, unet_kernel: U-Net size (odd kernel).
         max_fno_ratio: FNO error at 2× / at 1× must stay ≤ this.
         min_unet_ratio: the plain U-Net's ratio must exceed this.
         min_recovered: kernel interpolation must remove at least this fraction of the U-Net's
             error growth.
     """
 
-    resolution: int = 33
-    n_train: int = 300
-    n_test: int = 50
-    steps: int = 300
-    batch_size: int = 20
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    fno_width: int = 16
-    fno_modes: int = 8
-    fno_layers: int = 4
-    unet_width: int = 12
-    unet_levels: int = 2
-    unet_kernel: int = 5
-    max_fno_ratio: float = 1.5
-    min_unet_ratio: float = 1.5
-    min_recovered: float = 0.5
+    resolution: int = param(33, ge=3)
+    n_train: int = param(300, ge=1)
+    n_test: int = param(50, ge=1)
+    steps: int = param(300, ge=1)
+    batch_size: int = param(20, ge=1)
+    lr: float = param(1e-3, gt=0)
+    weight_decay: float = param(1e-4, ge=0)
+    fno_width: int = param(16, ge=1)
+    fno_modes: int = param(8, ge=1)
+    fno_layers: int = param(4, ge=1)
+    unet_width: int = param(12, ge=1)
+    unet_levels: int = param(2, ge=1)
+    unet_kernel: int = param(5, ge=3)
+    max_fno_ratio: float = param(1.5, ge=1)
+    min_unet_ratio: float = param(1.5, ge=1)
+    min_recovered: float = param(0.5, gt=0, le=1)
+
+    def validate(self) -> None:
+        side = self.resolution - 1
+        ensure(self, self.unet_kernel % 2 == 1, f"unet_kernel must be odd; got {self.unet_kernel}")
+        ensure(
+            self,
+            side % 2**self.unet_levels == 0,
+            f"resolution − 1 = {side} must be divisible by 2^unet_levels = {2**self.unet_levels}",
+        )
+        ensure(self, self.fno_modes <= side // 2,
+               f"fno_modes = {self.fno_modes} must be ≤ (resolution − 1) / 2 = {side // 2}")  # fmt: skip
 
 
 def _data(config: TransferConfig) -> dict[str, Tensor]:
-    from nnatlas.data.pde import darcy_data
-
     fine = 2 * (config.resolution - 1) + 1
     data = darcy_data(config.n_train + config.n_test, (config.resolution, fine), seed=_DATA_SEED)
     out: dict[str, Tensor] = {}
@@ -98,39 +112,23 @@ def _data(config: TransferConfig) -> dict[str, Tensor]:
 
 def _build(name: str, config: TransferConfig) -> nn.Module:
     if name == "fno":
-        from nnatlas.operators.fno import FNO2d
-
         return FNO2d(1, 1, config.fno_modes, config.fno_width, config.fno_layers)
-    from nnatlas.operators.recipe import UNet2d
-
     return UNet2d(1, 1, config.unet_width, config.unet_levels, config.unet_kernel)
 
 
 def _train_and_test(name: str, config: TransferConfig, seed: int) -> dict[str, float]:
-    from nnatlas.operators.losses import relative_l2_loss
-    from nnatlas.operators.recipe import kernel_interpolated
-    from nnatlas.operators.training import fit_operator
-
     d = _data(config)
     n = config.n_train
     mean, std = d["a_coarse"][:n].mean(), d["a_coarse"][:n].std()
     scale = d["u_coarse"][:n].std()
-    x_tr = (d["a_coarse"][:n] - mean) / std
-    y_tr = d["u_coarse"][:n] / scale
     torch.manual_seed(seed)
     model = _build(name, config)
     cpu = fit_operator(
-        model,
-        x_tr,
-        y_tr,
-        steps=config.steps,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        seed=seed,
-        log_name=name,
+        model, (d["a_coarse"][:n] - mean) / std, d["u_coarse"][:n] / scale, steps=config.steps,
+        batch_size=config.batch_size, lr=config.lr, weight_decay=config.weight_decay, seed=seed,
         log_key="train_rel_l2",
-    )
+        on_step=lambda step, rec: log_metrics(step=step, model=name, train_rel_l2=rec["train_rel_l2"]),
+    )  # fmt: skip
     model.eval()
 
     def test(net: nn.Module, tag: str) -> float:
@@ -150,13 +148,10 @@ def _train_and_test(name: str, config: TransferConfig, seed: int) -> dict[str, f
 
 
 def run_transfer(config: TransferConfig, seed: int) -> Metrics:
-    out: Metrics = {}
-    for name in ("fno", "unet"):
-
-        def go(name: str = name) -> dict[str, float]:
-            return _train_and_test(name, config, seed)
-
-        out[name] = memoize(name, go)
+    out: Metrics = {
+        name: memoize(name, lambda name=name: _train_and_test(name, config, seed))
+        for name in ("fno", "unet")
+    }
     fno, unet = out["fno"], out["unet"]
     out["fno_ratio"] = fno["error_fine"] / fno["error_coarse"]
     out["unet_ratio"] = unet["error_fine"] / unet["error_coarse"]
@@ -171,46 +166,30 @@ def run_transfer(config: TransferConfig, seed: int) -> Metrics:
 
 def verdict_transfer(per_seed: list[Metrics], config: TransferConfig) -> Verdict:
     def avg(model: str, key: str) -> float:
-        return mean_std([m[model][key] for m in per_seed])[0]
+        return stat(values(per_seed, model, key)).mean
 
     f1, f2 = avg("fno", "error_coarse"), avg("fno", "error_fine")
-    u1, u2, ui = (
-        avg("unet", "error_coarse"),
-        avg("unet", "error_fine"),
-        avg("unet", "error_fine_interpolated"),
-    )
-    fno_ratio, unet_ratio = f2 / f1, u2 / u1
-    recovered = (u2 - ui) / (u2 - u1) if u2 > u1 else float("nan")
-    values = {
+    u1, u2, ui = (avg("unet", k) for k in ("error_coarse", "error_fine", "error_fine_interpolated"))
+    table = {
         "FNO error @1× / @2×": f"{f1:.4f} / {f2:.4f}",
         "U-Net error @1× / @2× plain / @2× kernel-interpolated": f"{u1:.4f} / {u2:.4f} / {ui:.4f}",
-        "FNO ratio (≤ max)": fno_ratio,
-        "U-Net plain ratio (> min)": unet_ratio,
-        "fraction of U-Net growth recovered (≥ min)": recovered,
-        "FNO parameters": per_seed[0]["fno"]["num_parameters"],
-        "U-Net parameters": per_seed[0]["unet"]["num_parameters"],
+        "FNO parameters": values(per_seed, "fno", "num_parameters")[0],
+        "U-Net parameters": values(per_seed, "unet", "num_parameters")[0],
     }
-    if max(f1, u1) > 0.5:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"a model did not learn at the training resolution (FNO {f1:.3f}, U-Net {u1:.3f})",
-            values,
-        )
-    checks = {
-        "FNO stays within the bound": fno_ratio <= config.max_fno_ratio,
-        "plain U-Net grows": unet_ratio > config.min_unet_ratio,
-        "kernel interpolation recovers enough": recovered >= config.min_recovered,
-    }
-    ok = all(checks.values())
-    failed = [k for k, v in checks.items() if not v]
-    reason = (
-        f"over {len(per_seed)} seeds: FNO {f1:.4f} → {f2:.4f} ({fno_ratio:.2f}×, bound "
-        f"{config.max_fno_ratio:g}); U-Net {u1:.4f} → {u2:.4f} ({unet_ratio:.2f}×, must exceed "
-        f"{config.min_unet_ratio:g}), kernel-interpolated {ui:.4f} (recovers {recovered:.0%} of the "
-        f"growth, need {config.min_recovered:.0%})"
-        + ("" if ok else f"; failed: {', '.join(failed)}")
+    guard(
+        max(f1, u1) <= MAX_LEARNED_ERROR,
+        f"a model did not learn at the training resolution (FNO {f1:.3f}, U-Net {u1:.3f}; "
+        f"above {MAX_LEARNED_ERROR:g})",
+        table,
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    # Growth the kernel interpolation removes; NaN (a failed check) when the U-Net did not grow.
+    recovered = (u2 - ui) / (u2 - u1) if u2 > u1 else float("nan")
+    checks = [
+        Check("FNO error @2× / @1×", f2 / f1, "<=", config.max_fno_ratio, ".3g"),
+        Check("plain U-Net error @2× / @1×", u2 / u1, ">", config.min_unet_ratio, ".3g"),
+        Check("fraction of the U-Net growth recovered", recovered, ">=", config.min_recovered, ".2f"),
+    ]  # fmt: skip
+    return judge(checks, values=table, prefix=f"seed means over {len(per_seed)} seeds")
 
 
 def plot_transfer(ax: Any, per_seed: list[Metrics], config: TransferConfig) -> None:
@@ -227,33 +206,20 @@ def plot_transfer(ax: Any, per_seed: list[Metrics], config: TransferConfig) -> N
     ax.legend(fontsize=8)
 
 
-_QUICK = TransferConfig()
-_SMOKE = replace(
-    _QUICK,
-    resolution=17,
-    n_train=16,
-    n_test=8,
-    steps=8,
-    batch_size=4,
-    fno_width=4,
-    fno_modes=3,
-    fno_layers=1,
-    unet_width=2,
-    unet_levels=1,
-)
-# Larger grids, more data and the paper's U-Net kernel size 9; meant for a GPU.
-_PAPER = replace(
-    _QUICK,
-    resolution=65,
-    n_train=1000,
-    n_test=200,
-    steps=20_000,
-    fno_width=32,
-    fno_modes=12,
-    unet_width=32,
-    unet_levels=3,
-    unet_kernel=9,
-)
+PRESETS = presets(
+    TransferConfig(),
+    smoke={
+        "resolution": 17, "n_train": 16, "n_test": 8, "steps": 8, "batch_size": 4,
+        "fno_width": 4, "fno_modes": 3, "fno_layers": 1, "unet_width": 2, "unet_levels": 1,
+    },
+    # Larger grids, more data and the paper's U-Net kernel size 9; meant for a GPU.
+    paper={
+        "resolution": 65, "n_train": 1000, "n_test": 200, "steps": 20_000, "fno_width": 32,
+        "fno_modes": 12, "unet_width": 32, "unet_levels": 3, "unet_kernel": 9,
+    },
+)  # fmt: skip
+
+_Q = PRESETS["quick"]
 
 PAPER = Paper(
     key="neural-operator-recipe",
@@ -300,11 +266,12 @@ PAPER = Paper(
                 "method description; Fig. 5 numbers not retrieved)"
             ),
             tolerance=(
-                "seed means: FNO @2×/@1× ≤ 1.5; plain U-Net @2×/@1× > 1.5; kernel interpolation "
-                "removes ≥ 50 % of the U-Net's growth; inconclusive if an error @1× > 0.5"
+                f"seed means: FNO @2×/@1× ≤ {_Q.max_fno_ratio:g}; plain U-Net @2×/@1× > "
+                f"{_Q.min_unet_ratio:g}; kernel interpolation removes ≥ {_Q.min_recovered:.0%} of "
+                f"the U-Net's growth; inconclusive if an error @1× > {MAX_LEARNED_ERROR:g}"
             ),
             config_cls=TransferConfig,
-            presets={"smoke": _SMOKE, "quick": _QUICK, "paper": _PAPER},
+            presets=PRESETS,
             run=run_transfer,
             verdict=verdict_transfer,
             scaled_down=(
