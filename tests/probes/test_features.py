@@ -61,3 +61,25 @@ def test_probe_callback_records_every_epoch_in_fit():
     assert seen == [((40, 8), (40,))] * 2
     with pytest.raises(TypeError, match="probe must be callable"):
         ProbeCallback(3, layer="layers.1", inputs=x)  # type: ignore[arg-type]
+
+
+def test_probe_callback_reports_through_on_log_only_when_given():
+    torch.manual_seed(0)
+    model = MLP(4, [8], 3)
+    x = torch.randn(10, 4)
+    logged: list[dict] = []
+    cb = ProbeCallback(
+        lambda f: f.abs().mean(),
+        layer="layers.1",
+        inputs=x,
+        name="m",
+        on_log=lambda **kw: logged.append(kw),
+    )
+    values = cb.on_epoch_end(3, model)
+    assert values is not None
+    # The logged record is exactly the returned values plus the step and the layer.
+    assert logged == [{"step": 3, "layer": "layers.1", "m": values["m"]}]
+    quiet = ProbeCallback(lambda f: f.abs().mean(), layer="layers.1", inputs=x, name="m")
+    assert quiet.on_epoch_end(3, model) == values  # same probe, same model: same number
+    with pytest.raises(TypeError, match="on_log"):
+        ProbeCallback(lambda f: 0.0, layer="layers.1", inputs=x, on_log=3)  # type: ignore[arg-type]

@@ -7,9 +7,9 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.probes.features import extract_features
-from nnatlas.runs.context import log_metrics
 
 __all__ = ["ProbeCallback"]
 
@@ -21,8 +21,9 @@ class ProbeCallback:
 
     Works with any training loop that follows :class:`nnatlas.train.Callback` (e.g.
     ``nnatlas.train.fit(..., callbacks=[ProbeCallback(...)])``). Values are returned to the
-    loop (added to its epoch record), kept in :attr:`history`, and logged to the current run's
-    ``metrics.jsonl`` when running under ``nnatlas reproduce``.
+    loop (added to its epoch record), kept in :attr:`history` and, with ``on_log``, reported as
+    ``on_log(step=epoch, layer=layer, **values)`` (e.g. ``on_log=nnatlas.runs.context.log_metrics``
+    writes them to the current run's ``metrics.jsonl``; the default logs nothing).
 
     Args:
         probe: ``probe(features)`` or, with ``labels``, ``probe(features, labels)``; returns a
@@ -32,6 +33,7 @@ class ProbeCallback:
         labels: optional ``(N,)`` labels passed as the probe's second argument.
         name: the record key (default: the probe function's name).
         every: probe every this many epochs.
+        on_log: called as ``on_log(step=epoch, layer=layer, **values)`` after each probe.
     """
 
     def __init__(
@@ -43,15 +45,34 @@ class ProbeCallback:
         labels: Tensor | None = None,
         name: str | None = None,
         every: int = 1,
+        on_log: Callable[..., None] | None = None,
     ) -> None:
         if not callable(probe):
             raise TypeError(f"probe must be callable; got {type(probe).__name__}")
+        if on_log is not None and not callable(on_log):
+            raise TypeError(f"on_log must be callable or None; got {type(on_log).__name__}")
+        if not isinstance(layer, str):
+            raise TypeError(f"layer must be a submodule name (str); got {type(layer).__name__}")
+        if not isinstance(inputs, Tensor):
+            raise TypeError(f"inputs must be a torch.Tensor; got {type(inputs).__name__}")
+        if inputs.dim() == 0 or inputs.shape[0] == 0:
+            raise ConfigError(
+                f"inputs must be a non-empty batch (N, ...); got {tuple(inputs.shape)}"
+            )
+        if labels is not None and not isinstance(labels, Tensor):
+            raise TypeError(f"labels must be a torch.Tensor or None; got {type(labels).__name__}")
+        if labels is not None and (labels.dim() == 0 or labels.shape[0] != inputs.shape[0]):
+            raise ConfigError(
+                f"labels must have one entry per input: ({inputs.shape[0]},); got "
+                f"{tuple(labels.shape)}"
+            )
         self.probe = probe
         self.layer = layer
         self.inputs = inputs
         self.labels = labels
         self.name: str = name or str(getattr(probe, "__name__", "probe"))
         self.every = check_int("every", every)
+        self.on_log = on_log
         self.history: list[dict[str, Any]] = []
 
     def on_epoch_end(self, epoch: int, model: nn.Module) -> dict[str, float] | None:
@@ -65,5 +86,6 @@ class ProbeCallback:
         else:
             values = {self.name: float(value)}
         self.history.append({"epoch": epoch, **values})
-        log_metrics(step=epoch, layer=self.layer, **values)
+        if self.on_log is not None:
+            self.on_log(step=epoch, layer=self.layer, **values)
         return values

@@ -354,7 +354,7 @@ def discretize_labels(y: Any, n_clusters: int = 10, *, seed: int = 0) -> Tensor:
         int64 ``(N,)`` class indices in ``[0, C)``.
 
     Raises:
-        MissingExtraError: vector ``y`` needs scikit-learn (extra ``sklearn``).
+        MissingExtraError: vector ``y`` needs scikit-learn (extra ``data``).
     """
     if isinstance(y, np.ndarray):
         y = torch.from_numpy(y)
@@ -376,7 +376,7 @@ def discretize_labels(y: Any, n_clusters: int = 10, *, seed: int = 0) -> Tensor:
             return torch.zeros(yf.shape[0], dtype=torch.int64)
         scaled = (yf - lo) / (hi - lo)
         return (scaled * n_clusters).floor().clamp_(max=n_clusters - 1).to(torch.int64)
-    cluster = require("sklearn.cluster", "sklearn")
+    cluster = require("sklearn.cluster", "data")
     n_clusters = min(n_clusters, yf.shape[0])
     model = cluster.SpectralClustering(
         n_clusters=n_clusters,
