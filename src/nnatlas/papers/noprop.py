@@ -32,22 +32,33 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, param
 from nnatlas.core.device import current_device
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.verdicts import Check, guard, judge, stat, threshold, values
+from nnatlas.data import load_digits, load_mnist
+from nnatlas.nn import num_parameters
 from nnatlas.runs.context import log_metrics
-
-if TYPE_CHECKING:
-    from nnatlas.train.noprop import NoPropDT
-
-Metrics = dict[str, Any]
+from nnatlas.train import (
+    ConvBlock,
+    MLPBlock,
+    NoPropCT,
+    NoPropDT,
+    NoPropFM,
+    accuracy,
+    class_prototypes,
+    fit,
+    saved_activation_bytes,
+)  # fmt: skip
 
 BIBTEX = """@article{li2025noprop,
   title   = {{NoProp}: Training Neural Networks without Back-propagation or Forward-propagation},
@@ -63,7 +74,7 @@ MIN_BASELINE_ACCURACY = 0.90  # below this the backprop network itself failed
 
 
 @dataclass(frozen=True, kw_only=True)
-class NoPropConfig:
+class NoPropConfig(ClaimConfig):
     """Settings shared by the NoProp claims.
 
     Attributes:
@@ -89,27 +100,25 @@ class NoPropConfig:
     """
 
     dataset: Literal["digits", "mnist"] = "digits"
-    num_blocks: int = 10
-    hidden: int = 128
+    num_blocks: int = param(10, ge=1)
+    hidden: int = param(128, ge=2)  # the CNN head has hidden // 2 units
     block: Literal["mlp", "cnn"] = "mlp"
     embedding: Literal["onehot", "learned", "prototype"] = "onehot"
-    embed_dim: int = 32
-    eta: float = 0.1
-    epochs: int = 60
-    lr: float = 1e-3
-    weight_decay: float = 1e-3
-    batch_size: int = 128
-    max_gap: float = 1.5
-    test_size: float = 0.2
+    embed_dim: int = param(32, ge=1)
+    eta: float = param(0.1, gt=0)
+    epochs: int = param(60, ge=1)
+    lr: float = param(1e-3, gt=0)
+    weight_decay: float = param(1e-3, ge=0)
+    batch_size: int = param(128, ge=2)  # BatchNorm needs two samples
+    max_gap: float = param(1.5, ge=0, le=100)
+    test_size: float = param(0.2, gt=0, lt=1)
     fm: bool = True
-    fm_steps: int = 20
+    fm_steps: int = param(20, ge=1)
     ct: bool = True
-    ct_steps: int = 20
+    ct_steps: int = param(20, ge=1)
 
 
 def _load(config: NoPropConfig) -> Any:
-    from nnatlas.data import load_digits, load_mnist
-
     if config.dataset == "mnist":
         return load_mnist(flatten=True, device=current_device())
     return load_digits(test_size=config.test_size, seed=0).to(device=current_device())
@@ -117,8 +126,6 @@ def _load(config: NoPropConfig) -> Any:
 
 def _embedding(config: NoPropConfig, data: Any) -> tuple[int, dict[str, Any]]:
     """E and the embedding keyword arguments of the NoProp models."""
-    from nnatlas.train import class_prototypes
-
     if config.embedding == "onehot":
         return data.num_classes, {"embedding": "onehot"}
     if config.embedding == "learned":
@@ -137,16 +144,12 @@ def _image_size(in_features: int) -> int:
 
 
 def _block(config: NoPropConfig, in_features: int, z_dim: int, out: int) -> nn.Module:
-    from nnatlas.train import ConvBlock, MLPBlock
-
     if config.block == "cnn":
         return ConvBlock(1, _image_size(in_features), z_dim, out, hidden=config.hidden)
     return MLPBlock(in_features, z_dim, out, config.hidden)
 
 
 def _build_noprop(config: NoPropConfig, data: Any) -> NoPropDT:
-    from nnatlas.train import NoPropDT
-
     d_in = int(torch.tensor(data.feature_shape).prod())
     c = data.num_classes
     e, embed_kw = _embedding(config, data)
@@ -158,34 +161,20 @@ def _build_backprop(config: NoPropConfig, in_features: int, num_classes: int) ->
     """One block's x-path and joint layers, without the z-path: the "same block size" network."""
     h = config.hidden
     if config.block == "cnn":
-        from nnatlas.train import ConvBlock
-
         side = _image_size(in_features)
         x_path = ConvBlock(1, side, 1, num_classes, hidden=h).x_path
         return nn.Sequential(
-            nn.Unflatten(1, (1, side, side)),
-            x_path,
-            nn.ReLU(),
-            nn.Linear(h, h),
-            nn.BatchNorm1d(h),
-            nn.ReLU(),
-            nn.Linear(h, h // 2),
-            nn.BatchNorm1d(h // 2),
-            nn.ReLU(),
+            nn.Unflatten(1, (1, side, side)), x_path, nn.ReLU(),
+            nn.Linear(h, h), nn.BatchNorm1d(h), nn.ReLU(),
+            nn.Linear(h, h // 2), nn.BatchNorm1d(h // 2), nn.ReLU(),
             nn.Linear(h // 2, num_classes),
-        ).to(current_device())
+        ).to(current_device())  # fmt: skip
     return nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(in_features, h),
-        nn.ReLU(),
-        nn.Linear(h, h),
-        nn.BatchNorm1d(h),
-        nn.ReLU(),
-        nn.Linear(h, h),
-        nn.BatchNorm1d(h),
-        nn.ReLU(),
+        nn.Flatten(), nn.Linear(in_features, h), nn.ReLU(),
+        nn.Linear(h, h), nn.BatchNorm1d(h), nn.ReLU(),
+        nn.Linear(h, h), nn.BatchNorm1d(h), nn.ReLU(),
         nn.Linear(h, num_classes),
-    ).to(current_device())
+    ).to(current_device())  # fmt: skip
 
 
 def _optimizer(model: nn.Module, config: NoPropConfig) -> torch.optim.Optimizer:
@@ -193,9 +182,6 @@ def _optimizer(model: nn.Module, config: NoPropConfig) -> torch.optim.Optimizer:
 
 
 def run_accuracy(config: NoPropConfig, seed: int) -> Metrics:
-    from nnatlas.nn.models import num_parameters
-    from nnatlas.train import accuracy, fit
-
     data = _load(config)
     d_in = int(torch.tensor(data.feature_shape).prod())
     c = data.num_classes
@@ -228,18 +214,13 @@ def run_accuracy(config: NoPropConfig, seed: int) -> Metrics:
     base = _build_backprop(config, d_in, c)
     start = time.perf_counter()
     fit(
-        base,
-        data.x_train,
-        data.y_train,
-        optimizer=_optimizer(base, config),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        generator=torch.Generator().manual_seed(seed),
-    )
+        base, data.x_train, data.y_train, optimizer=_optimizer(base, config), epochs=config.epochs,
+        batch_size=config.batch_size, generator=torch.Generator().manual_seed(seed),
+    )  # fmt: skip
     backprop_seconds = time.perf_counter() - start
     base_acc = accuracy(base, data.x_test, data.y_test)
-    fm = _train_fm(config, data, seed) if config.fm else {}
-    ct = _train_ct(config, data, seed) if config.ct else {}
+    fm = _train_single("fm", config, data, seed) if config.fm else {}
+    ct = _train_single("ct", config, data, seed) if config.ct else {}
     return {
         **fm,
         **ct,
@@ -272,87 +253,66 @@ def _fit_loss(model: Any, config: NoPropConfig, data: Any, seed: int) -> float:
     return time.perf_counter() - start
 
 
-def _train_ct(config: NoPropConfig, data: Any, seed: int) -> Metrics:
-    from nnatlas.train import NoPropCT, accuracy
-
+def _train_single(kind: Literal["ct", "fm"], config: NoPropConfig, data: Any, seed: int) -> Metrics:
+    """NoProp-CT (η = 1, learnable schedule) or NoProp-FM: one block-sized network over time."""
     d_in = int(torch.tensor(data.feature_shape).prod())
     c = data.num_classes
     e, embed_kw = _embedding(config, data)
     torch.manual_seed(seed)
-    model = NoPropCT(
-        _block(config, d_in, e + 8, c),
-        c,
-        **embed_kw,
-        eta=1.0,
-        time_features=8,
-        steps=config.ct_steps,
-    ).to(current_device())
-    seconds = _fit_loss(model, config, data, seed)
-    return {"ct_accuracy": accuracy(model, data.x_test, data.y_test), "ct_seconds": seconds}
+    if kind == "ct":
+        block = _block(config, d_in, e + 8, c)
+        model: Any = NoPropCT(block, c, **embed_kw, eta=1.0, time_features=8, steps=config.ct_steps)
+    else:
+        model = NoPropFM(
+            _block(config, d_in, e + 8, e), c, **embed_kw, time_features=8, steps=config.fm_steps,
+            ce_weight=0.0 if config.embedding == "onehot" else 1.0,
+        )  # fmt: skip
+    seconds = _fit_loss(model.to(current_device()), config, data, seed)
+    return {
+        f"{kind}_accuracy": accuracy(model, data.x_test, data.y_test),
+        f"{kind}_seconds": seconds,
+    }
 
 
-def _train_fm(config: NoPropConfig, data: Any, seed: int) -> Metrics:
-    from nnatlas.train import NoPropFM, accuracy
-
-    d_in = int(torch.tensor(data.feature_shape).prod())
-    c = data.num_classes
-    e, embed_kw = _embedding(config, data)
-    torch.manual_seed(seed)
-    model = NoPropFM(
-        _block(config, d_in, e + 8, e),
-        c,
-        **embed_kw,
-        time_features=8,
-        steps=config.fm_steps,
-        ce_weight=0.0 if config.embedding == "onehot" else 1.0,
-    ).to(current_device())
-    seconds = _fit_loss(model, config, data, seed)
-    return {"fm_accuracy": accuracy(model, data.x_test, data.y_test), "fm_seconds": seconds}
+def _beside(per_seed: list[Metrics], key: str) -> float:
+    """Mean of a reported-only metric over the seeds that have it (NaN if none)."""
+    return stat([m[key] for m in per_seed if isinstance(m.get(key), float)]).mean
 
 
 def verdict_accuracy(per_seed: list[Metrics], config: NoPropConfig) -> Verdict:
-    base, base_sd, _ = mean_std([m["backprop_accuracy"] for m in per_seed])
-    if base < MIN_BASELINE_ACCURACY:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"backprop reached only {base:.3f} (< {MIN_BASELINE_ACCURACY}): too little training to compare",
-        )
-    noprop, noprop_sd, n = mean_std([m["noprop_accuracy"] for m in per_seed])
-    stoch, _, _ = mean_std([m["noprop_stochastic_accuracy"] for m in per_seed])
-    gap = 100 * (noprop - base)
-    values = {
-        "NoProp-DT accuracy (deterministic)": f"{noprop:.4f} ± {noprop_sd:.4f}",
-        "NoProp-DT accuracy (stochastic)": stoch,
-        "backprop accuracy": f"{base:.4f} ± {base_sd:.4f}",
-        "gap (points, mean)": gap,
-        "NoProp-FM accuracy (beside, not judged)": mean_std(
-            [m.get("fm_accuracy") for m in per_seed]
-        )[0],
-        "NoProp-CT accuracy (beside, not judged)": mean_std(
-            [m.get("ct_accuracy") for m in per_seed]
-        )[0],
-        "allowed |gap|": config.max_gap,
+    base = stat(values(per_seed, "backprop_accuracy"))
+    guard(
+        base.mean >= MIN_BASELINE_ACCURACY,
+        f"backprop reached only {base.mean:.3f} (< {MIN_BASELINE_ACCURACY}): too little "
+        "training to compare",
+    )
+    noprop = stat(values(per_seed, "noprop_accuracy"))
+    gap = 100 * (noprop.mean - base.mean)
+    name = "NoProp-DT − backprop accuracy (points)"
+    not_worse = Check(name, gap, ">=", -config.max_gap, ".2f")
+    within = Check(name, gap, "<=", config.max_gap, ".2f")
+    table = {
+        "NoProp-DT accuracy (deterministic)": noprop.format(),
+        "NoProp-DT accuracy (stochastic)": stat(
+            values(per_seed, "noprop_stochastic_accuracy")
+        ).mean,
+        "backprop accuracy": base.format(),
+        "NoProp-FM accuracy (beside, not judged)": _beside(per_seed, "fm_accuracy"),
+        "NoProp-CT accuracy (beside, not judged)": _beside(per_seed, "ct_accuracy"),
         **{f"paper {k} NoProp-DT / backprop": f"{a} / {b}" for k, (a, b) in PAPER_DT.items()},
     }
-    if abs(gap) <= config.max_gap:
-        outcome = Outcome.REPRODUCED
-    elif gap > config.max_gap:
-        outcome = Outcome.REPRODUCED_WITH_BENEFITS
-    else:
-        outcome = Outcome.NOT_REPRODUCED
-    reason = (
-        f"NoProp-DT {100 * noprop:.2f} % vs backprop {100 * base:.2f} % over {n} seeds: gap "
-        f"{gap:+.2f} points, allowed ±{config.max_gap:g} (paper MNIST: 99.47 vs 99.46)"
+    mnist = PAPER_DT["MNIST"]
+    # Beyond the band on the good side is "with benefits"; beyond it on the bad side "not".
+    return judge(
+        [not_worse, within],
+        values=table,
+        prefix=f"NoProp-DT {noprop.format('.2f', 100)} % vs backprop {base.format('.2f', 100)} % "
+        f"(paper MNIST: {mnist[0]} vs {mnist[1]})",
+        on_fail=Outcome.REPRODUCED_WITH_BENEFITS if not_worse.passed else Outcome.NOT_REPRODUCED,
     )
-    return Verdict(outcome, reason, values)
 
 
 def run_memory(config: NoPropConfig, seed: int) -> Metrics:
-    import torch.nn.functional as F
-
-    from nnatlas.nn.models import num_parameters
-    from nnatlas.train import saved_activation_bytes
-
     data = _load(config)
     torch.manual_seed(seed)
     model = _build_noprop(config, data)
@@ -379,22 +339,20 @@ def run_memory(config: NoPropConfig, seed: int) -> Metrics:
 
 
 def verdict_memory(per_seed: list[Metrics], config: NoPropConfig) -> Verdict:
-    ratio, _, n = mean_std([m["memory_ratio"] for m in per_seed])
-    values = {
-        "NoProp peak saved bytes / step": per_seed[0]["noprop_peak_bytes"],
-        "backprop (stacked) saved bytes / step": per_seed[0]["backprop_stacked_bytes"],
-        "ratio": ratio,
-        "method": "bytes of tensors saved for backward (saved_tensors_hooks), parameters excluded",
-    }
-    if n == 0:
-        return Verdict(Outcome.INCONCLUSIVE, "no memory measurement", values)
-    ok = ratio < 1.0
-    reason = (
-        f"peak saved-activation bytes per training step: NoProp-DT {per_seed[0]['noprop_peak_bytes']:,} "
-        f"vs backprop through the {config.num_blocks} stacked blocks {per_seed[0]['backprop_stacked_bytes']:,} "
-        f"(ratio {ratio:.3f}, {'<' if ok else '≥'} 1)"
+    ratio = stat(values(per_seed, "memory_ratio")).mean
+    peak, stacked = (
+        values(per_seed, k)[0] for k in ("noprop_peak_bytes", "backprop_stacked_bytes")
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    return threshold(
+        "NoProp peak / stacked-backprop saved bytes", ratio, "<", 1.0, fmt=".3f",
+        values={
+            "NoProp peak saved bytes / step": int(peak),
+            "backprop (stacked) saved bytes / step": int(stacked),
+            "method": "bytes of tensors saved for backward (saved_tensors_hooks), parameters excluded",
+        },
+        prefix=f"peak saved-activation bytes per training step: NoProp-DT {int(peak):,} vs "
+        f"backprop through the {config.num_blocks} stacked blocks {int(stacked):,}",
+    )  # fmt: skip
 
 
 def plot_accuracy(ax: Any, per_seed: list[Metrics], config: NoPropConfig) -> None:
@@ -425,13 +383,14 @@ def plot_memory(ax: Any, per_seed: list[Metrics], config: NoPropConfig) -> None:
     ax.legend(fontsize=8)
 
 
-_QUICK = NoPropConfig()
-_SMOKE = replace(_QUICK, num_blocks=3, hidden=32, epochs=3)
-# The paper's MNIST DT setting (Table 3): T = 10, AdamW lr 1e-3, wd 1e-3, batch 128, 100 epochs,
-# on MNIST IDX files you provide, with the paper's CNN blocks (Fig. 6). For a GPU.
-_PAPER = replace(
-    _QUICK, dataset="mnist", block="cnn", hidden=256, epochs=100, fm_steps=1000, ct_steps=1000
-)
+# The paper preset is the paper's MNIST DT setting (Table 3): T = 10, AdamW lr 1e-3, wd 1e-3,
+# batch 128, 100 epochs, on MNIST IDX files you provide, with the paper's CNN blocks (Fig. 6).
+_PRESETS = presets(
+    NoPropConfig(),
+    smoke={"num_blocks": 3, "hidden": 32, "epochs": 3},
+    paper={"dataset": "mnist", "block": "cnn", "hidden": 256, "epochs": 100, "fm_steps": 1000,
+           "ct_steps": 1000},
+)  # fmt: skip
 
 SCALED_DOWN = (
     "scikit-learn digits (8×8, 1,437 train / 360 test) instead of MNIST / CIFAR; MLP blocks of "
@@ -474,14 +433,17 @@ PAPER = Paper(
             ),
             source="Table 1 (discrete time, one-hot embeddings)",
             metric="gap_points",
-            paper_value=99.47 - 99.46,
+            paper_value=PAPER_DT["MNIST"][0] - PAPER_DT["MNIST"][1],
             paper_value_text=(
                 "DT vs backprop: MNIST 99.47 vs 99.46; CIFAR-10 79.25 vs 79.92; CIFAR-100 45.93 vs "
                 "45.85. CIFAR-100 CT 21.31, FM 37.57 vs backprop 47.80 (as quoted by DiffusionBlocks)"
             ),
-            tolerance="|mean NoProp acc − mean backprop acc| ≤ 1.5 points; NoProp better by more: with benefits; inconclusive if backprop < 90 %",
+            tolerance=(
+                f"|mean NoProp acc − mean backprop acc| ≤ {NoPropConfig().max_gap} points; NoProp "
+                f"better by more: with benefits; inconclusive if backprop < {MIN_BASELINE_ACCURACY:.0%}"
+            ),
             config_cls=NoPropConfig,
-            presets={"smoke": _SMOKE, "quick": _QUICK, "paper": _PAPER},
+            presets=_PRESETS,
             run=run_accuracy,
             verdict=verdict_accuracy,
             scaled_down=SCALED_DOWN,
@@ -499,7 +461,7 @@ PAPER = Paper(
             paper_value_text="lower GPU memory than backprop (a community summary quotes 44 % less; recalled)",
             tolerance="peak saved-activation bytes of one NoProp step / those of stacked backprop < 1",
             config_cls=NoPropConfig,
-            presets={"smoke": _SMOKE, "quick": _QUICK, "paper": _PAPER},
+            presets=_PRESETS,
             run=run_memory,
             verdict=verdict_memory,
             scaled_down=SCALED_DOWN
