@@ -45,7 +45,7 @@ from nnatlas.train.intrinsic_dimension import (
     intrinsic_dimension,
     subspace_training_score,
 )
-from nnatlas.train.loop import accuracy, fit
+from nnatlas.train.loop import accuracy, evaluate_loss, fit
 from nnatlas.train.noprop import (
     ConvBlock,
     MLPBlock,
@@ -117,6 +117,7 @@ __all__ = [
     "cosine_alpha_bar",
     "cvxpy_reference",
     "direct_training_score",
+    "evaluate_loss",
     "fit",
     "fwht",
     "gated_relu_cvxpy",
