@@ -25,16 +25,23 @@ as our notes measured); a fixed number of epochs instead of training to converge
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from torch import nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
+from nnatlas.core.verdicts import guard, stat, threshold, values
+from nnatlas.data import load_digits, load_mnist
+from nnatlas.nn import MLP, LeNet, num_parameters
 from nnatlas.runs.context import log_metrics, memoize
-
-Metrics = dict[str, Any]
+from nnatlas.train.intrinsic_dimension import (
+    direct_training_score,
+    intrinsic_dimension,
+    subspace_training_score,
+)
 
 BIBTEX = """@inproceedings{li2018intrinsic,
   title     = {Measuring the Intrinsic Dimension of Objective Landscapes},
@@ -53,14 +60,15 @@ MIN_BASELINE_ACCURACY = 0.85  # below this the network itself failed and no d_in
 
 
 @dataclass(frozen=True, kw_only=True)
-class SweepConfig:
+class SweepConfig(ClaimConfig):
     """What every intrinsic-dimension sweep shares.
 
     Attributes:
         dataset: ``digits`` (bundled with scikit-learn) or ``mnist`` (IDX files you provide:
             see :func:`nnatlas.data.load_mnist`; the ``paper`` presets use it).
         projection: random subspace: dense Gaussian, sparse (Li et al. 2006) or Fastfood.
-        dims: the subspace dimensions d tried, ascending (finer where digits' crossing lies).
+        dims: the subspace dimensions d tried, strictly increasing (finer where digits'
+            crossing lies).
         fraction: d_int is the smallest d reaching ``fraction`` × the baseline accuracy.
         epochs, lr: subspace training (Adam on z).
         baseline_epochs, baseline_lr: ordinary training of the same network (Adam).
@@ -70,62 +78,78 @@ class SweepConfig:
 
     dataset: Literal["digits", "mnist"] = "digits"
     projection: Literal["dense", "sparse", "fastfood"] = "dense"
-    dims: tuple[int, ...] = (10, 20, 40, 80, 120, 160, 240, 320, 480, 640)
-    fraction: float = 0.9
-    epochs: int = 40
-    lr: float = 0.1
-    baseline_epochs: int = 40
-    baseline_lr: float = 1e-3
-    batch_size: int = 128
-    test_size: float = 0.2
+    dims: tuple[int, ...] = param(
+        (10, 20, 40, 80, 120, 160, 240, 320, 480, 640), ge=1, min_len=1, increasing=True
+    )
+    fraction: float = param(0.9, gt=0, le=1)
+    epochs: int = param(40, ge=1)
+    lr: float = param(0.1, gt=0)
+    baseline_epochs: int = param(40, ge=1)
+    baseline_lr: float = param(1e-3, gt=0)
+    batch_size: int = param(128, ge=1)
+    test_size: float = param(0.2, gt=0, lt=1)
 
 
 @dataclass(frozen=True, kw_only=True)
 class FractionConfig(SweepConfig):
     """Claim ``small-fraction``: one FC net 64-w-w-10 (``depth`` hidden layers of ``width``)."""
 
-    width: int = 200
-    depth: int = 2
-    max_fraction: float = 0.02
+    width: int = param(200, ge=1)
+    depth: int = param(2, ge=1)
+    max_fraction: float = param(0.02, gt=0, le=1)
 
 
 @dataclass(frozen=True, kw_only=True)
 class WidthConfig(SweepConfig):
-    """Claim ``width-invariance``: FC nets of several widths."""
+    """Claim ``width-invariance``: FC nets of several widths (strictly increasing) whose
+    parameter counts D must span at least ``min_size_span``×."""
 
-    widths: tuple[int, ...] = (32, 64, 128, 256)
-    depth: int = 2
-    max_spread: float = 2.0
-    min_size_span: float = 8.0
+    widths: tuple[int, ...] = param((32, 64, 128, 256), ge=1, min_len=2, increasing=True)
+    depth: int = param(2, ge=1)
+    max_spread: float = param(2.0, ge=1)
+    min_size_span: float = param(8.0, ge=1)
+
+    def validate(self) -> None:
+        span = fc_size(self, self.widths[-1], self.depth) / fc_size(
+            self, self.widths[0], self.depth
+        )
+        ensure(
+            self, span >= self.min_size_span,
+            f"the widths span {span:.1f}× in D; the claim needs ≥ {self.min_size_span:g}×",
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
 class CnnConfig(SweepConfig):
-    """Claim ``cnn-lower``: LeNet-style CNN vs an FC net of similar accuracy."""
+    """Claim ``cnn-lower``: LeNet-style CNN vs an FC net of similar accuracy (baseline
+    accuracies within ``max_accuracy_gap``)."""
 
-    fc_width: int = 100
-    depth: int = 2
-    channels: tuple[int, ...] = (6, 16)
-    hidden: tuple[int, ...] = (120, 84)
-    max_accuracy_gap: float = 0.03
+    fc_width: int = param(100, ge=1)
+    depth: int = param(2, ge=1)
+    channels: tuple[int, ...] = param((6, 16), ge=1, min_len=1)
+    hidden: tuple[int, ...] = param((120, 84), ge=1, min_len=1)
+    max_accuracy_gap: float = param(0.03, ge=0, le=1)
 
 
 # -- the shared sweep ------------------------------------------------------------------------
 
 
 def _load(config: SweepConfig, as_images: bool) -> Any:
-    from nnatlas.data import load_digits, load_mnist
-
     if config.dataset == "mnist":
         return load_mnist(flatten=not as_images, device=current_device())
     # The split is fixed (seed 0) so that seeds vary the network and subspace, not the data.
-    return load_digits(test_size=config.test_size, seed=0, as_images=as_images).to(
-        device=current_device()
-    )
+    data = load_digits(test_size=config.test_size, seed=0, as_images=as_images)
+    return data.to(device=current_device())
 
 
 def _image_size(config: SweepConfig) -> int:
     return 28 if config.dataset == "mnist" else 8
+
+
+def fc_size(config: SweepConfig, width: int, depth: int) -> int:
+    """Parameter count D of the FC net image²-width×depth-10 (without building it)."""
+    d_in = _image_size(config) ** 2
+    return (d_in + 1) * width + (depth - 1) * (width + 1) * width + (width + 1) * 10
 
 
 def sweep(
@@ -152,13 +176,6 @@ def sweep(
         (the grid value when the first point already passes), which is what the verdicts use:
         on a coarse grid, different widths would otherwise tie at the same grid point.
     """
-    from nnatlas.nn.models import num_parameters
-    from nnatlas.train.intrinsic_dimension import (
-        direct_training_score,
-        intrinsic_dimension,
-        subspace_training_score,
-    )
-
     data = _load(config, as_images)
     common = {
         "data": data,
@@ -203,9 +220,24 @@ def sweep(
 
 
 def _fc(config: SweepConfig, width: int, depth: int) -> Callable[[], nn.Module]:
-    from nnatlas.nn.models import MLP
-
     return lambda: MLP(_image_size(config) ** 2, [width] * depth, 10)
+
+
+def _learned(accuracies: list[float]) -> None:
+    worst = min(accuracies)
+    guard(
+        worst >= MIN_BASELINE_ACCURACY,
+        f"baseline accuracy {worst:.3f} < {MIN_BASELINE_ACCURACY}: a network itself did not learn",
+    )
+
+
+def _found(found: list[bool], config: SweepConfig) -> None:
+    missing = sum(not f for f in found)
+    guard(
+        missing == 0,
+        f"{missing} of {len(found)} sweep(s) never reached {config.fraction:.0%} of the baseline "
+        f"up to d = {max(config.dims)}; extend --set dims=...",
+    )
 
 
 # -- claim: small fraction ------------------------------------------------------------------
@@ -214,45 +246,26 @@ def _fc(config: SweepConfig, width: int, depth: int) -> Callable[[], nn.Module]:
 def run_fraction(config: FractionConfig, seed: int) -> Metrics:
     s = sweep(f"fc{config.width}", _fc(config, config.width, config.depth), config, seed)
     d = s["d_int90"]
-    return {
-        **s,
-        "d_int90_fraction": None if d is None else d / s["D"],
-        "num_parameters": s["D"],
-    }
+    return {**s, "d_int90_fraction": None if d is None else d / s["D"], "num_parameters": s["D"]}
 
 
 def verdict_fraction(per_seed: list[Metrics], config: FractionConfig) -> Verdict:
-    weak = [
-        m["baseline_accuracy"] for m in per_seed if m["baseline_accuracy"] < MIN_BASELINE_ACCURACY
-    ]
-    if weak:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"baseline accuracy {min(weak):.3f} < {MIN_BASELINE_ACCURACY}: the network itself did not learn",
-        )
-    missing = sum(not m["found"] for m in per_seed)
-    if missing:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"{missing} of {len(per_seed)} seeds never reached {config.fraction:.0%} of the baseline "
-            f"up to d = {max(config.dims)}; extend --set dims=...",
-        )
-    frac, _, n = mean_std([m["d_int90_fraction"] for m in per_seed])
-    dint, dint_std, _ = mean_std([m["d_int90"] for m in per_seed])
-    values = {
-        "D": per_seed[0]["D"],
-        "d_int90 (mean)": dint,
-        "d_int90 (std)": dint_std,
-        "d_int90 / D (mean)": frac,
-        "max allowed d_int90 / D": config.max_fraction,
-        "paper d_int90 / D (MNIST)": PAPER_FC_DINT90 / PAPER_FC_D,
-    }
-    ok = frac <= config.max_fraction
-    reason = (
-        f"d_int90 = {dint:.0f} ± {dint_std:.0f} of D = {per_seed[0]['D']:,} ({frac:.2%} of D) over {n} seeds; "
-        f"{'≤' if ok else '>'} {config.max_fraction:.0%} allowed (paper: 750 of 199,210 = 0.38 %)"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    _learned(values(per_seed, "baseline_accuracy"))
+    _found([m.get("found", False) for m in per_seed], config)
+    frac = stat(values(per_seed, "d_int90_fraction"))
+    dint = stat(values(per_seed, "d_int90"))
+    size = per_seed[0]["D"]
+    return threshold(
+        "d_int90 / D (mean over seeds)", frac.mean, "<=", config.max_fraction, fmt=".3%",
+        values={
+            "D": size, "d_int90 (mean)": dint.mean, "d_int90 (std)": dint.std,
+            "paper d_int90 / D (MNIST)": PAPER_FC_DINT90 / PAPER_FC_D,
+        },
+        prefix=(
+            f"d_int90 = {dint.mean:.0f} ± {dint.std:.0f} of D = {size:,} over {dint.n} seed(s) "
+            f"(paper: {PAPER_FC_DINT90} of {PAPER_FC_D:,} on MNIST)"
+        ),
+    )  # fmt: skip
 
 
 # -- claim: width invariance ----------------------------------------------------------------
@@ -276,51 +289,29 @@ def run_width(config: WidthConfig, seed: int) -> Metrics:
 
 
 def verdict_width(per_seed: list[Metrics], config: WidthConfig) -> Verdict:
-    sizes = per_seed[0]["D"]
-    span = max(sizes) / min(sizes)
-    if span < config.min_size_span:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"the widths span only {span:.1f}× in D; the claim needs ≥ {config.min_size_span:g}×",
-        )
-    weak = [a for m in per_seed for a in m["baseline_accuracy"] if a < MIN_BASELINE_ACCURACY]
-    if weak:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"a baseline reached only {min(weak):.3f} accuracy (< {MIN_BASELINE_ACCURACY})",
-        )
-    if not all(all(m["found"]) for m in per_seed):
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"some width never reached {config.fraction:.0%} of its baseline up to d = {max(config.dims)}",
-        )
+    n = len(config.widths)
+    _learned([a for i in range(n) for a in values(per_seed, "baseline_accuracy", i)])
+    _found([f for m in per_seed for f in m.get("found", [False])], config)
     # Average each width's d_int90 over seeds (the paper averages subspaces), then compare widths.
-    per_width = [mean_std([m["d_int90"][i] for m in per_seed]) for i in range(len(sizes))]
-    means = [mu for mu, _, _ in per_width]
-    spread = max(means) / min(means)
-    ok = spread <= config.max_spread
-    values: dict[str, Any] = {
-        f"width {w} (D = {d:,}) d_int90": f"{mu:.0f} ± {sd:.0f}"
-        for w, d, (mu, sd, _) in zip(config.widths, sizes, per_width, strict=True)
+    per_width = [stat(values(per_seed, "d_int90", i)) for i in range(n)]
+    sizes = per_seed[0]["D"]
+    means = [s.mean for s in per_width]
+    table: dict[str, Any] = {
+        f"width {w} (D = {d:,}) d_int90": f"{s.mean:.0f} ± {s.std:.0f}"
+        for w, d, s in zip(config.widths, sizes, per_width, strict=True)
     }
-    values |= {
-        "D span (max/min)": span,
-        "d_int90 spread (max/min of means)": spread,
-        "max allowed spread": config.max_spread,
-    }
-    reason = (
-        f"over a {span:.1f}× range of D, mean d_int90 per width = {', '.join(f'{m:.0f}' for m in means)}: "
-        f"spread {spread:.2f}× {'≤' if ok else '>'} {config.max_spread:g}× allowed"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    table["D span (max/min)"] = max(sizes) / min(sizes)
+    return threshold(
+        "d_int90 spread (max/min of per-width means)", max(means) / min(means), "<=",
+        config.max_spread, values=table,
+        prefix=f"mean d_int90 per width = {', '.join(f'{m:.0f}' for m in means)}",
+    )  # fmt: skip
 
 
 # -- claim: CNN lower than FC ---------------------------------------------------------------
 
 
 def run_cnn(config: CnnConfig, seed: int) -> Metrics:
-    from nnatlas.nn.models import LeNet
-
     fc = sweep(f"fc{config.fc_width}", _fc(config, config.fc_width, config.depth), config, seed)
     cnn = sweep(
         "lenet",
@@ -332,97 +323,70 @@ def run_cnn(config: CnnConfig, seed: int) -> Metrics:
 
 
 def verdict_cnn(per_seed: list[Metrics], config: CnnConfig) -> Verdict:
-    fc_acc, _, _ = mean_std([m["fc"]["baseline_accuracy"] for m in per_seed])
-    cnn_acc, _, _ = mean_std([m["cnn"]["baseline_accuracy"] for m in per_seed])
-    if min(fc_acc, cnn_acc) < MIN_BASELINE_ACCURACY:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"baseline accuracies FC {fc_acc:.3f}, CNN {cnn_acc:.3f}: a network did not learn",
-        )
-    if abs(fc_acc - cnn_acc) > config.max_accuracy_gap:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"FC and CNN are not of similar accuracy ({fc_acc:.3f} vs {cnn_acc:.3f}, gap > {config.max_accuracy_gap:g}); "
-            "change fc_width or the CNN size",
-        )
-    if not all(m["fc"]["found"] and m["cnn"]["found"] for m in per_seed):
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"a sweep never reached {config.fraction:.0%} of its baseline up to d = {max(config.dims)}",
-        )
-    fc_d, fc_sd, _ = mean_std([m["fc"]["d_int90"] for m in per_seed])
-    cnn_d, cnn_sd, _ = mean_std([m["cnn"]["d_int90"] for m in per_seed])
-    ratio = cnn_d / fc_d
-    ok = ratio < 1.0
-    values = {
-        "FC D": per_seed[0]["fc"]["D"],
-        "CNN D": per_seed[0]["cnn"]["D"],
-        "FC accuracy": fc_acc,
-        "CNN accuracy": cnn_acc,
-        "FC d_int90": f"{fc_d:.0f} ± {fc_sd:.0f}",
-        "CNN d_int90": f"{cnn_d:.0f} ± {cnn_sd:.0f}",
-        "ratio CNN / FC (of means)": ratio,
-        "paper ratio (LeNet / FC, MNIST)": PAPER_LENET_DINT90 / PAPER_FC_DINT90,
-    }
-    reason = (
-        f"CNN d_int90 {cnn_d:.0f} ± {cnn_sd:.0f} vs FC {fc_d:.0f} ± {fc_sd:.0f} at accuracies "
-        f"{cnn_acc:.3f} / {fc_acc:.3f}: ratio {ratio:.2f} {'<' if ok else '≥'} 1 (paper: 290 / 750 = 0.39)"
+    fc_acc = stat(values(per_seed, "fc", "baseline_accuracy")).mean
+    cnn_acc = stat(values(per_seed, "cnn", "baseline_accuracy")).mean
+    _learned([fc_acc, cnn_acc])
+    guard(
+        abs(fc_acc - cnn_acc) <= config.max_accuracy_gap,
+        f"FC and CNN are not of similar accuracy ({fc_acc:.3f} vs {cnn_acc:.3f}, gap > "
+        f"{config.max_accuracy_gap:g}); change fc_width or the CNN size",
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    _found([m[k].get("found", False) for m in per_seed for k in ("fc", "cnn")], config)
+    fc_d = stat(values(per_seed, "fc", "d_int90"))
+    cnn_d = stat(values(per_seed, "cnn", "d_int90"))
+    return threshold(
+        "CNN / FC d_int90 (ratio of means)", cnn_d.mean / fc_d.mean, "<", 1.0, fmt=".3g",
+        values={
+            "FC D": per_seed[0]["fc"]["D"], "CNN D": per_seed[0]["cnn"]["D"],
+            "FC accuracy": fc_acc, "CNN accuracy": cnn_acc,
+            "FC d_int90": fc_d.format(".0f"), "CNN d_int90": cnn_d.format(".0f"),
+            "paper ratio (LeNet / FC, MNIST)": PAPER_LENET_DINT90 / PAPER_FC_DINT90,
+        },
+        prefix=(
+            f"CNN d_int90 {cnn_d.mean:.0f} ± {cnn_d.std:.0f} vs FC {fc_d.mean:.0f} ± "
+            f"{fc_d.std:.0f} at accuracies {cnn_acc:.3f} / {fc_acc:.3f} (paper: "
+            f"{PAPER_LENET_DINT90} / {PAPER_FC_DINT90})"
+        ),
+    )  # fmt: skip
 
 
 # -- figures --------------------------------------------------------------------------------
 
 
 def _plot_curves(ax: Any, curves: list[tuple[str, list[list[float]], float, str]]) -> None:
-    for label, curve, threshold, colour in curves:
+    for label, curve, level, colour in curves:
         ds, accs = zip(*curve, strict=True) if curve else ((), ())
         ax.plot(ds, accs, marker="o", ms=3, lw=1, color=colour, alpha=0.6, label=label)
-        ax.axhline(threshold, color=colour, ls=":", lw=1)
+        ax.axhline(level, color=colour, ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("subspace dimension d")
     ax.set_ylabel("test accuracy")
 
 
 def plot_fraction(ax: Any, per_seed: list[Metrics], config: FractionConfig) -> None:
-    _plot_curves(
-        ax,
-        [
-            (f"seed {i}" if i == 0 else "_", m["curve"], m["threshold"], "C0")
-            for i, m in enumerate(per_seed)
-        ],
-    )
+    _plot_curves(ax, [("_", m["curve"], m["threshold"], "C0") for m in per_seed])
     for m in per_seed:
         if m["d_int90"]:
             ax.axvline(m["d_int90"], color="C3", lw=1, alpha=0.5)
-    ax.set_title("")
     ax.legend(["FC accuracy in a d-dim subspace", "90 % of baseline"], fontsize=8)
 
 
 def plot_width(ax: Any, per_seed: list[Metrics], config: WidthConfig) -> None:
     for i, w in enumerate(config.widths):
         for j, m in enumerate(per_seed):
-            threshold = config.fraction * m["baseline_accuracy"][i]
-            _plot_curves(
-                ax, [(f"width {w}" if j == 0 else "_", m["curves"][str(w)], threshold, f"C{i}")]
-            )
+            level = config.fraction * m["baseline_accuracy"][i]
+            label = f"width {w}" if j == 0 else "_"
+            _plot_curves(ax, [(label, m["curves"][str(w)], level, f"C{i}")])
     ax.legend(fontsize=8)
 
 
 def plot_cnn(ax: Any, per_seed: list[Metrics], config: CnnConfig) -> None:
     for j, m in enumerate(per_seed):
-        _plot_curves(
-            ax,
-            [
-                (
-                    f"FC width {config.fc_width}" if j == 0 else "_",
-                    m["fc"]["curve"],
-                    m["fc"]["threshold"],
-                    "C0",
-                ),
-                ("LeNet" if j == 0 else "_", m["cnn"]["curve"], m["cnn"]["threshold"], "C1"),
-            ],
-        )
+        fc, cnn = m["fc"], m["cnn"]
+        _plot_curves(ax, [
+            (f"FC width {config.fc_width}" if j == 0 else "_", fc["curve"], fc["threshold"], "C0"),
+            ("LeNet" if j == 0 else "_", cnn["curve"], cnn["threshold"], "C1"),
+        ])  # fmt: skip
     ax.legend(fontsize=8)
 
 
@@ -430,9 +394,6 @@ def plot_cnn(ax: Any, per_seed: list[Metrics], config: CnnConfig) -> None:
 
 _SMOKE: dict[str, Any] = {"dims": (20, 80, 320), "epochs": 8, "baseline_epochs": 20}
 
-_FRACTION_QUICK = FractionConfig()
-_WIDTH_QUICK = WidthConfig()
-_CNN_QUICK = CnnConfig()
 # The paper's setting: MNIST (IDX files supplied by the user; nothing is downloaded), FC
 # 784-200-200-10 and LeNet-5, a finer d grid around the published crossings; meant for a GPU.
 _PAPER: dict[str, Any] = {
@@ -485,11 +446,7 @@ PAPER = Paper(
             paper_value_text="d_int90 = 750 of D = 199,210 (0.38 %), MNIST FC 784-200-200-10",
             tolerance="d_int90 / D ≤ 2 % (mean over seeds); inconclusive if any seed never reaches 90 % of its baseline",
             config_cls=FractionConfig,
-            presets={
-                "smoke": replace(_FRACTION_QUICK, width=32, **_SMOKE),
-                "quick": _FRACTION_QUICK,
-                "paper": replace(_FRACTION_QUICK, **_PAPER),
-            },
+            presets=presets(FractionConfig(), smoke={"width": 32, **_SMOKE}, paper=_PAPER),
             run=run_fraction,
             verdict=verdict_fraction,
             scaled_down=SCALED_DOWN + " Width 200 as in the paper (D = 55,210 here).",
@@ -505,13 +462,16 @@ PAPER = Paper(
             metric="d_int90_spread",
             paper_value=None,
             paper_value_text="roughly constant (≈750) across FC widths and depths on MNIST",
-            tolerance="max / min of the per-width mean d_int90 ≤ 2; inconclusive if the widths span < 8× in D",
+            tolerance=(
+                "max / min of the per-width mean d_int90 ≤ 2; the widths must span ≥ 8× in D "
+                "(checked when the config is built)"
+            ),
             config_cls=WidthConfig,
-            presets={
-                "smoke": replace(_WIDTH_QUICK, widths=(16, 32, 64, 128), **_SMOKE),
-                "quick": _WIDTH_QUICK,
-                "paper": replace(_WIDTH_QUICK, widths=(50, 100, 200, 400), **_PAPER),
-            },
+            presets=presets(
+                WidthConfig(),
+                smoke={"widths": (16, 32, 64, 128), **_SMOKE},
+                paper={"widths": (50, 100, 200, 400), **_PAPER},
+            ),
             run=run_width,
             verdict=verdict_width,
             scaled_down=SCALED_DOWN,
@@ -526,11 +486,9 @@ PAPER = Paper(
             paper_value_text="LeNet 290 vs FC 750 on MNIST: ratio 0.39 (LeNet value as recalled from Table 1)",
             tolerance="mean CNN d_int90 < mean FC d_int90, with baseline accuracies within 3 points; else inconclusive",
             config_cls=CnnConfig,
-            presets={
-                "smoke": replace(_CNN_QUICK, fc_width=32, **_SMOKE),
-                "quick": _CNN_QUICK,
-                "paper": replace(_CNN_QUICK, fc_width=200, **_PAPER),
-            },
+            presets=presets(
+                CnnConfig(), smoke={"fc_width": 32, **_SMOKE}, paper={"fc_width": 200, **_PAPER}
+            ),
             run=run_cnn,
             verdict=verdict_cnn,
             scaled_down=SCALED_DOWN + " LeNet with 3×3 kernels (8×8 inputs) instead of 5×5.",
