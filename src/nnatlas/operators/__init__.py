@@ -33,6 +33,11 @@ Components:
 Data for these models (random fields, antiderivative, Poisson, Darcy) lives in
 :mod:`nnatlas.data.pde`. The conformance cases of these modules live in
 :mod:`nnatlas.testing.cases.operators`; importing this package registers nothing.
+
+Inputs are checked for type, dtype (real floating) and shape, with errors naming the argument;
+values are not scanned for NaN/inf (that would cost a device sync per call): a NaN in an input
+gives NaN in the output of every layer, loss and residual here, as in ``torch.nn``.
+:class:`OperatorNormalizer` is the exception: fitting statistics on non-finite data raises.
 """
 
 from __future__ import annotations

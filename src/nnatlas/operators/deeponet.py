@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.nn.activations import activation_fn
+from nnatlas.operators.validation import check_real_tensor
 
 __all__ = ["DeepONet"]
 
@@ -197,6 +198,7 @@ class DeepONet(nn.Module):
     def branch_features(self, u: Tensor) -> Tensor:
         """Branch outputs: ``u`` (B, m) → (B, K_b·p), K_b = K for split_both/split_branch else 1."""
         m = self.branch_sizes[0]
+        check_real_tensor("u", u, "DeepONet")
         if not isinstance(u, Tensor) or u.dim() != 2 or u.shape[1] != m:
             shape = tuple(u.shape) if isinstance(u, Tensor) else type(u).__name__
             raise ConfigError(f"u must have shape (batch, {m}) (sensor values); got {shape}")
@@ -216,6 +218,7 @@ class DeepONet(nn.Module):
     def trunk_features(self, y: Tensor) -> Tensor:
         """Trunk outputs (activated, as in DeepXDE): ``y`` (..., d) → (..., K_t·p)."""
         d = self.trunk_sizes[0]
+        check_real_tensor("y", y, "DeepONet")
         if not isinstance(y, Tensor) or y.dim() < 1 or y.shape[-1] != d:
             shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
             raise ConfigError(f"y must end with the query dimension {d}; got shape {shape}")
@@ -241,6 +244,7 @@ class DeepONet(nn.Module):
     def pointwise(self, u: Tensor, y: Tensor) -> Tensor:
         """Triples: ``u`` (B, m) with ``y`` (B, d) → (B[, K]) or ``y`` (B, Q, d) → (B, Q[, K])."""
         b = self.branch_features(u)
+        check_real_tensor("y", y, "DeepONet")
         if not isinstance(y, Tensor) or y.dim() not in (2, 3) or y.shape[0] != u.shape[0]:
             shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
             raise ConfigError(
@@ -255,6 +259,7 @@ class DeepONet(nn.Module):
 
     def cartesian(self, u: Tensor, y: Tensor) -> Tensor:
         """Cartesian product ("aligned" data): ``u`` (B, m), ``y`` (Q, d) → (B, Q[, K])."""
+        check_real_tensor("y", y, "DeepONet")
         if not isinstance(y, Tensor) or y.dim() != 2:
             shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
             raise ConfigError(

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.nn.activations import activation_fn
+from nnatlas.operators.validation import check_real_tensor
 
 __all__ = ["FNO1d", "FNO2d", "SpectralConv1d", "SpectralConv2d"]
 
@@ -42,10 +43,13 @@ def _check_grid(name: str, size: int, modes: int, axis: str) -> None:
 
 
 def _check_input(name: str, x: Tensor, dims: int, channels: int) -> None:
+    check_real_tensor("x", x, name)
     if not isinstance(x, Tensor) or x.dim() != dims + 2 or x.shape[1] != channels:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         axes = ", ".join(["batch", "channels", "x", "y"][: dims + 2])
-        raise ConfigError(f"{name} expects input ({axes}) with channels={channels}; got {shape}")
+        raise ConfigError(
+            f"{name} expects x of shape ({axes}) with channels={channels}; got {shape}"
+        )
 
 
 class SpectralConv1d(nn.Module):

@@ -38,6 +38,7 @@ from torch.nn import functional as F
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.operators.validation import check_real_tensor
 
 __all__ = [
     "AttentionOperator2d",
@@ -55,6 +56,8 @@ def cell_centers(height: int, width: int, *, dtype: torch.dtype | None = None,
 
     Refining by an odd factor keeps the coarse centres among the fine ones.
     """
+    check_int("height", height)
+    check_int("width", width)
     xs = (torch.arange(height, dtype=dtype, device=device) + 0.5) / height
     ys = (torch.arange(width, dtype=dtype, device=device) + 0.5) / width
     xx, yy = torch.meshgrid(xs, ys, indexing="ij")
@@ -62,9 +65,10 @@ def cell_centers(height: int, width: int, *, dtype: torch.dtype | None = None,
 
 
 def _check_input(layer: str, x: object, channels: int) -> Tensor:
+    check_real_tensor("x", x, layer)
     if not isinstance(x, Tensor) or x.dim() != 4 or x.shape[1] != channels or x.shape[2] < 1:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ConfigError(f"{layer} expects (batch, {channels}, H, W); got {shape}")
+        raise ConfigError(f"{layer} expects x of shape (batch, {channels}, H, W); got {shape}")
     return x
 
 
@@ -189,8 +193,9 @@ class AttentionOperator2d(nn.Module):
             if not isinstance(weights, Tensor) or tuple(weights.shape) != (h, w):
                 shape = tuple(weights.shape) if isinstance(weights, Tensor) else type(weights)
                 raise ConfigError(f"weights must have shape ({h}, {w}); got {shape}")
-            if not bool((weights > 0).all()):
-                raise ConfigError("weights must be positive quadrature weights")
+            check_real_tensor("weights", weights, "AttentionOperator2d")
+            if not bool((weights > 0).all() & torch.isfinite(weights).all()):
+                raise ConfigError("weights must be finite, positive quadrature weights")
             # ∫ instead of Σ: the weights multiply exp(score), i.e. add log w to the score.
             scores = scores + weights.reshape(-1).to(scores.dtype).log()
         attn = scores.softmax(dim=-1) @ split(v)  # (b, heads, n, d)
@@ -296,7 +301,12 @@ class ResolutionWrapper(nn.Module):
         super().__init__()
         if not isinstance(module, nn.Module):
             raise TypeError(f"module must be an nn.Module; got {type(module).__name__}")
-        res = (resolution, resolution) if isinstance(resolution, int) else tuple(resolution)
+        if isinstance(resolution, int):
+            res: tuple[Any, ...] = (resolution, resolution)
+        elif isinstance(resolution, tuple | list):
+            res = tuple(resolution)
+        else:
+            res = ()
         if len(res) != 2:
             raise ConfigError(f"resolution must be an int or a pair (H, W); got {resolution!r}")
         self.resolution = (check_int("resolution", res[0]), check_int("resolution", res[1]))
@@ -315,9 +325,10 @@ class ResolutionWrapper(nn.Module):
         return F.interpolate(x, size=size, mode="bilinear", align_corners=self.align_corners)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not isinstance(x, Tensor) or x.dim() != 4:
-            shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ConfigError(f"ResolutionWrapper expects (batch, C, H, W); got {shape}")
+        check_real_tensor("x", x, "ResolutionWrapper")
+        if x.dim() != 4:
+            shape = tuple(x.shape)
+            raise ConfigError(f"ResolutionWrapper expects x of shape (batch, C, H, W); got {shape}")
         grid = (x.shape[-2], x.shape[-1])
         if grid == self.resolution:
             return self.module(x)

@@ -41,6 +41,7 @@ from torch.nn import functional as F
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.nn.activations import activation_fn
+from nnatlas.operators.validation import check_real_tensor
 
 __all__ = ["LordMixing", "LordNet", "mean_squared_residual", "poisson_residual"]
 
@@ -67,7 +68,8 @@ def poisson_residual(u: Tensor, f: Tensor) -> Tensor:
         f: (..., H, W) source at the same nodes.
 
     Returns:
-        (..., H, W): the residual (exactly 0 for the exact discrete solution).
+        (..., H, W): the residual (exactly 0 for the exact discrete solution); NaN where the
+        inputs hold NaN (values are not scanned).
     """
     from nnatlas.data.pde.poisson import laplacian_5point
 
@@ -163,12 +165,13 @@ class LordMixing(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        check_real_tensor("x", x, type(self).__name__)
         if not isinstance(x, Tensor) or x.dim() != 4 or tuple(x.shape[1:]) != (
             self.channels, self.height, self.width,
         ):  # fmt: skip
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ConfigError(
-                f"{type(self).__name__} expects (batch, {self.channels}, {self.height}, "
+                f"{type(self).__name__} expects x of shape (batch, {self.channels}, {self.height}, "
                 f"{self.width}) (its matrices are built for this grid); got {shape}"
             )
         if self.rank is None:
@@ -275,10 +278,11 @@ class LordNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         expected = (self.in_channels, self.height, self.width)
+        check_real_tensor("x", x, "LordNet")
         if not isinstance(x, Tensor) or x.dim() != 4 or tuple(x.shape[1:]) != expected:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ConfigError(
-                f"LordNet expects (batch, {self.in_channels}, {self.height}, {self.width}) — "
+                f"LordNet expects x of shape (batch, {self.in_channels}, {self.height}, {self.width}) — "
                 f"its mixing matrices are built for a {self.height}×{self.width} grid; got {shape}"
             )
         v = self.lift(x)

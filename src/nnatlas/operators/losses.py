@@ -9,6 +9,8 @@ H¹ uses ‖v‖²_{H¹} = ‖v‖²_{L²} + ‖∇v‖²_{L²} on the domain [0
 spectral (``fft``: exact for periodic band-limited functions, as in FNO/MgNO's ``HsLoss``) or
 second-order central finite differences (``fd``: ``torch.gradient``; one-sided at the ends, so
 suited to non-periodic data such as Darcy).
+
+Non-finite values are not scanned for: a NaN in ``pred`` or ``target`` gives a NaN loss.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.operators.validation import check_real_tensor
 
 __all__ = ["H1Loss", "RelativeL2Loss", "relative_h1_loss", "relative_l2_loss"]
 
@@ -27,10 +30,8 @@ Reduction = Literal["mean", "sum", "none"]
 
 
 def _check_pair(pred: Tensor, target: Tensor) -> None:
-    if not isinstance(pred, Tensor) or not isinstance(target, Tensor):
-        raise TypeError(
-            f"pred and target must be tensors; got {type(pred).__name__}, {type(target).__name__}"
-        )
+    check_real_tensor("pred", pred)
+    check_real_tensor("target", target)
     if pred.shape != target.shape:
         raise ConfigError(
             f"pred and target must have the same shape; got {tuple(pred.shape)} and {tuple(target.shape)}"
@@ -39,6 +40,15 @@ def _check_pair(pred: Tensor, target: Tensor) -> None:
         raise ConfigError(
             f"expected (batch, ...) tensors with at least 2 dims; got shape {tuple(pred.shape)}"
         )
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+_METHODS = ("fft", "fd")
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
 def _reduce(values: Tensor, reduction: Reduction) -> Tensor:
@@ -59,6 +69,7 @@ def relative_l2_loss(pred: Tensor, target: Tensor, *, reduction: Reduction = "me
         reduction: ``mean`` (default), ``sum`` or ``none`` (per-sample values, (batch,)).
     """
     _check_pair(pred, target)
+    _check_choice("reduction", reduction, _REDUCTIONS)
     diff = (pred - target).flatten(1).norm(dim=1)
     ref = target.flatten(1).norm(dim=1)
     return _reduce(diff / ref.clamp_min(torch.finfo(ref.dtype).tiny), reduction)
@@ -112,10 +123,12 @@ def relative_h1_loss(
         raise ConfigError(
             f"spatial_dims must be an int in [1, {pred.dim() - 1}]; got {spatial_dims!r} for shape {tuple(pred.shape)}"
         )
-    if method not in ("fft", "fd"):
-        raise ConfigError(f"method must be 'fft' or 'fd'; got {method!r}")
-    if not domain_length > 0:
-        raise ConfigError(f"domain_length must be > 0; got {domain_length}")
+    _check_choice("method", method, _METHODS)
+    _check_choice("reduction", reduction, _REDUCTIONS)
+    if isinstance(domain_length, bool) or not isinstance(domain_length, int | float):
+        raise TypeError(f"domain_length must be a number; got {type(domain_length).__name__}")
+    if not math.isfinite(domain_length) or domain_length <= 0:
+        raise ConfigError(f"domain_length must be a finite number > 0; got {domain_length}")
     diff = _h1_sq_norms(pred - target, d, domain_length, method)
     ref = _h1_sq_norms(target, d, domain_length, method)
     return _reduce((diff / ref.clamp_min(torch.finfo(ref.dtype).tiny)).sqrt(), reduction)
@@ -126,6 +139,7 @@ class RelativeL2Loss(nn.Module):
 
     def __init__(self, *, reduction: Reduction = "mean") -> None:
         super().__init__()
+        _check_choice("reduction", reduction, _REDUCTIONS)
         self.reduction: Reduction = reduction
 
     def extra_repr(self) -> str:
@@ -147,6 +161,12 @@ class H1Loss(nn.Module):
         reduction: Reduction = "mean",
     ) -> None:
         super().__init__()
+        _check_choice("reduction", reduction, _REDUCTIONS)
+        _check_choice("method", method, _METHODS)
+        if isinstance(domain_length, bool) or not isinstance(domain_length, int | float):
+            raise TypeError(f"domain_length must be a number; got {type(domain_length).__name__}")
+        if not math.isfinite(domain_length) or domain_length <= 0:
+            raise ConfigError(f"domain_length must be a finite number > 0; got {domain_length}")
         self.spatial_dims, self.domain_length = spatial_dims, domain_length
         self.method: Literal["fft", "fd"] = method
         self.reduction: Reduction = reduction

@@ -41,6 +41,7 @@ from torch.nn import functional as F
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.nn.activations import activation_fn
+from nnatlas.operators.validation import check_real_tensor
 
 __all__ = ["MgConv2d", "MgNO"]
 
@@ -167,6 +168,7 @@ class MgConv2d(nn.Module):
     def check_input(self, x: Tensor) -> None:
         """Raise :class:`ConfigError` unless ``x`` is (batch, in_channels, H, W) on a valid grid."""
         name = type(self).__name__
+        check_real_tensor("input", x, name)
         if not isinstance(x, Tensor) or x.dim() != 4 or x.shape[1] != self.in_channels:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
             raise ConfigError(

@@ -30,6 +30,7 @@ from torch.nn import functional as F
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.operators.validation import check_real_tensor
 
 __all__ = ["UNet2d", "interpolate_kernel", "kernel_interpolated"]
 
@@ -45,6 +46,7 @@ def interpolate_kernel(weight: Tensor, factor: int) -> Tensor:
         (out, in, k', k') with k' = s(k − 1) + 1, bilinear (corners aligned), divided by (k'/k)².
     """
     check_int("factor", factor)
+    check_real_tensor("weight", weight, "interpolate_kernel")
     if not isinstance(weight, Tensor) or weight.dim() != 4 or weight.shape[-1] != weight.shape[-2]:
         shape = tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
         raise ConfigError(f"weight must be a square conv kernel (out, in, k, k); got {shape}")
@@ -63,6 +65,8 @@ def interpolate_kernel(weight: Tensor, factor: int) -> Tensor:
 def kernel_interpolated(model: nn.Module, factor: int) -> nn.Module:
     """A copy of ``model`` whose k×k ``nn.Conv2d`` layers (k > 1, stride 1) are resampled with
     :func:`interpolate_kernel` for a grid ``factor`` times finer; ``model`` is not modified."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     check_int("factor", factor)
     new = copy.deepcopy(model)
     for name, conv in list(new.named_modules()):
@@ -149,9 +153,12 @@ class UNet2d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         m = 2**self.levels
+        check_real_tensor("x", x, "UNet2d")
         if not isinstance(x, Tensor) or x.dim() != 4 or x.shape[1] != self.in_channels:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ConfigError(f"UNet2d expects (batch, {self.in_channels}, H, W); got {shape}")
+            raise ConfigError(
+                f"UNet2d expects x of shape (batch, {self.in_channels}, H, W); got {shape}"
+            )
         if x.shape[-2] % m or x.shape[-1] % m:
             raise ConfigError(
                 f"UNet2d with levels={self.levels} needs H and W divisible by {m}; "

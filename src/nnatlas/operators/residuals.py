@@ -22,6 +22,8 @@ dealiased before the product, the product after it; ``dealias=False`` switches b
 Deviations from the paper: LordNet's exact discretisation of the NS step (its grid, scheme and
 dealiasing) is not public; the spectral discretisation above is ours, chosen to match the
 repository's own solver so that a solver step can be checked against the residual.
+
+Non-finite values are not scanned for: a NaN in a field gives NaN residuals.
 """
 
 from __future__ import annotations

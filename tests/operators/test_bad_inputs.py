@@ -1,0 +1,380 @@
+"""Bad inputs to every public entry point of ``nnatlas.operators`` fail clearly.
+
+Layers: wrong-rank and wrong-dtype (int, bool, complex) inputs raise errors naming the input;
+a NaN in the input gives NaN in the output (documented in the package docstring). Constructors
+and functions: bad integers, unknown option strings, wrong types and mismatched shapes raise
+``ConfigError`` / ``TypeError`` (``UnknownNameError`` for activation names) naming the argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from nnatlas.core.errors import UnknownNameError
+from nnatlas.operators import (
+    AttentionOperator2d,
+    DeepONet,
+    DifferentialKernelConv2d,
+    FNO1d,
+    FNO2d,
+    H1Loss,
+    IntegralOperator2d,
+    LordMixing,
+    LordNet,
+    MgConv2d,
+    MgNO,
+    OperatorNormalizer,
+    RelativeL2Loss,
+    ResolutionWrapper,
+    SpectralConv1d,
+    SpectralConv2d,
+    UNet2d,
+    cell_centers,
+    evaluate_operator,
+    fit_operator,
+    interpolate_kernel,
+    kernel_interpolated,
+    mean_squared_ns_residual,
+    mean_squared_residual,
+    multiresolution_batches,
+    navier_stokes_step_residual,
+    poisson_residual,
+    relative_h1_loss,
+    relative_l2_loss,
+)
+from nnatlas.testing.bad_inputs import (
+    assert_clear_error,
+    bad_dtype_tensors,
+    nonfinite_tensors,
+    unknown_names,
+    wrong_rank_tensors,
+)
+from nnatlas.testing.inputs import randn
+
+FEW = settings(max_examples=12, deadline=None)
+NAME_ERRORS = (ValueError, TypeError, KeyError)  # UnknownNameError is a KeyError
+BAD_INTS: list[Any] = [0, -1, 2.5, True, "3"]
+
+# name -> (build, good input shape, the forward argument's name)
+LAYERS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...], str]] = {
+    "SpectralConv1d": (lambda: SpectralConv1d(2, 3, 4), (2, 2, 10), "x"),
+    "SpectralConv2d": (lambda: SpectralConv2d(2, 3, 3, 2), (2, 2, 8, 6), "x"),
+    "FNO1d": (lambda: FNO1d(1, 2, 4, 6, 2, projection_width=8), (2, 1, 12), "x"),
+    "FNO2d": (lambda: FNO2d(1, 1, 3, 5, 2, projection_width=8), (2, 1, 8, 7), "x"),
+    "MgConv2d": (lambda: MgConv2d(2, 3, ((1, 0), (1, 0))), (2, 2, 4, 6), "input"),
+    "MgNO": (lambda: MgNO(1, 2, 4, 2, ((1, 0), (1, 0))), (2, 1, 4, 4), "input"),
+    "LordMixing": (lambda: LordMixing(3, 4, 5), (2, 3, 4, 5), "x"),
+    "LordNet": (lambda: LordNet(1, 2, 5, 6, 3, 2), (2, 1, 5, 6), "x"),
+    "UNet2d": (lambda: UNet2d(1, 2, 3, 1, 3), (2, 1, 4, 6), "x"),
+    "IntegralOperator2d": (lambda: IntegralOperator2d(2, 3, 8), (2, 2, 3, 4), "x"),
+    "AttentionOperator2d": (lambda: AttentionOperator2d(4, 2), (2, 4, 3, 3), "x"),
+    "DifferentialKernelConv2d": (lambda: DifferentialKernelConv2d(2, 3, 3), (2, 2, 5, 5), "x"),
+    "ResolutionWrapper": (
+        lambda: ResolutionWrapper(nn.Conv2d(2, 1, 3, padding=1), (6, 6)),
+        (2, 2, 4, 5),
+        "x",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@FEW
+@given(data=st.data())
+def test_layers_refuse_wrong_rank_and_dtype(name, data):
+    build, shape, arg = LAYERS[name]
+    layer = build()
+    bad_rank = data.draw(wrong_rank_tensors(len(shape)), label="wrong rank")
+    assert_clear_error(layer, bad_rank, argument=(arg, "input"))
+    bad_dtype = data.draw(bad_dtype_tensors(shape), label="bad dtype")
+    assert_clear_error(layer, bad_dtype, argument=arg)
+    assert_clear_error(layer, shape, argument=arg)  # not a tensor at all
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@FEW
+@given(data=st.data())
+def test_layers_propagate_nan(name, data):
+    build, shape, _ = LAYERS[name]
+    x = data.draw(nonfinite_tensors(shape), label="x")
+    x = torch.where(torch.isfinite(x), x, torch.full_like(x, float("nan")))
+    with torch.no_grad():
+        out = build()(x)
+    assert torch.isnan(out).any()  # documented: NaN propagates, never a crash
+
+
+def test_deeponet_refuses_bad_u_and_y():
+    net = DeepONet([5, 8, 6], [1, 8, 6])
+    u, y = randn(3, 5), randn(3, 1)
+    assert_clear_error(net, u.long(), y, argument="u")
+    assert_clear_error(net, u, y.to(torch.complex64), argument="y")
+    assert_clear_error(net, randn(3, 4), y, argument="u")
+    assert_clear_error(net, u, randn(2, 1), argument="y")
+    assert_clear_error(net.cartesian, u, randn(3, 2, 1), argument="y")
+    assert torch.isnan(net(torch.full_like(u, float("nan")), y)).all()
+
+
+# -- constructors: bad integers and unknown option strings ------------------------------------
+
+CONSTRUCTOR_INTS: list[tuple[Callable[..., Any], str, dict[str, Any]]] = [
+    (SpectralConv1d, "modes", {"in_channels": 2, "out_channels": 3, "modes": 4}),
+    (SpectralConv2d, "modes1", {"in_channels": 2, "out_channels": 3, "modes1": 3}),
+    (FNO1d, "width", {"in_channels": 1, "out_channels": 1, "width": 4}),
+    (FNO2d, "n_layers", {"in_channels": 1, "out_channels": 1, "n_layers": 2}),
+    (MgConv2d, "in_channels", {"in_channels": 2, "out_channels": 3}),
+    (MgNO, "width", {"in_channels": 1, "out_channels": 1, "width": 4}),
+    (LordMixing, "height", {"channels": 2, "height": 3, "width": 3}),
+    (LordNet, "n_blocks", {"in_channels": 1, "out_channels": 1, "height": 3, "width": 3}),
+    (UNet2d, "levels", {"in_channels": 1, "out_channels": 1, "levels": 1}),
+    (IntegralOperator2d, "hidden", {"in_channels": 1, "out_channels": 1, "hidden": 4}),
+    (AttentionOperator2d, "heads", {"channels": 4, "heads": 2}),
+    (DifferentialKernelConv2d, "kernel_size", {"in_channels": 1, "out_channels": 1}),
+    (DeepONet, "num_outputs", {"branch_sizes": [3, 4], "trunk_sizes": [1, 4]}),
+    (ResolutionWrapper, "resolution", {"module": nn.Identity(), "resolution": 4}),
+    (cell_centers, "height", {"height": 3, "width": 2}),
+]
+
+
+@pytest.mark.parametrize(("build", "arg", "good"), CONSTRUCTOR_INTS, ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize("bad", BAD_INTS, ids=repr)
+def test_integer_arguments_are_checked(build, arg, good, bad):
+    build(**good)  # the good call works
+    assert_clear_error(build, argument=arg, **{**good, arg: bad})
+
+
+CHOICES: list[tuple[Callable[..., Any], str, tuple[str, ...], dict[str, Any]]] = [
+    (FNO1d, "activation", ("gelu", "relu"), {"in_channels": 1, "out_channels": 1}),
+    (FNO2d, "activation", ("gelu",), {"in_channels": 1, "out_channels": 1}),
+    (MgNO, "activation", ("gelu",), {"in_channels": 1, "out_channels": 1}),
+    (MgNO, "boundary", ("dirichlet", "periodic"), {"in_channels": 1, "out_channels": 1}),
+    (MgConv2d, "boundary", ("dirichlet", "periodic"), {"in_channels": 1, "out_channels": 1}),
+    (
+        LordNet,
+        "activation",
+        ("gelu",),
+        {"in_channels": 1, "out_channels": 1, "height": 3, "width": 3},
+    ),
+    (DeepONet, "activation", ("relu",), {"branch_sizes": [3, 4], "trunk_sizes": [1, 4]}),
+    (
+        DeepONet,
+        "layout",
+        ("pointwise", "cartesian"),
+        {"branch_sizes": [3, 4], "trunk_sizes": [1, 4]},
+    ),
+    (
+        DeepONet,
+        "multi_output",
+        ("split_both", "split_branch", "split_trunk"),
+        {"branch_sizes": [3, 4], "trunk_sizes": [1, 4]},
+    ),
+    (
+        DifferentialKernelConv2d,
+        "padding_mode",
+        ("circular", "zeros", "reflect", "replicate"),
+        {"in_channels": 1, "out_channels": 1},
+    ),
+    (RelativeL2Loss, "reduction", ("mean", "sum", "none"), {}),
+    (H1Loss, "reduction", ("mean", "sum", "none"), {}),
+    (H1Loss, "method", ("fft", "fd"), {}),
+]
+
+
+@pytest.mark.parametrize(("build", "arg", "known", "good"), CHOICES, ids=lambda v: str(v)[:20])
+@FEW
+@given(data=st.data())
+def test_unknown_option_strings_are_refused(build, arg, known, good, data):
+    bad = data.draw(unknown_names(known), label=arg)
+    assert_clear_error(build, argument=arg, exc=NAME_ERRORS, **{**good, arg: bad})
+
+
+def test_activation_names_come_from_the_shared_table():
+    # Any name of nn.activations works everywhere; an unknown one lists the valid names.
+    for build in (
+        lambda a: FNO1d(1, 1, 2, 4, 1, activation=a),
+        lambda a: MgNO(1, 1, 2, 1, ((1, 0),), activation=a),
+        lambda a: LordNet(1, 1, 3, 3, 2, 1, activation=a),
+        lambda a: DeepONet([3, 4], [1, 4], activation=a),
+    ):
+        build("softplus")
+        with pytest.raises(UnknownNameError, match="valid choices: relu"):
+            build("swish")
+
+
+# -- functions -----------------------------------------------------------------------------------
+
+
+@FEW
+@given(pred=bad_dtype_tensors((2, 1, 4, 4)))
+def test_losses_refuse_bad_dtypes_and_shapes(pred):
+    target = randn(2, 1, 4, 4)
+    for loss in (relative_l2_loss, relative_h1_loss, RelativeL2Loss(), H1Loss()):
+        assert_clear_error(loss, pred, target, argument="pred")
+        assert_clear_error(loss, target, pred, argument="target")
+        assert_clear_error(loss, target, randn(2, 1, 4, 3), argument=("pred", "target"))
+        assert_clear_error(loss, randn(4), randn(4), argument=("batch", "pred"))
+    assert_clear_error(relative_l2_loss, target, target, reduction="avg", argument="reduction")
+    assert_clear_error(relative_h1_loss, target, target, method="cg", argument="method")
+    assert_clear_error(
+        relative_h1_loss, target, target, domain_length=0.0, argument="domain_length"
+    )
+    assert_clear_error(relative_h1_loss, target, target, spatial_dims=9, argument="spatial_dims")
+    assert_clear_error(H1Loss, domain_length=float("nan"), argument="domain_length")
+
+
+def test_losses_and_residuals_propagate_nan():
+    nan = torch.full((2, 1, 4, 4), float("nan"))
+    good = randn(2, 1, 4, 4)
+    assert torch.isnan(relative_l2_loss(nan, good))
+    assert torch.isnan(relative_h1_loss(good, nan))
+    assert torch.isnan(poisson_residual(nan, good)).all()
+    assert torch.isnan(mean_squared_residual(good, nan))
+    w = randn(2, 8, 8)
+    assert torch.isnan(navier_stokes_step_residual(torch.full_like(w, float("nan")), w, nu=1e-3,
+                                                   dt=0.1)).all()  # fmt: skip
+    assert torch.isnan(mean_squared_ns_residual(w, torch.full_like(w, float("nan")), nu=1e-3,
+                                                dt=0.1))  # fmt: skip
+
+
+@FEW
+@given(u=bad_dtype_tensors((2, 5, 5)))
+def test_poisson_residuals_refuse_bad_fields(u):
+    f = randn(2, 5, 5)
+    for fn in (poisson_residual, mean_squared_residual):
+        assert_clear_error(fn, u, f, argument="u")
+        assert_clear_error(fn, f, u, argument="f")
+        assert_clear_error(fn, f, randn(2, 5, 4), argument=("u", "f"))
+
+
+@FEW
+@given(w=bad_dtype_tensors((1, 8, 8)), scheme=unknown_names(("backward_euler", "crank_nicolson")))
+def test_navier_stokes_residuals_refuse_bad_arguments(w, scheme):
+    good = randn(1, 8, 8)
+    for fn in (navier_stokes_step_residual, mean_squared_ns_residual):
+        assert_clear_error(fn, w, good, nu=1e-3, dt=0.1, argument="omega_next")
+        assert_clear_error(fn, good, w, nu=1e-3, dt=0.1, argument="omega_prev")
+        assert_clear_error(fn, good, randn(1, 8, 7), nu=1e-3, dt=0.1, argument="omega_prev")
+        assert_clear_error(fn, randn(8), randn(8), nu=1e-3, dt=0.1, argument="omega_next")
+        assert_clear_error(fn, good, good, nu=-1.0, dt=0.1, argument="nu")
+        assert_clear_error(fn, good, good, nu=1e-3, dt=0.0, argument="dt")
+        assert_clear_error(fn, good, good, nu=1e-3, dt=float("nan"), argument="dt")
+        assert_clear_error(fn, good, good, nu=1e-3, dt=0.1, scheme=scheme, argument="scheme")
+        assert_clear_error(fn, good, good, nu=1e-3, dt=0.1, forcing=randn(3, 3),
+                           argument="forcing")  # fmt: skip
+
+
+@FEW
+@given(weight=bad_dtype_tensors((2, 1, 3, 3)))
+def test_kernel_interpolation_refuses_bad_kernels_and_models(weight):
+    assert_clear_error(interpolate_kernel, weight, 2, argument="weight")
+    assert_clear_error(interpolate_kernel, randn(2, 1, 3), 2, argument="weight")
+    assert_clear_error(interpolate_kernel, randn(2, 1, 4, 4), 2, argument=("kernel size", "k"))
+    for bad in BAD_INTS:
+        assert_clear_error(interpolate_kernel, randn(2, 1, 3, 3), bad, argument="factor")
+        assert_clear_error(kernel_interpolated, nn.Conv2d(1, 1, 3), bad, argument="factor")
+    assert_clear_error(kernel_interpolated, "unet", 2, argument="model")
+    assert_clear_error(kernel_interpolated, nn.Conv2d(1, 1, 3, stride=2), 2, argument="stride")
+
+
+def test_attention_refuses_bad_quadrature_weights():
+    layer = AttentionOperator2d(4, 2)
+    x = randn(1, 4, 3, 3)
+    assert_clear_error(layer, x, torch.ones(3, 3, dtype=torch.int64), argument="weights")
+    assert_clear_error(layer, x, torch.ones(3, 4), argument="weights")
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        assert_clear_error(layer, x, torch.full((3, 3), bad), argument="weights")
+
+
+def test_multiresolution_batches_refuses_bad_data_and_schedules():
+    data = {4: (randn(3, 4, 4), randn(3, 4, 4)), 8: (randn(2, 8, 8), randn(2, 8, 8))}
+    assert_clear_error(multiresolution_batches, {}, 2, 3, argument="data")
+    assert_clear_error(multiresolution_batches, {4: randn(3, 4)}, 2, 3, argument="data")
+    assert_clear_error(multiresolution_batches, {4: (randn(3), randn(2))}, 2, 3, argument="data")
+    assert_clear_error(multiresolution_batches, data, 2, 3, schedule=[16], argument="schedule")
+    for bad in BAD_INTS:
+        assert_clear_error(multiresolution_batches, data, bad, 3, argument="batch_size")
+        assert_clear_error(multiresolution_batches, data, 2, bad, argument="n_batches")
+
+
+@FEW
+@given(x=bad_dtype_tensors((6, 1, 4, 4)))
+def test_normalizer_refuses_bad_training_data(x):
+    y = randn(6, 1, 4, 4)
+    assert_clear_error(OperatorNormalizer.fit, x, y, argument="x")
+    assert_clear_error(OperatorNormalizer.fit, y, x, argument="y")
+    assert_clear_error(OperatorNormalizer.fit, y[:0], y[:0], argument="x")
+    assert_clear_error(OperatorNormalizer.fit, y, y[:5], argument=("x", "y"))
+    assert_clear_error(OperatorNormalizer.fit, y, y, per_channel=True, channel_dim=4,
+                       argument="channel_dim")  # fmt: skip
+    assert_clear_error(OperatorNormalizer.fit, y, y, correction=-1, argument="correction")
+    assert_clear_error(OperatorNormalizer.fit, y, y, per_channel="yes", argument="per_channel")
+    norm = OperatorNormalizer.fit(y, y)
+    assert_clear_error(norm.encode_x, x, argument="x")
+    assert_clear_error(norm.decode_y, x, argument="z")
+    assert_clear_error(OperatorNormalizer.from_state_dict, {"x_mean": 1}, argument="state")
+
+
+@FEW
+@given(x=nonfinite_tensors((6, 1, 2, 2)))
+def test_normalizer_refuses_non_finite_training_data(x):
+    y = randn(6, 1, 2, 2)
+    assert_clear_error(OperatorNormalizer.fit, x, y, argument="x")
+    assert_clear_error(OperatorNormalizer.fit, y, x, argument="y")
+
+
+@FEW
+@given(x=bad_dtype_tensors((6, 1, 4, 4)))
+def test_evaluate_and_fit_refuse_bad_data(x):
+    model = nn.Conv2d(1, 1, 1)
+    y = randn(6, 1, 4, 4)
+    for fn, kw in ((evaluate_operator, {}), (fit_operator, {"steps": 1, "batch_size": 2,
+                                                           "lr": 1e-3})):  # fmt: skip
+        assert_clear_error(fn, model, x, y, argument="x", **kw)
+        assert_clear_error(fn, model, y, x, argument="y", **kw)
+        assert_clear_error(fn, model, y, y[:4], argument=("x", "y"), **kw)
+        assert_clear_error(fn, "model", y, y, argument="model", **kw)
+    assert_clear_error(evaluate_operator, model, y, y, batch_size=0, argument="batch_size")
+    assert_clear_error(evaluate_operator, model, y, y, normalizer={}, argument="normalizer")
+    base = {"steps": 1, "batch_size": 2, "lr": 1e-3}
+    for arg, bad in (("steps", 0), ("batch_size", 1.5), ("lr", float("nan")), ("lr", -1.0),
+                     ("weight_decay", -1.0), ("on_step", 3)):  # fmt: skip
+        assert_clear_error(fit_operator, model, y, y, argument=arg, **{**base, arg: bad})
+
+
+COVERED = {
+    "AttentionOperator2d",
+    "DeepONet",
+    "DifferentialKernelConv2d",
+    "FNO1d",
+    "FNO2d",
+    "H1Loss",
+    "IntegralOperator2d",
+    "LordMixing",
+    "LordNet",
+    "MgConv2d",
+    "MgNO",
+    "OperatorNormalizer",
+    "RelativeL2Loss",
+    "ResolutionWrapper",
+    "SpectralConv1d",
+    "SpectralConv2d",
+    "UNet2d",
+    "cell_centers",
+    "evaluate_operator",
+    "fit_operator",
+    "interpolate_kernel",
+    "kernel_interpolated",
+    "mean_squared_ns_residual",
+    "mean_squared_residual",
+    "multiresolution_batches",
+    "navier_stokes_step_residual",
+    "poisson_residual",
+    "relative_h1_loss",
+    "relative_l2_loss",
+}
+EXEMPT: dict[str, str] = {}
