@@ -39,18 +39,23 @@ the paper's SGD schedule; no noiseless-rectifier baseline.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import time
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
+from nnatlas.core.verdicts import Check, guard, judge, stat, threshold, values
+from nnatlas.data import load_digits, load_mnist
+from nnatlas.nn import MLP, GatedMLP, num_parameters
 from nnatlas.runs.context import log_metrics, memoize
-
-Metrics = dict[str, Any]
+from nnatlas.train import ReinforceBernoulli
+from nnatlas.train.stochastic_neurons import ESTIMATORS
 
 BIBTEX = """@article{bengio2013estimating,
   title   = {Estimating or Propagating Gradients Through Stochastic Neurons for Conditional Computation},
@@ -67,13 +72,14 @@ ALL_ESTIMATORS: tuple[str, ...] = (
     "noisy-rectifier",
     "reinforce",
 )
+MIN_DENSE_ACCURACY = 0.5  # below this the ungated reference network did not learn
 
 
 # -- claim: gating ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class GatingConfig:
+class GatingConfig(ClaimConfig):
     """Claim ``gating``: a gated MLP per estimator vs the same MLP without gates.
 
     Attributes:
@@ -92,24 +98,31 @@ class GatingConfig:
     """
 
     dataset: Literal["digits", "mnist"] = "digits"
-    estimators: tuple[str, ...] = ALL_ESTIMATORS
-    hidden: int = 256
-    num_blocks: int = 16
-    target_rate: float = 0.1
-    sparsity_weight: float = 1.0
-    epochs: int = 40
-    lr: float = 1e-3
-    batch_size: int = 64
-    test_passes: int = 5
-    max_on_fraction: float = 0.5
-    max_accuracy_drop: float = 0.05
-    matched_tolerance: float = 0.05
-    test_size: float = 0.2
+    estimators: tuple[str, ...] = param(
+        ALL_ESTIMATORS, choices=ESTIMATORS, min_len=1, distinct=True
+    )
+    hidden: int = param(256, ge=1)
+    num_blocks: int = param(16, ge=1)
+    target_rate: float = param(0.1, gt=0, lt=1)
+    sparsity_weight: float = param(1.0, ge=0)
+    epochs: int = param(40, ge=1)
+    lr: float = param(1e-3, gt=0)
+    batch_size: int = param(64, ge=1)
+    test_passes: int = param(5, ge=1)
+    max_on_fraction: float = param(0.5, gt=0, le=1)
+    max_accuracy_drop: float = param(0.05, ge=0, le=1)
+    matched_tolerance: float = param(0.05, ge=0, le=1)
+    test_size: float = param(0.2, gt=0, lt=1)
+
+    def validate(self) -> None:
+        ensure(
+            self,
+            self.hidden % self.num_blocks == 0,
+            f"hidden ({self.hidden}) must be a multiple of num_blocks ({self.num_blocks})",
+        )
 
 
 def _load(config: GatingConfig) -> Any:
-    from nnatlas.data import load_digits, load_mnist
-
     if config.dataset == "mnist":
         return load_mnist(flatten=True, device=current_device())
     return load_digits(test_size=config.test_size, seed=0).to(device=current_device())
@@ -125,11 +138,6 @@ def train_and_evaluate(
         the first two averaged over ``test_passes`` stochastic passes (gates sampled), the
         ``median_*`` ones from eval mode (each gate's noise at its median: deterministic).
     """
-    import time
-
-    from nnatlas.nn.gated import GatedMLP
-    from nnatlas.nn.models import MLP
-
     in_features = int(math.prod(data.feature_shape))
     gen = torch.Generator().manual_seed(seed)
     model: nn.Module
@@ -183,14 +191,6 @@ def train_and_evaluate(
 
 
 def run_gating(config: GatingConfig, seed: int) -> Metrics:
-    from nnatlas.nn.models import MLP, num_parameters
-    from nnatlas.train.stochastic_neurons import ESTIMATORS
-
-    unknown = [e for e in config.estimators if e not in ESTIMATORS]
-    if unknown:
-        from nnatlas.core.errors import UnknownNameError
-
-        raise UnknownNameError("estimator", unknown[0], ESTIMATORS)
     data = _load(config)
     dense = memoize("dense", lambda: train_and_evaluate(None, data, config, seed))
     log_metrics(step=0, estimator="dense", **dense)
@@ -210,53 +210,56 @@ def run_gating(config: GatingConfig, seed: int) -> Metrics:
     }
 
 
+def _estimator_stats(per_seed: list[Metrics], config: GatingConfig) -> dict[str, tuple[Any, float]]:
+    """Per estimator: (accuracy Stat, mean on-rate), best accuracy first."""
+    out = {
+        e: (stat(values(per_seed, "gated", e, "accuracy")),
+            stat(values(per_seed, "gated", e, "on_fraction")).mean)
+        for e in config.estimators
+    }  # fmt: skip
+    return dict(sorted(out.items(), key=lambda kv: -kv[1][0].mean))
+
+
 def verdict_gating(per_seed: list[Metrics], config: GatingConfig) -> Verdict:
-    dense, dense_sd, n = mean_std([m["dense"]["accuracy"] for m in per_seed])
-    stats = {}
-    for e in config.estimators:
-        acc = mean_std([m["gated"][e]["accuracy"] for m in per_seed])
-        on = mean_std([m["gated"][e]["on_fraction"] for m in per_seed])
-        stats[e] = (acc, on)
-    if dense < 0.5:
-        return Verdict(Outcome.INCONCLUSIVE, f"the ungated network reached only {dense:.3f}")
+    dense = stat(values(per_seed, "dense", "accuracy"))
+    guard(
+        dense.mean >= MIN_DENSE_ACCURACY,
+        f"the ungated network reached only {dense.mean:.3f} (< {MIN_DENSE_ACCURACY})",
+    )
+    stats = _estimator_stats(per_seed, config)
+    drops = {e: dense.mean - acc.mean for e, (acc, _) in stats.items()}
+    ons = {e: on for e, (_, on) in stats.items()}
     failing = [
-        e
-        for e, ((acc, _, _), (on, _, _)) in stats.items()
-        if dense - acc > config.max_accuracy_drop or on > config.max_on_fraction
+        e for e in stats if drops[e] > config.max_accuracy_drop or ons[e] > config.max_on_fraction
     ]
-    ranking = sorted(stats, key=lambda e: -stats[e][0][0])
-    ons = [stats[e][1][0] for e in stats]
-    spread = max(ons) - min(ons)
+    ranking = list(stats)
+    spread = max(ons.values()) - min(ons.values())
     matched = spread <= config.matched_tolerance
-    values: dict[str, Any] = {"ungated accuracy": f"{dense:.3f} ± {dense_sd:.3f}"}
-    for e in ranking:
-        (acc_e, acc_sd, _), (on_e, _, _) = stats[e]
-        values[f"{e}: accuracy / on-rate"] = f"{acc_e:.3f} ± {acc_sd:.3f} / {on_e:.2f}"
-    values |= {
+    table: dict[str, Any] = {"ungated accuracy": dense.format(".3f")}
+    table |= {
+        f"{e}: accuracy / on-rate": f"{acc.format('.3f')} / {on:.2f}"
+        for e, (acc, on) in stats.items()
+    }
+    table |= {
         "ranking by accuracy": " > ".join(ranking),
         "on-rate spread (max - min)": spread,
         "matched sparsity": matched,
         "paper's ranking (secondary summary, unverified)": "straight-through among the best",
     }
-    worst_drop = max(dense - stats[e][0][0] for e in stats)
-    worst_on = max(ons)
-    ok = not failing
-    st_rank = (
-        min(ranking.index(e) for e in ranking if e.startswith("st-")) + 1
-        if any(e.startswith("st-") for e in ranking)
-        else None
-    )
-    reason = (
-        f"over {n} seeds the ungated net reaches {dense:.3f}; every estimator "
-        f"{'keeps' if ok else 'does not keep'} on-rate ≤ {config.max_on_fraction:.0%} with an accuracy "
-        f"drop ≤ {config.max_accuracy_drop:.0%} (worst drop {worst_drop:.3f}, highest on-rate "
-        f"{worst_on:.2f}{'; failing: ' + ', '.join(failing) if failing else ''}). Best: {ranking[0]} "
-        f"({stats[ranking[0]][0][0]:.3f}); on-rates {'matched' if matched else 'NOT matched'} "
+    st = [i + 1 for i, e in enumerate(ranking) if e.startswith("st-")]
+    context = (
+        f"failing: {', '.join(failing) or 'none'}; best {ranking[0]} "
+        f"({stats[ranking[0]][0].mean:.3f}); on-rates {'matched' if matched else 'NOT matched'} "
         f"(spread {spread:.2f})"
-        + (f"; best straight-through variant ranks {st_rank} of {len(ranking)}" if st_rank else "")
+        + (f"; best straight-through variant ranks {st[0]} of {len(ranking)}" if st else "")
         + " (paper, unverified: ST among the best)"
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    checks = [
+        Check("worst accuracy drop vs ungated", max(drops.values()), "<=", config.max_accuracy_drop, ".3f"),
+        Check("highest mean on-rate", max(ons.values()), "<=", config.max_on_fraction, ".2f"),
+    ]  # fmt: skip
+    verdict = judge(checks, values=table, prefix=f"ungated net {dense.format('.3f')}")
+    return Verdict(verdict.outcome, f"{verdict.reason}. {context}", verdict.values)
 
 
 def plot_gating(ax: Any, per_seed: list[Metrics], config: GatingConfig) -> None:
@@ -285,8 +288,16 @@ class RankingConfig(GatingConfig):
             accuracy is at most this below the best estimator's.
     """
 
-    sparsity_weight: float = 100.0
-    st_tolerance: float = 0.01
+    sparsity_weight: float = param(100.0, ge=0)
+    st_tolerance: float = param(0.01, ge=0, le=1)
+
+    def validate(self) -> None:
+        super().validate()
+        ensure(
+            self,
+            len(self.estimators) >= 2 and any(e.startswith("st-") for e in self.estimators),
+            f"estimators must be at least two, one of them straight-through; got {self.estimators}",
+        )
 
 
 def run_ranking(config: RankingConfig, seed: int) -> Metrics:
@@ -298,51 +309,35 @@ def run_ranking(config: RankingConfig, seed: int) -> Metrics:
 
 
 def verdict_ranking(per_seed: list[Metrics], config: RankingConfig) -> Verdict:
-    st = [e for e in config.estimators if e.startswith("st-")]
-    if not st or len(config.estimators) < 2:
-        return Verdict(
-            Outcome.INCONCLUSIVE, "the estimators compared must include a straight-through variant"
-        )
-    acc = {e: mean_std([m["gated"][e]["accuracy"] for m in per_seed]) for e in config.estimators}
-    on = {
-        e: mean_std([m["gated"][e]["on_fraction"] for m in per_seed])[0] for e in config.estimators
+    stats = _estimator_stats(per_seed, config)
+    ranking = list(stats)
+    ons = [on for _, on in stats.values()]
+    spread = max(ons) - min(ons)
+    best_st = next(e for e in ranking if e.startswith("st-"))
+    best, st_acc = stats[ranking[0]][0].mean, stats[best_st][0].mean
+    table: dict[str, Any] = {
+        f"{e}: accuracy / on-rate": f"{acc.format('.3f')} / {on:.2f}"
+        for e, (acc, on) in stats.items()
     }
-    ranking = sorted(acc, key=lambda e: -acc[e][0])
-    spread = max(on.values()) - min(on.values())
-    values: dict[str, Any] = {
-        f"{e}: accuracy / on-rate": f"{acc[e][0]:.3f} ± {acc[e][1]:.3f} / {on[e]:.2f}"
-        for e in ranking
-    }
-    best_st = max(st, key=lambda e: acc[e][0])
-    gap = acc[ranking[0]][0] - acc[best_st][0]
-    values |= {
-        "ranking by accuracy": " > ".join(ranking),
-        "on-rate spread (max - min)": spread,
-        "best ST variant gap to the best estimator": gap,
-        "allowed gap": config.st_tolerance,
-    }
-    if spread > config.matched_tolerance:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"on-rates not matched (spread {spread:.2f} > {config.matched_tolerance:g}); raise "
-            f"sparsity_weight. Ranking: {' > '.join(ranking)}",
-            values,
-        )
-    ok = gap <= config.st_tolerance
-    reason = (
-        f"at matched on-rates ({min(on.values()):.2f}–{max(on.values()):.2f}), ranking "
-        f"{' > '.join(ranking)}; the best straight-through variant ({best_st}, "
-        f"{acc[best_st][0]:.3f}) is {gap:.3f} below the best ({ranking[0]}, "
-        f"{acc[ranking[0]][0]:.3f}): {'≤' if ok else '>'} {config.st_tolerance:g} allowed"
+    table |= {"ranking by accuracy": " > ".join(ranking), "on-rate spread (max - min)": spread}
+    guard(
+        spread <= config.matched_tolerance,
+        f"on-rates not matched (spread {spread:.2f} > {config.matched_tolerance:g}); raise "
+        f"sparsity_weight. Ranking: {' > '.join(ranking)}",
+        table,
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    return threshold(
+        f"best estimator ({ranking[0]}) − best straight-through ({best_st}) accuracy",
+        best - st_acc, "<=", config.st_tolerance, fmt=".3f", values=table,
+        prefix=f"at matched on-rates ({min(ons):.2f}–{max(ons):.2f}), ranking {' > '.join(ranking)}",
+    )  # fmt: skip
 
 
 # -- claim: REINFORCE baseline ---------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class BaselineConfig:
+class BaselineConfig(ClaimConfig):
     """Claim ``reinforce-baseline``: REINFORCE on a toy loss with a closed-form gradient.
 
     The toy: ``h ~ Bernoulli(sigm(a))`` over ``num_units`` units with ``a, w ~ N(0, 1)`` (drawn
@@ -358,14 +353,21 @@ class BaselineConfig:
         max_z: unbiasedness: every unit's |mean - exact| / standard error must be at most this.
     """
 
-    num_units: int = 8
-    target: float = 1.0
-    offset: float = 4.0
-    batches: int = 200
-    batch_size: int = 1000
-    momentum: float = 0.9
-    warmup_batches: int = 10
-    max_z: float = 4.0
+    num_units: int = param(8, ge=1)
+    target: float = param(1.0)
+    offset: float = param(4.0)
+    batches: int = param(200, ge=2)
+    batch_size: int = param(1000, ge=2)
+    momentum: float = param(0.9, ge=0, lt=1)
+    warmup_batches: int = param(10, ge=0)
+    max_z: float = param(4.0, gt=0)
+
+    def validate(self) -> None:
+        ensure(
+            self,
+            self.warmup_batches < self.batches,
+            f"warmup_batches ({self.warmup_batches}) must leave batches ({self.batches}) to compare",
+        )
 
 
 def _toy(config: BaselineConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -387,8 +389,6 @@ def exact_toy_gradient(
 
 
 def run_baseline(config: BaselineConfig, seed: int) -> Metrics:
-    from nnatlas.train.stochastic_neurons import ReinforceBernoulli
-
     a, w = _toy(config, seed)
     exact = exact_toy_gradient(a, w, config.target, config.offset)
     out: Metrics = {"exact_gradient": exact.tolist()}
@@ -427,28 +427,20 @@ def run_baseline(config: BaselineConfig, seed: int) -> Metrics:
 
 
 def verdict_baseline(per_seed: list[Metrics], config: BaselineConfig) -> Verdict:
-    ratio, ratio_sd, n = mean_std([m["variance_ratio"] for m in per_seed])
-    ratio_mean, _, _ = mean_std([m["variance_ratio_vs_mean"] for m in per_seed])
-    worst_z = max(m["optimal"]["max_abs_z"] for m in per_seed)
-    worst_z_none = max(m["none"]["max_abs_z"] for m in per_seed)
-    unbiased = worst_z <= config.max_z
-    lower = ratio < 1.0
-    values = {
-        "variance ratio optimal / none (mean)": ratio,
-        "variance ratio optimal / scalar-mean baseline (mean)": ratio_mean,
-        "worst |z| of the mean vs exact gradient (optimal baseline)": worst_z,
-        "worst |z| (no baseline)": worst_z_none,
+    ratio = stat(values(per_seed, "variance_ratio"))
+    worst_z = max(values(per_seed, "optimal", "max_abs_z"))
+    table = {
+        "variance ratio optimal / scalar-mean baseline (mean)": stat(
+            values(per_seed, "variance_ratio_vs_mean")
+        ).mean,
+        "worst |z| (no baseline)": max(values(per_seed, "none", "max_abs_z")),
         "samples per estimator": config.batches * config.batch_size,
-        "allowed |z|": config.max_z,
     }
-    ok = unbiased and lower
-    reason = (
-        f"over {n} seeds × {config.num_units} units: the optimal-baseline estimator's mean is within "
-        f"{worst_z:.2f} standard errors of the exact gradient ({'≤' if unbiased else '>'} {config.max_z:g}); "
-        f"its total variance is {ratio:.3f} ± {ratio_sd:.3f} × that without a baseline "
-        f"({'<' if lower else '≥'} 1) and {ratio_mean:.3f} × that with a scalar mean baseline"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    checks = [
+        Check("worst |mean − exact gradient| / s.e. (optimal baseline)", worst_z, "<=", config.max_z, ".2f"),
+        Check("total variance optimal / no baseline (mean)", ratio.mean, "<", 1.0, ".3f"),
+    ]  # fmt: skip
+    return judge(checks, values=table, prefix=f"{ratio.n} seed(s) × {config.num_units} units")
 
 
 def plot_baseline(ax: Any, per_seed: list[Metrics], config: BaselineConfig) -> None:
@@ -466,10 +458,10 @@ def plot_baseline(ax: Any, per_seed: list[Metrics], config: BaselineConfig) -> N
 
 # -- presets and record ----------------------------------------------------------------------
 
-_GATING_QUICK = GatingConfig()
-_RANKING_QUICK = RankingConfig()
 _SMOKE_GATING: dict[str, Any] = {"hidden": 32, "num_blocks": 4, "epochs": 1, "test_passes": 1}
-_BASELINE_QUICK = BaselineConfig()
+# MNIST (IDX files you provide), 20 epochs as our notes' GPU plan; layer sizes are our choice
+# (the paper's are not in our notes).
+_PAPER_GATING: dict[str, Any] = {"dataset": "mnist", "hidden": 1024, "num_blocks": 64, "epochs": 20}
 
 SCALED_DOWN = (
     "scikit-learn digits (8×8, 1,437 train / 360 test) instead of MNIST; one gated layer of 256 "
@@ -527,15 +519,7 @@ PAPER = Paper(
                 "estimator ranking is reported, not judged"
             ),
             config_cls=GatingConfig,
-            presets={
-                "smoke": replace(_GATING_QUICK, **_SMOKE_GATING),
-                "quick": _GATING_QUICK,
-                # MNIST (IDX files you provide), 20 epochs as our notes' GPU plan; layer sizes
-                # are our choice (the paper's are not in our notes).
-                "paper": replace(
-                    _GATING_QUICK, dataset="mnist", hidden=1024, num_blocks=64, epochs=20
-                ),
-            },
+            presets=presets(GatingConfig(), smoke=_SMOKE_GATING, paper=_PAPER_GATING),
             run=run_gating,
             verdict=verdict_gating,
             scaled_down=SCALED_DOWN,
@@ -556,13 +540,7 @@ PAPER = Paper(
                 "variant's mean accuracy ≤ 1 point below the best estimator's"
             ),
             config_cls=RankingConfig,
-            presets={
-                "smoke": replace(_RANKING_QUICK, **_SMOKE_GATING),
-                "quick": _RANKING_QUICK,
-                "paper": replace(
-                    _RANKING_QUICK, dataset="mnist", hidden=1024, num_blocks=64, epochs=20
-                ),
-            },
+            presets=presets(RankingConfig(), smoke=_SMOKE_GATING, paper=_PAPER_GATING),
             run=run_ranking,
             verdict=verdict_ranking,
             scaled_down=SCALED_DOWN.replace(
@@ -587,11 +565,9 @@ PAPER = Paper(
                 "total variance ratio (optimal / none) < 1"
             ),
             config_cls=BaselineConfig,
-            presets={
-                "smoke": replace(_BASELINE_QUICK, batches=30),
-                "quick": _BASELINE_QUICK,
-                "paper": replace(_BASELINE_QUICK, num_units=64, batches=1000),
-            },
+            presets=presets(
+                BaselineConfig(), smoke={"batches": 30}, paper={"num_units": 64, "batches": 1000}
+            ),
             run=run_baseline,
             verdict=verdict_baseline,
             scaled_down="A toy loss with an exact gradient; 200,000 samples per estimator.",
