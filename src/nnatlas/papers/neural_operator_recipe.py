@@ -148,10 +148,13 @@ def _train_and_test(name: str, config: TransferConfig, seed: int) -> dict[str, f
 
 
 def run_transfer(config: TransferConfig, seed: int) -> Metrics:
-    out: Metrics = {
-        name: memoize(name, lambda name=name: _train_and_test(name, config, seed))
-        for name in ("fno", "unet")
-    }
+    out: Metrics = {}
+    for name in ("fno", "unet"):
+
+        def go(name: str = name) -> dict[str, float]:
+            return _train_and_test(name, config, seed)
+
+        out[name] = memoize(name, go)
     fno, unet = out["fno"], out["unet"]
     out["fno_ratio"] = fno["error_fine"] / fno["error_coarse"]
     out["unet_ratio"] = unet["error_fine"] / unet["error_coarse"]
