@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from nnatlas.core.validation import check_int
+from nnatlas.optim._checks import check_bool, check_loss, check_losses
 
 __all__ = ["BatchedClosure", "ModelClosure", "evaluate_candidates", "flat_to_values"]
 
@@ -58,6 +59,22 @@ def flat_to_values(flat: Tensor, params: Sequence[Tensor]) -> list[Tensor]:
     ]
 
 
+def _check_values(params: Sequence[Tensor], values: Sequence[Tensor]) -> None:
+    if len(params) == 0 or len(params) != len(values):
+        raise ValueError(
+            f"params and values must be non-empty and of the same length; got {len(params)} "
+            f"params and {len(values)} values"
+        )
+    for j, (p, v) in enumerate(zip(params, values, strict=True)):
+        if not isinstance(p, Tensor) or not isinstance(v, Tensor):
+            raise TypeError(f"params[{j}] and values[{j}] must be tensors")
+        if v.shape[1:] != p.shape or v.shape[0] != values[0].shape[0] or v.ndim == 0:
+            raise ValueError(
+                f"values[{j}] must have shape (N, *params[{j}].shape) = (N, "
+                f"{', '.join(map(str, p.shape))}) with one N for all; got {tuple(v.shape)}"
+            )
+
+
 @torch.no_grad()
 def evaluate_candidates(
     closure: Callable[[], Any], params: Sequence[Tensor], values: Sequence[Tensor]
@@ -66,22 +83,36 @@ def evaluate_candidates(
 
     Uses ``closure.evaluate_batch`` when the closure has one; otherwise writes each candidate
     into the parameters, calls the closure, and restores the original values (even on error).
+
+    Args:
+        closure: a plain closure ``() -> scalar loss`` or a :class:`BatchedClosure`.
+        params: the tensors being varied.
+        values: ``values[j]: (N, *params[j].shape)`` candidate values of ``params[j]``.
+
+    Raises:
+        TypeError: ``closure`` is not callable, or returns something that is not a number.
+        ValueError: ``params`` and ``values`` do not match; or the closure returned a
+            non-scalar, NaN or infinite loss (a gradient-free step cannot rank those).
     """
+    if not callable(closure):
+        raise TypeError(f"closure must be callable; got {type(closure).__name__}")
+    _check_values(params, values)
     n = values[0].shape[0]
     if isinstance(closure, BatchedClosure):
         losses = closure.evaluate_batch(params, values)
-        if losses.shape != (n,):
+        if not isinstance(losses, Tensor) or losses.shape != (n,):
+            got = tuple(losses.shape) if isinstance(losses, Tensor) else type(losses).__name__
             raise ValueError(
-                f"evaluate_batch must return losses of shape ({n},); got {tuple(losses.shape)}"
+                f"closure.evaluate_batch must return losses of shape ({n},); got {got}"
             )
-        return losses.detach().to("cpu", torch.float64)
+        return check_losses(losses.detach().to("cpu", torch.float64))
     saved = [p.detach().clone() for p in params]
     out = torch.empty(n, dtype=torch.float64)
     try:
         for i in range(n):
             for p, v in zip(params, values, strict=True):
                 p.copy_(v[i])
-            out[i] = float(closure())
+            out[i] = check_loss(closure())
     finally:
         for p, s in zip(params, saved, strict=True):
             p.copy_(s)
@@ -107,7 +138,9 @@ class ModelClosure:
             with ``True``, a ``vmap`` failure logs once and switches to the loop.
 
     Raises:
-        TypeError: if ``model`` is not an ``nn.Module`` or ``loss_fn`` is not callable.
+        TypeError: ``model`` is not an ``nn.Module``, ``loss_fn`` is not callable, ``inputs``
+            or ``targets`` is neither a tensor nor a tuple, or ``use_vmap`` is not a bool.
+        ConfigError: ``chunk_size`` is not a positive int.
     """
 
     def __init__(
@@ -124,8 +157,14 @@ class ModelClosure:
             raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
         if not callable(loss_fn):
             raise TypeError(f"loss_fn must be callable; got {type(loss_fn).__name__}")
+        for name, value in (("inputs", inputs), ("targets", targets)):
+            if not isinstance(value, Tensor | tuple):
+                raise TypeError(
+                    f"{name} must be a tensor or a tuple of arguments; got {type(value).__name__}"
+                )
         if chunk_size is not None:
             check_int("chunk_size", chunk_size)
+        check_bool("use_vmap", use_vmap)
         self.model = model
         self.loss_fn = loss_fn
         self.inputs = inputs if isinstance(inputs, tuple) else (inputs,)
@@ -143,8 +182,8 @@ class ModelClosure:
             return [self._names[id(p)] for p in params]
         except KeyError:
             raise ValueError(
-                "ModelClosure.evaluate_batch: every optimised tensor must be a parameter of "
-                "the closure's model"
+                "ModelClosure.evaluate_batch: params must all be parameters of the closure's "
+                "model (an optimised tensor is not one)"
             ) from None
 
     def _one(self, fixed: dict[str, Tensor], names: list[str], values: list[Tensor]) -> Tensor:

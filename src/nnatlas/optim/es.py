@@ -31,6 +31,7 @@ from torch.optim import Optimizer
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.optim._batched import evaluate_candidates, flat_to_values
+from nnatlas.optim._checks import check_floating_groups, check_params, check_real
 
 __all__ = ["SPSA", "OpenAIES", "centered_ranks"]
 
@@ -39,14 +40,20 @@ def centered_ranks(x: Tensor) -> Tensor:
     """Ranks of ``x`` mapped linearly onto ``[-0.5, 0.5]`` (ties broken by position).
 
     Args:
-        x: ``(n,)`` values (n ≥ 2).
+        x: ``(n,)`` finite real values (n ≥ 2; any shape is flattened).
 
     Returns:
         ``(n,)`` float64: the smallest value gets -0.5, the largest +0.5.
     """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}")
+    if x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(f"x must hold real numbers to rank; got dtype {x.dtype}")
     n = x.numel()
     if n < 2:
-        raise ValueError(f"centered_ranks needs at least 2 values; got {n}")
+        raise ValueError(f"x must hold at least 2 values to rank; got {n}")
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ValueError("x holds NaN or infinite values; they have no rank")
     ranks = torch.empty(n, dtype=torch.float64)
     ranks[torch.argsort(x.reshape(-1), stable=True)] = torch.arange(n, dtype=torch.float64)
     return ranks / (n - 1) - 0.5
@@ -61,12 +68,7 @@ class _GradientFree(Optimizer):
             check_int("max_batch", max_batch)
         self.max_batch = max_batch
         self.seed = seed
-        for group in self.param_groups:
-            for p in group["params"]:
-                if not p.is_floating_point():
-                    raise TypeError(
-                        f"{type(self).__name__} needs floating-point parameters; got {p.dtype}"
-                    )
+        check_floating_groups(self.param_groups, type(self).__name__)
         head = self._head
         head["step"] = torch.tensor(0)
         head["evaluations"] = torch.tensor(0)
@@ -137,8 +139,9 @@ class OpenAIES(_GradientFree):
         max_batch: at most this many candidates per evaluation call (``None``: all).
         seed: seed of the optimizer's own generator.
 
-    ``step(closure)`` follows the contract of :class:`nnatlas.optim.PolyStep`; it returns the
-    closure's loss at the updated parameters.
+    ``step(closure)`` follows the contract of :class:`nnatlas.optim.PolyStep` (including its
+    errors: a candidate loss that is NaN, infinite or not a scalar stops the step before any
+    parameter moves); it returns the closure's loss at the updated parameters.
     """
 
     def __init__(
@@ -156,9 +159,7 @@ class OpenAIES(_GradientFree):
         max_batch: int | None = None,
         seed: int = 0,
     ) -> None:
-        for name, value in (("lr", lr), ("sigma", sigma)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ConfigError(f"{name} must be a positive float; got {value!r}")
+        params = check_params(params, "OpenAIES")
         check_int("population_size", population_size, low=2)
         if population_size % 2:
             raise ConfigError(
@@ -166,14 +167,18 @@ class OpenAIES(_GradientFree):
             )
         if update not in ("adam", "sgd"):
             raise UnknownNameError("update", update, ("adam", "sgd"))
-        if not 0.0 <= momentum < 1.0:
-            raise ConfigError(f"momentum must be in [0, 1); got {momentum}")
-        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-            raise ConfigError(f"betas must lie in [0, 1); got {betas}")
-        if weight_decay < 0:
-            raise ConfigError(f"weight_decay must be >= 0; got {weight_decay}")
+        check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2); got {betas!r}")
+        for i, beta in enumerate(betas):
+            check_real(f"betas[{i}]", beta, low=0.0, high=1.0, high_open=True)
+        check_real("eps", eps, low=0.0, low_open=True)
         defaults = dict(lr=lr, sigma=sigma, weight_decay=weight_decay)
         super().__init__(params, defaults)
+        for group in self.param_groups:  # the keyword values and any per-group override
+            check_real("lr", group["lr"], low=0.0, low_open=True)
+            check_real("sigma", group["sigma"], low=0.0, low_open=True)
+            check_real("weight_decay", group["weight_decay"], low=0.0)
         self.population_size = population_size
         self.update = update
         self.momentum = momentum
@@ -251,17 +256,16 @@ class SPSA(_GradientFree):
         max_batch: int | None = None,
         seed: int = 0,
     ) -> None:
-        for name, value in (("lr", lr), ("perturbation", perturbation)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ConfigError(f"{name} must be a positive float; got {value!r}")
-        if alpha < 0 or gamma < 0 or stability < 0:
-            raise ConfigError(
-                f"alpha, gamma and stability must be >= 0; got {alpha}, {gamma}, {stability}"
-            )
-        if max_step is not None and not max_step > 0:
-            raise ConfigError(f"max_step must be > 0 or None; got {max_step}")
+        params = check_params(params, "SPSA")
+        for name, value in (("alpha", alpha), ("gamma", gamma), ("stability", stability)):
+            check_real(name, value, low=0.0)
+        if max_step is not None:
+            check_real("max_step", max_step, low=0.0, low_open=True)
         check_int("num_perturbations", num_perturbations)
         super().__init__(params, dict(lr=lr, perturbation=perturbation))
+        for group in self.param_groups:  # the keyword values and any per-group override
+            check_real("lr", group["lr"], low=0.0, low_open=True)
+            check_real("perturbation", group["perturbation"], low=0.0, low_open=True)
         self.alpha, self.gamma, self.stability = alpha, gamma, stability
         self.num_perturbations = num_perturbations
         self.max_step = max_step

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -64,6 +65,13 @@ from torch.optim import Optimizer
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.optim._batched import evaluate_candidates
+from nnatlas.optim._checks import (
+    check_bool,
+    check_floating_groups,
+    check_losses,
+    check_params,
+    check_real,
+)
 
 __all__ = ["PolyStep", "haar_rotations", "polytope_vertices", "transport_weights"]
 
@@ -74,6 +82,11 @@ Scalar = float | tuple[float, float]
 _POLYTOPES = ("simplex", "orthoplex", "cube")
 _SOLVERS = ("softmax", "sinkhorn")
 _SCALINGS = ("mean", "max", "none")
+
+
+def _check_float_dtype(dtype: Any) -> None:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype; got {dtype!r}")
 
 
 def polytope_vertices(
@@ -92,6 +105,7 @@ def polytope_vertices(
         probes straight along it.
     """
     check_int("dim", dim)
+    _check_float_dtype(dtype)
     if kind == "orthoplex":
         eye = torch.eye(dim, dtype=torch.float64)
         v = torch.stack([eye, -eye], dim=1).reshape(2 * dim, dim)
@@ -131,9 +145,30 @@ def haar_rotations(
     random frame), the frame is re-orthonormalised, and signs are fixed so that the first axis
     points along the bias.
 
+    Args:
+        n: number of rotations (``>= 1``).
+        dim: their dimension (``>= 1``).
+        generator: the source of randomness (required: results are a function of its state).
+        dtype: floating dtype of the result.
+        bias: optional finite ``(n, dim)`` directions for the first axes.
+
     Returns:
         ``(n, dim, dim)`` orthogonal matrices with determinant +1 (columns are the frame axes).
     """
+    check_int("n", n)
+    check_int("dim", dim)
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator; got {type(generator).__name__}")
+    _check_float_dtype(dtype)
+    if bias is not None:
+        if not isinstance(bias, Tensor) or not bias.is_floating_point():
+            raise TypeError(f"bias must be a floating-point tensor or None; got {bias!r:.60}")
+        if bias.shape != (n, dim):
+            raise ConfigError(
+                f"bias must have shape (n, dim) = ({n}, {dim}); got {tuple(bias.shape)}"
+            )
+        if not bool(torch.isfinite(bias).all()):
+            raise ConfigError("bias holds NaN or infinite values")
     g = torch.randn(n, dim, dim, generator=generator, dtype=torch.float64)
     q, r = torch.linalg.qr(g)
     q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
@@ -175,15 +210,22 @@ def transport_weights(
         ``(particles, vertices)`` non-negative weights whose rows sum to one (each row is then
         the barycentric weights of that particle's move).
     """
-    if not epsilon > 0:
-        raise ConfigError(f"epsilon must be > 0; got {epsilon}")
+    if not isinstance(cost, Tensor) or not cost.is_floating_point():
+        raise TypeError(f"cost must be a floating-point tensor; got {cost!r:.60}")
+    if cost.ndim != 2 or cost.numel() == 0:
+        raise ConfigError(
+            f"cost must be a non-empty (particles, vertices) matrix; got shape {tuple(cost.shape)}"
+        )
+    if not bool(torch.isfinite(cost).all()):
+        raise ConfigError("cost holds NaN or infinite values; the transport plan is undefined")
+    check_real("epsilon", epsilon, low=0.0, low_open=True)
+    if solver not in _SOLVERS:
+        raise UnknownNameError("solver", solver, _SOLVERS)
+    check_int("sinkhorn_iters", sinkhorn_iters, low=0)
+    check_real("sinkhorn_omega", sinkhorn_omega, low=0.5, high=1.95)
     logits = -cost.double() / epsilon
     if solver == "softmax":
         return torch.softmax(logits, dim=1).to(cost.dtype)
-    if solver != "sinkhorn":
-        raise UnknownNameError("solver", solver, _SOLVERS)
-    if not 0.5 <= sinkhorn_omega <= 1.95:
-        raise ConfigError(f"sinkhorn_omega must be in [0.5, 1.95]; got {sinkhorn_omega}")
     n, m = logits.shape
     log_a, log_b = -math.log(n), -math.log(m)
     f = torch.zeros(n, dtype=torch.float64)
@@ -207,15 +249,65 @@ def _cosine(value: Scalar, step: int, total: int | None) -> tuple[float, bool]:
 
 
 def _check_scalar(name: str, value: Any, total_steps: int | None) -> None:
+    """A positive finite float, or a ``(start, end)`` pair of them (a cosine schedule)."""
     if isinstance(value, tuple | list):
-        if len(value) != 2 or not all(float(v) > 0 for v in value):
+        if len(value) != 2 or not all(_is_positive(v) for v in value):
             raise ConfigError(
                 f"{name} must be a positive float or a (start, end) pair; got {value!r}"
             )
         if total_steps is None:
             raise ConfigError(f"{name}={value!r} is a schedule: pass total_steps as well")
-    elif isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+    elif not _is_positive(value):
         raise ConfigError(f"{name} must be a positive float or a (start, end) pair; got {value!r}")
+
+
+def _is_positive(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+@dataclass(frozen=True)
+class _Probes:
+    """One group's probes for one step: candidate displacements and the geometry to move."""
+
+    group: dict[str, Any]
+    deltas: Tensor  # (particles, vertices * num_probe, particle_dim)
+    epsilon: float
+    step_radius: float
+    rot: Tensor  # (particles, particle_dim, particle_dim)
+    verts: Tensor  # (vertices, particle_dim)
+
+
+def _check_group(group: dict[str, Any]) -> None:
+    """Check one param group's hyperparameters, naming the offending one."""
+    total_steps = group["total_steps"]
+    if total_steps is not None:
+        check_int("total_steps", total_steps)
+    for name in ("epsilon", "step_radius", "probe_radius"):
+        _check_scalar(name, group[name], total_steps)
+    for name, known in (
+        ("subspace", ("hybrid", "full")),
+        ("polytope", _POLYTOPES),
+        ("solver", _SOLVERS),
+        ("scale_cost", _SCALINGS),
+    ):
+        if group[name] not in known:
+            raise UnknownNameError(name, group[name], known)
+    for name in ("rank", "num_probe", "sinkhorn_iters"):
+        check_int(name, group[name])
+    check_int("absorb_interval", group["absorb_interval"], low=0)
+    for name in ("max_subspace_dim", "particle_dim"):
+        if group[name] is not None:
+            check_int(name, group[name])
+    check_real("probe_jitter", group["probe_jitter"], low=0.0, high=1.0, high_open=True)
+    check_real("momentum", group["momentum"], low=0.0, high=1.0, high_open=True)
+    check_real("sinkhorn_omega", group["sinkhorn_omega"], low=0.5, high=1.95)
+    check_bool("biased_rotation", group["biased_rotation"])
+    check_bool("redraw_on_absorb", group["redraw_on_absorb"])
 
 
 class PolyStep(Optimizer):
@@ -283,37 +375,10 @@ class PolyStep(Optimizer):
         max_batch: int | None = None,
         seed: int = 0,
     ) -> None:
-        if total_steps is not None:
-            check_int("total_steps", total_steps)
-        for name, value in (
-            ("epsilon", epsilon),
-            ("step_radius", step_radius),
-            ("probe_radius", probe_radius),
-        ):
-            _check_scalar(name, value, total_steps)
-        if subspace not in ("hybrid", "full"):
-            raise UnknownNameError("subspace", subspace, ("hybrid", "full"))
-        if polytope not in _POLYTOPES:
-            raise UnknownNameError("polytope", polytope, _POLYTOPES)
-        if solver not in _SOLVERS:
-            raise UnknownNameError("solver", solver, _SOLVERS)
-        if scale_cost not in _SCALINGS:
-            raise UnknownNameError("scale_cost", scale_cost, _SCALINGS)
-        check_int("rank", rank)
-        check_int("num_probe", num_probe)
-        check_int("absorb_interval", absorb_interval, low=0)
-        check_int("sinkhorn_iters", sinkhorn_iters)
-        check_int("seed", seed, low=0)
-        if max_subspace_dim is not None:
-            check_int("max_subspace_dim", max_subspace_dim)
-        if particle_dim is not None:
-            check_int("particle_dim", particle_dim)
+        params = check_params(params, "PolyStep")
         if max_batch is not None:
             check_int("max_batch", max_batch)
-        if not 0.0 <= probe_jitter < 1.0:
-            raise ConfigError(f"probe_jitter must be in [0, 1); got {probe_jitter}")
-        if not 0.0 <= momentum < 1.0:
-            raise ConfigError(f"momentum must be in [0, 1); got {momentum}")
+        check_int("seed", seed, low=0)
         defaults = dict(
             epsilon=epsilon,
             step_radius=step_radius,
@@ -338,10 +403,11 @@ class PolyStep(Optimizer):
         super().__init__(params, defaults)
         self.max_batch = max_batch
         self.seed = seed
+        check_floating_groups(self.param_groups, "PolyStep")
+        # Every group holds every hyperparameter (the defaults merged with its overrides), so
+        # checking the groups checks the keyword arguments and per-group settings alike.
         for group in self.param_groups:
-            for p in group["params"]:
-                if not p.is_floating_point():
-                    raise TypeError(f"PolyStep needs floating-point parameters; got {p.dtype}")
+            _check_group(group)
         generator = torch.Generator().manual_seed(seed)
         for group in self.param_groups:
             self._init_group(group, generator)
@@ -404,26 +470,17 @@ class PolyStep(Optimizer):
         return eps, r_s if sched_s else r_s * eps, r_p if sched_p else r_p * eps
 
     def _displace_one(self, p: Tensor, dz: Tensor) -> Tensor:
-        """Displacement ``(N, *p.shape)`` of one tensor for subspace displacements ``dz``."""
+        """Displacement ``(N, *p.shape)`` of tensor ``p`` for subspace displacements ``dz``.
+
+        ``dz: (N, d)`` holds coordinates of the whole group's subspace; ``p`` reads its own
+        slice of them (``state["coords"]``), through its projection when it has one.
+        """
         state = self.state[p]
         start, c = (int(v) for v in state["coords"])
         block = dz[:, start : start + c]
         if "projection" in state:
             block = block @ state["projection"].T
         return block.reshape(dz.shape[0], *p.shape)
-
-    def _displace(self, group: dict[str, Any], dz: Tensor) -> list[Tensor]:
-        """Parameter displacements ``(N, *p.shape)`` for subspace displacements ``dz: (N, d)``."""
-        out = []
-        n = dz.shape[0]
-        for p in group["params"]:
-            state = self.state[p]
-            start, c = (int(v) for v in state["coords"])
-            block = dz[:, start : start + c]
-            if "projection" in state:
-                block = block @ state["projection"].T
-            out.append(block.reshape(n, *p.shape))
-        return out
 
     def _probe_losses(
         self, closure: Callable[[], Any], plans: list[tuple[dict[str, Any], Tensor]]
@@ -439,7 +496,13 @@ class PolyStep(Optimizer):
             group, deltas = plans[0]
             d = deltas.shape[-1]
             losses = blocks(params, d, deltas)
-            return [losses.to("cpu", torch.float64)]
+            if not isinstance(losses, Tensor) or losses.shape != deltas.shape[:2]:
+                got = tuple(losses.shape) if isinstance(losses, Tensor) else type(losses).__name__
+                raise ValueError(
+                    f"closure.evaluate_blocks must return losses of shape "
+                    f"{tuple(deltas.shape[:2])}; got {got}"
+                )
+            return [check_losses(losses.to("cpu", torch.float64))]
         results: list[Tensor] = []
         for group, deltas in plans:
             n_part, n_cand, d_p = deltas.shape
@@ -484,74 +547,78 @@ class PolyStep(Optimizer):
                 a batched closure (``evaluate_batch``) is scored in one vectorised call.
 
         Raises:
-            ValueError: if ``closure`` is ``None`` (PolyStep has nothing to work from).
+            ValueError: ``closure`` is ``None`` (PolyStep has nothing to work from), or it
+                returned a non-scalar, NaN or infinite loss for a candidate (the step stops
+                before moving anything: NaN costs cannot be ranked).
+            TypeError: ``closure`` is not callable or returned something that is not a number.
         """
         if closure is None:
             raise ValueError("PolyStep.step needs a closure returning the loss; got None")
         generator = torch.Generator()
         generator.set_state(self._head["rng_state"].to(torch.uint8))
-        plans = []
-        geometry = []
-        for group in self.param_groups:
-            head = self.state[group["params"][0]]
-            step = int(head["step"])
-            eps, r_s, r_p = self._schedule(group, step)
-            z = head["z"]
-            n_part, d_p = z.shape
-            dtype = z.dtype
-            bias = head["previous"] if group["biased_rotation"] else None
-            rot = haar_rotations(n_part, d_p, generator=generator, dtype=dtype, bias=bias)
-            verts = polytope_vertices(group["polytope"], d_p, dtype=dtype)
-            k = group["num_probe"]
-            scales = (
-                torch.linspace(0.5, 1.5, k, dtype=dtype) if k > 1 else torch.ones(1, dtype=dtype)
-            )
-            scales = scales.expand(n_part, k)
-            if group["probe_jitter"] > 0:
-                u = torch.rand(n_part, k, generator=generator, dtype=torch.float64).to(dtype)
-                scales = scales * (1 + group["probe_jitter"] * (2 * u - 1))
-            dirs = torch.einsum("pij,vj->pvi", rot, verts)  # (P, V, d_p)
-            deltas = r_p * scales[:, None, :, None] * dirs[:, :, None, :]  # (P, V, K, d_p)
-            plans.append((group, deltas.reshape(n_part, -1, d_p)))
-            geometry.append((eps, r_s, rot, verts, k))
-        costs = self._probe_losses(closure, plans)
-        for (group, _), cost, (eps, r_s, rot, verts, k) in zip(plans, costs, geometry, strict=True):
-            head = self.state[group["params"][0]]
-            n_part, d_p = head["z"].shape
-            c = cost.reshape(n_part, verts.shape[0], k).mean(dim=2)
-            scale = {"mean": c.abs().mean(), "max": c.abs().max(), "none": torch.tensor(1.0)}[
-                group["scale_cost"]
-            ]
-            c = c / scale.clamp_min(1e-12)
-            w = transport_weights(
-                c,
-                eps,
-                solver=group["solver"],
-                sinkhorn_iters=group["sinkhorn_iters"],
-                sinkhorn_omega=group["sinkhorn_omega"],
-            ).to(head["z"].dtype)
-            move = r_s * torch.einsum("pij,pj->pi", rot, w @ verts)
-            if group["momentum"] > 0:
-                move = move + group["momentum"] * head["previous"]
-            head["z"] += move
-            head["previous"] = move.clone()
-            for p, dp in zip(
-                group["params"], self._displace(group, move.reshape(1, -1)), strict=True
-            ):
-                p.add_(dp[0])
-            head["step"] += 1
-            head["evaluations"] += cost.numel()
-            interval = group["absorb_interval"]
-            if interval and int(head["step"]) % interval == 0:
-                head["z"].zero_()
-                if group["redraw_on_absorb"]:
-                    for p in group["params"]:
-                        state = self.state[p]
-                        if "projection" in state:
-                            state["projection"] = self._draw(p, int(state["coords"][1]), generator)
+        # All groups' frames are drawn before any candidate is scored, then all groups move:
+        # the generator's draws (and so every result) do not depend on the closure.
+        probes = [self._plan_probes(group, generator) for group in self.param_groups]
+        costs = self._probe_losses(closure, [(probe.group, probe.deltas) for probe in probes])
+        for probe, cost in zip(probes, costs, strict=True):
+            self._move(probe, cost, generator)
         self._head["rng_state"] = generator.get_state()
         loss = closure()
         return loss if isinstance(loss, Tensor) else torch.as_tensor(loss)
+
+    def _plan_probes(self, group: dict[str, Any], generator: torch.Generator) -> _Probes:
+        """Draw each particle's frame and lay out its probe displacements for this step."""
+        head = self.state[group["params"][0]]
+        eps, r_s, r_p = self._schedule(group, int(head["step"]))
+        n_part, d_p = head["z"].shape
+        dtype = head["z"].dtype
+        bias = head["previous"] if group["biased_rotation"] else None
+        rot = haar_rotations(n_part, d_p, generator=generator, dtype=dtype, bias=bias)
+        verts = polytope_vertices(group["polytope"], d_p, dtype=dtype)
+        k = group["num_probe"]
+        scales = torch.linspace(0.5, 1.5, k, dtype=dtype) if k > 1 else torch.ones(1, dtype=dtype)
+        scales = scales.expand(n_part, k)
+        if group["probe_jitter"] > 0:
+            u = torch.rand(n_part, k, generator=generator, dtype=torch.float64).to(dtype)
+            scales = scales * (1 + group["probe_jitter"] * (2 * u - 1))
+        dirs = torch.einsum("pij,vj->pvi", rot, verts)  # (P, V, d_p)
+        deltas = r_p * scales[:, None, :, None] * dirs[:, :, None, :]  # (P, V, K, d_p)
+        return _Probes(group, deltas.reshape(n_part, -1, d_p), eps, r_s, rot, verts)
+
+    def _move(self, probe: _Probes, cost: Tensor, generator: torch.Generator) -> None:
+        """Transport each particle towards its cheap vertices; count, absorb, redraw."""
+        group = probe.group
+        head = self.state[group["params"][0]]
+        n_part, _ = head["z"].shape
+        c = cost.reshape(n_part, probe.verts.shape[0], group["num_probe"]).mean(dim=2)
+        scale = {"mean": c.abs().mean(), "max": c.abs().max(), "none": torch.tensor(1.0)}[
+            group["scale_cost"]
+        ]
+        c = c / scale.clamp_min(1e-12)
+        w = transport_weights(
+            c,
+            probe.epsilon,
+            solver=group["solver"],
+            sinkhorn_iters=group["sinkhorn_iters"],
+            sinkhorn_omega=group["sinkhorn_omega"],
+        ).to(head["z"].dtype)
+        move = probe.step_radius * torch.einsum("pij,pj->pi", probe.rot, w @ probe.verts)
+        if group["momentum"] > 0:
+            move = move + group["momentum"] * head["previous"]
+        head["z"] += move
+        head["previous"] = move.clone()
+        for p in group["params"]:
+            p.add_(self._displace_one(p, move.reshape(1, -1))[0])
+        head["step"] += 1
+        head["evaluations"] += cost.numel()
+        interval = group["absorb_interval"]
+        if interval and int(head["step"]) % interval == 0:
+            head["z"].zero_()
+            if group["redraw_on_absorb"]:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if "projection" in state:
+                        state["projection"] = self._draw(p, int(state["coords"][1]), generator)
 
     # -- reporting ------------------------------------------------------------------------
 
