@@ -32,7 +32,7 @@ component are listed in :mod:`nnatlas.param.neumeta`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -40,11 +40,20 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.seeding import seed_everything
+from nnatlas.core.verdicts import Check, judge, stat, values
+from nnatlas.data import load_digits
+from nnatlas.param.neumeta import (
+    ChannelGroup,
+    NeuMeta,
+    sequential_channel_groups,
+    smooth_permutation,
+    total_variation,
+)
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
+from nnatlas.train.loop import fit
 
 BIBTEX = """@inproceedings{yang2024neural,
   title     = {Neural Metamorphosis},
@@ -56,24 +65,16 @@ BIBTEX = """@inproceedings{yang2024neural,
 
 
 def _digits(as_images: bool = False) -> Any:
-    from nnatlas.data import load_digits
-
     return load_digits(test_size=0.3, seed=0, as_images=as_images)
 
 
 def _pretrain(model: nn.Module, data: Any, epochs: int, seed: int) -> None:
-    gen = torch.Generator().manual_seed(seed)
+    """Adam 1e-3, batch 64, cross-entropy; leaves the model in eval mode."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    n = data.x_train.shape[0]
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=gen)
-        for start in range(0, n, 64):
-            idx = order[start : start + 64]
-            loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+    fit(
+        model, data.x_train, data.y_train, optimizer=opt, epochs=epochs, batch_size=64,
+        generator=torch.Generator().manual_seed(seed),
+    )  # fmt: skip
     model.eval()
 
 
@@ -89,7 +90,7 @@ def _accuracy(
 
 
 @dataclass(frozen=True, kw_only=True)
-class PermutationConfig:
+class PermutationConfig(ClaimConfig):
     """Claim ``permutation``: function preservation and TV reduction.
 
     Attributes:
@@ -99,10 +100,10 @@ class PermutationConfig:
         tolerance: largest allowed output change (float64 logits).
     """
 
-    epochs: int = 10
-    channels: tuple[int, int] = (8, 16)
-    width: int = 32
-    tolerance: float = 1e-6
+    epochs: int = param(10, ge=1)
+    channels: tuple[int, int] = param((8, 16), ge=1, min_len=2, max_len=2)
+    width: int = param(32, ge=1)
+    tolerance: float = param(1e-6, gt=0)
 
 
 class _ResidualMLP(nn.Module):
@@ -121,8 +122,6 @@ class _ResidualMLP(nn.Module):
 
 
 def _residual_groups(width: int) -> list[Any]:
-    from nnatlas.param.neumeta import ChannelGroup
-
     stream = ChannelGroup(
         (
             ("stem.weight", 0, 1), ("stem.bias", 0, 1), ("fc1.weight", 1, 1),
@@ -141,8 +140,6 @@ def _residual_groups(width: int) -> list[Any]:
 
 
 def run_permutation(config: PermutationConfig, seed: int) -> Metrics:
-    from nnatlas.param.neumeta import sequential_channel_groups, smooth_permutation, total_variation
-
     seed_everything(seed)
     c1, c2 = config.channels
     images = _digits(as_images=True).to(dtype=torch.float64)
@@ -186,29 +183,29 @@ def run_permutation(config: PermutationConfig, seed: int) -> Metrics:
 
 
 def verdict_permutation(per_seed: list[Metrics], config: PermutationConfig) -> Verdict:
-    change = max(m["max_output_change"] for m in per_seed)
-    ratio = max(m["tv_ratio"] for m in per_seed)
-    values: dict[str, Any] = {"max |output change|": change, "worst TV after / before": ratio}
+    table: dict[str, Any] = {}
     for m in per_seed:
         for name in ("cnn-batchnorm", "residual-mlp"):
             v = m[name]
-            values[f"{name}: TV before → after"] = f"{v['tv_before']:.1f} → {v['tv_after']:.1f}"
-            values[f"{name}: accuracy before → after"] = (
+            table[f"{name}: TV before → after"] = f"{v['tv_before']:.1f} → {v['tv_after']:.1f}"
+            table[f"{name}: accuracy before → after"] = (
                 f"{v['accuracy_before']:.4f} → {v['accuracy_after']:.4f}"
             )
-    ok = change <= config.tolerance and ratio < 1.0
-    reason = (
-        f"largest output change {change:.2e} ({'≤' if change <= config.tolerance else '>'} "
-        f"{config.tolerance:g}); TV after/before at most {ratio:.3f} ({'<' if ratio < 1 else '≥'} 1)"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    return judge(
+        [
+            Check("max |output change|", max(values(per_seed, "max_output_change")), "<=", config.tolerance, fmt=".2e"),
+            Check("worst TV after / before", max(values(per_seed, "tv_ratio")), "<", 1.0, fmt=".3f"),
+        ],
+        values=table,
+        prefix="both networks (float64 logits), every seed",
+    )  # fmt: skip
 
 
 # -- claims: compression ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class CompressionConfig:
+class CompressionConfig(ClaimConfig):
     """Claims ``compression`` and ``all-layers``.
 
     Attributes:
@@ -232,24 +229,37 @@ class CompressionConfig:
     """
 
     morph: Literal["last", "all"] = "last"
-    fixed_width: int = 32
-    full_width: int = 32
-    min_width: int = 8
-    width_step: int = 4
-    eval_widths: tuple[int, ...] = (8, 9, 12, 13, 16, 20, 24, 27, 32)
-    compressed_width: int = 8
-    pretrain_epochs: int = 30
-    steps: int = 2500
-    batch_size: int = 128
-    lr: float = 1e-3
-    recon_weight: float = 1.0
-    hidden: int = 64
-    layers: int = 3
-    num_freqs: int = 8
-    noise: float = 1.0
-    samples: int = 5
-    max_gap: float = 3.0
-    min_margin: float = 10.0
+    fixed_width: int = param(32, ge=1)
+    full_width: int = param(32, ge=2)
+    min_width: int = param(8, ge=1)
+    width_step: int = param(4, ge=1)
+    eval_widths: tuple[int, ...] = param(
+        (8, 9, 12, 13, 16, 20, 24, 27, 32), ge=1, min_len=1, distinct=True
+    )
+    compressed_width: int = param(8, ge=1)
+    pretrain_epochs: int = param(30, ge=1)
+    steps: int = param(2500, ge=1)
+    batch_size: int = param(128, ge=1)
+    lr: float = param(1e-3, gt=0)
+    recon_weight: float = param(1.0, ge=0)
+    hidden: int = param(64, ge=1)
+    layers: int = param(3, ge=1)
+    num_freqs: int = param(8, ge=1)
+    noise: float = param(1.0, ge=0)
+    samples: int = param(5, ge=1)
+    max_gap: float = param(3.0, ge=0, le=100)
+    min_margin: float = param(10.0, ge=-100, le=100)
+
+    def validate(self) -> None:
+        ensure(self, self.min_width <= self.full_width, "min_width must be ≤ full_width")
+        ensure(self, max(self.eval_widths) <= self.full_width, "eval_widths must be ≤ full_width")
+        ensure(
+            self, self.compressed_width in self.eval_widths,
+            f"compressed_width {self.compressed_width} must be one of eval_widths",
+        )  # fmt: skip
+        ensure(
+            self, self.compressed_width < self.full_width, "compressed_width must be < full_width"
+        )
 
 
 def _family(config: CompressionConfig, width: int) -> nn.Sequential:
@@ -302,13 +312,6 @@ def magnitude_prune(model: nn.Sequential, config: CompressionConfig, width: int)
 
 
 def run_compression(config: CompressionConfig, seed: int) -> Metrics:
-    from nnatlas.param.neumeta import (
-        NeuMeta,
-        sequential_channel_groups,
-        smooth_permutation,
-        total_variation,
-    )
-
     seed_everything(seed)
     gen = torch.Generator().manual_seed(seed + 1)
     data = _digits()
@@ -386,31 +389,33 @@ def run_compression(config: CompressionConfig, seed: int) -> Metrics:
 
 
 def verdict_compression(per_seed: list[Metrics], config: CompressionConfig) -> Verdict:
-    full, full_sd, _ = mean_std([m["full_accuracy"] for m in per_seed])
-    neu, neu_sd, _ = mean_std([m["compressed_neumeta"] for m in per_seed])
-    pru, pru_sd, _ = mean_std([m["compressed_pruned"] for m in per_seed])
-    gap = 100 * (full - neu)
-    margin = 100 * (neu - pru)
-    values: dict[str, Any] = {
-        "pretrained full accuracy": f"{full:.4f} ± {full_sd:.4f}",
-        f"NeuMeta at width {config.compressed_width}": f"{neu:.4f} ± {neu_sd:.4f}",
-        f"magnitude pruning at width {config.compressed_width}": f"{pru:.4f} ± {pru_sd:.4f}",
-        "gap to full (points)": gap,
-        "lead over pruning (points)": margin,
+    full = stat(values(per_seed, "full_accuracy"))
+    neu = stat(values(per_seed, "compressed_neumeta"))
+    pru = stat(values(per_seed, "compressed_pruned"))
+    c = config.compressed_width
+    table: dict[str, Any] = {
+        "pretrained full accuracy": full.format(".4f"),
+        f"NeuMeta at width {c}": neu.format(".4f"),
+        f"magnitude pruning at width {c}": pru.format(".4f"),
     }
-    unseen = set(per_seed[0]["unseen_widths"])
+    unseen = set(per_seed[0].get("unseen_widths", ()))
     for w in config.eval_widths:
-        n_mu, _, _ = mean_std([m["neumeta_accuracy"][str(w)] for m in per_seed])
-        p_mu, _, _ = mean_std([m["pruned_accuracy"][str(w)] for m in per_seed])
-        tag = " (unseen)" if w in unseen else ""
-        values[f"width {w}{tag}: NeuMeta / pruned"] = f"{n_mu:.4f} / {p_mu:.4f}"
-    ok = gap <= config.max_gap and margin >= config.min_margin
-    reason = (
-        f"at width {config.compressed_width} of {config.full_width} NeuMeta {neu:.3f} vs pretrained full "
-        f"{full:.3f} (gap {gap:.1f} points, allowed {config.max_gap:g}) and vs magnitude pruning {pru:.3f} "
-        f"(lead {margin:.1f} points, required {config.min_margin:g})"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+        n_mu = stat(values(per_seed, "neumeta_accuracy", str(w))).mean
+        p_mu = stat(values(per_seed, "pruned_accuracy", str(w))).mean
+        table[f"width {w}{' (unseen)' if w in unseen else ''}: NeuMeta / pruned"] = (
+            f"{n_mu:.4f} / {p_mu:.4f}"
+        )
+    return judge(
+        [
+            Check("gap of NeuMeta to the full net (points)", 100 * (full.mean - neu.mean), "<=", config.max_gap, fmt=".3g"),
+            Check("lead of NeuMeta over pruning (points)", 100 * (neu.mean - pru.mean), ">=", config.min_margin, fmt=".3g"),
+        ],
+        values=table,
+        prefix=(
+            f"at width {c} of {config.full_width} (means over {full.n} seed(s)): NeuMeta "
+            f"{neu.mean:.3f}, pretrained full {full.mean:.3f}, magnitude pruning {pru.mean:.3f}"
+        ),
+    )  # fmt: skip
 
 
 def plot_compression(ax: Any, per_seed: list[Metrics], config: CompressionConfig) -> None:
@@ -420,21 +425,13 @@ def plot_compression(ax: Any, per_seed: list[Metrics], config: CompressionConfig
                 label="NeuMeta" if j == 0 else "_")  # fmt: skip
         ax.plot(widths, [m["pruned_accuracy"][str(w)] for w in widths], "s:", color="C1", alpha=0.6,
                 label="magnitude pruning" if j == 0 else "_")  # fmt: skip
-        ax.axhline(
-            m["full_accuracy"],
-            color="k",
-            lw=0.8,
-            ls="--",
-            label="pretrained full" if j == 0 else "_",
-        )
+        ax.axhline(m["full_accuracy"], color="k", lw=0.8, ls="--",
+                   label="pretrained full" if j == 0 else "_")  # fmt: skip
     ax.set_xlabel("hidden width")
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=8)
 
 
-_PERM = PermutationConfig()
-_COMP = CompressionConfig()
-_ALL = CompressionConfig(morph="all")
 _COMP_SMOKE: dict[str, Any] = {
     "steps": 30,
     "pretrain_epochs": 2,
@@ -442,13 +439,8 @@ _COMP_SMOKE: dict[str, Any] = {
     "samples": 2,
 }
 _COMP_PAPER: dict[str, Any] = {
-    "steps": 30000,
-    "hidden": 256,
-    "layers": 6,
-    "num_freqs": 16,
-    "samples": 50,
-    "lr": 1e-3,
-}
+    "steps": 30000, "hidden": 256, "layers": 6, "num_freqs": 16, "samples": 50, "lr": 1e-3,
+}  # fmt: skip
 
 SCALED_DOWN = (
     "digits MLPs (widths 8–32) instead of ResNet20 on CIFAR-10 (hidden width 16–64); 2,500 INR steps "
@@ -492,11 +484,7 @@ PAPER = Paper(
             paper_value_text="function preserving by construction; TV reduced (no number given)",
             tolerance="max |output change| ≤ 1e-6 (float64) and TV after < TV before on both networks",
             config_cls=PermutationConfig,
-            presets={
-                "smoke": replace(_PERM, epochs=1),
-                "quick": _PERM,
-                "paper": replace(_PERM, epochs=30),
-            },
+            presets=presets(PermutationConfig(), smoke={"epochs": 1}, paper={"epochs": 30}),
             run=run_permutation,
             verdict=verdict_permutation,
             scaled_down="digits CNN with BatchNorm and a residual MLP instead of ResNets on CIFAR/ImageNet.",
@@ -515,11 +503,7 @@ PAPER = Paper(
             paper_value_text="'sustains full-size performance even at a 75 % compression rate' (abstract; table values unverified)",
             tolerance="gap to the pretrained full net ≤ 3 points and lead over L1 pruning ≥ 10 points at width 8 of 32 (means over seeds)",
             config_cls=CompressionConfig,
-            presets={
-                "smoke": replace(_COMP, **_COMP_SMOKE),
-                "quick": _COMP,
-                "paper": replace(_COMP, **_COMP_PAPER),
-            },
+            presets=presets(CompressionConfig(), smoke=_COMP_SMOKE, paper=_COMP_PAPER),
             run=run_compression,
             verdict=verdict_compression,
             scaled_down=SCALED_DOWN,
@@ -536,11 +520,7 @@ PAPER = Paper(
             paper_value_text="full-size performance at 75 % compression (abstract; MNIST table values unverified)",
             tolerance="gap to the pretrained full net ≤ 3 points and lead over L1 pruning ≥ 10 points at width 8 of 32 (means over seeds)",
             config_cls=CompressionConfig,
-            presets={
-                "smoke": replace(_ALL, **_COMP_SMOKE),
-                "quick": _ALL,
-                "paper": replace(_ALL, **_COMP_PAPER),
-            },
+            presets=presets(CompressionConfig(morph="all"), smoke=_COMP_SMOKE, paper=_COMP_PAPER),
             run=run_compression,
             verdict=verdict_compression,
             scaled_down=SCALED_DOWN,
