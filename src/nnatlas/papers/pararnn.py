@@ -32,16 +32,26 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.timing import best_time
+from nnatlas.core.verdicts import Check, guard, judge, stat, threshold, values
+from nnatlas.data.text import CharCorpus, load_stdlib_text
+from nnatlas.nn.pararnn import (
+    NewtonConfig,
+    ParaGRU,
+    ParaLSTM,
+    ParaRNNLM,
+    TransformerLM,
+    apply_recurrence,
+    newton_solve,
+)  # fmt: skip
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
 
 BIBTEX = """@inproceedings{danieli2026pararnn,
   title     = {{ParaRNN}: Unlocking Parallel Training of Nonlinear {RNN}s for Large Language Models},
@@ -56,6 +66,8 @@ NOTES_FORWARD_ERROR = 1.5e-14
 NOTES_ADJOINT_ERROR = 3.6e-15
 NOTES_ERRORS = (4.4e-1, 6.0e-2, 7.1e-4, 1.9e-7, 1.5e-14)
 PAPER_SPEEDUP = 665.0  # abstract: "up to 665x" over sequential application, GPU, fused kernels
+NOTES_CPU_SPEEDUP = 0.25  # notes: pure PyTorch on 2 CPU cores, 4× slower than the loop
+LEARNED_FRACTION = 0.8  # LMs whose val losses all exceed this × ln(vocab) barely learned
 
 Cell = Literal["gru", "lstm"]
 
@@ -73,8 +85,6 @@ def _threads(n: int) -> Iterator[None]:
 
 
 def _cell(name: str, input_size: int, hidden: int, *, a_scale: float, dtype: torch.dtype) -> Any:
-    from nnatlas.nn.pararnn import ParaGRU, ParaLSTM
-
     cls = ParaGRU if name == "gru" else ParaLSTM
     return cls(input_size, hidden, 2, a_scale=a_scale, dtype=dtype, mode="sequential")
 
@@ -83,7 +93,7 @@ def _cell(name: str, input_size: int, hidden: int, *, a_scale: float, dtype: tor
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExactnessConfig:
+class ExactnessConfig(ClaimConfig):
     """Claim ``exactness``: parallel vs sequential, float64, both cells.
 
     Attributes:
@@ -96,19 +106,17 @@ class ExactnessConfig:
             the largest gradient entry when that exceeds 1).
     """
 
-    cells: tuple[Cell, ...] = ("gru", "lstm")
-    batch: int = 4
-    length: int = 2048
-    hidden: int = 64
-    a_scale: float = 1.0
-    max_iters: int = 20
-    forward_tol: float = 1e-10
-    grad_tol: float = 1e-8
+    cells: tuple[Cell, ...] = param(("gru", "lstm"), min_len=1, distinct=True)
+    batch: int = param(4, ge=1)
+    length: int = param(2048, ge=2)
+    hidden: int = param(64, ge=1)
+    a_scale: float = param(1.0, gt=0)
+    max_iters: int = param(20, ge=1)
+    forward_tol: float = param(1e-10, gt=0)
+    grad_tol: float = param(1e-8, gt=0)
 
 
 def run_exactness(config: ExactnessConfig, seed: int) -> Metrics:
-    from nnatlas.nn.pararnn import NewtonConfig
-
     out: Metrics = {"cells": list(config.cells)}
     for name in config.cells:
         torch.manual_seed(seed)
@@ -148,22 +156,19 @@ def run_exactness(config: ExactnessConfig, seed: int) -> Metrics:
 
 
 def verdict_exactness(per_seed: list[Metrics], config: ExactnessConfig) -> Verdict:
-    fwd = max(m["max_forward_error"] for m in per_seed)
-    grad = max(m["max_grad_error"] for m in per_seed)
-    ok = fwd <= config.forward_tol and grad <= config.grad_tol
-    values: dict[str, Any] = {
-        "max forward error (parallel & chunked vs loop)": fwd,
-        "max gradient error (scan adjoint vs autograd through loop)": grad,
-        "forward tolerance": config.forward_tol,
-        "gradient tolerance": config.grad_tol,
-        "notes: forward / adjoint error": f"{NOTES_FORWARD_ERROR:.1e} / {NOTES_ADJOINT_ERROR:.1e}",
-    }
-    reason = (
-        f"float64, L = {config.length}, cells {', '.join(config.cells)}: max forward error {fwd:.1e} "
-        f"({'≤' if fwd <= config.forward_tol else '>'} {config.forward_tol:.0e}), max gradient error "
-        f"{grad:.1e} ({'≤' if grad <= config.grad_tol else '>'} {config.grad_tol:.0e}); notes: 1.5e-14 / 3.6e-15"
+    fwd = max(values(per_seed, "max_forward_error"))
+    grad = max(values(per_seed, "max_grad_error"))
+    checks = [
+        Check("max forward error (parallel & chunked vs loop)", fwd, "<=", config.forward_tol, ".1e"),
+        Check("max gradient error (scan adjoint vs autograd through loop)", grad, "<=",
+              config.grad_tol, ".1e"),
+    ]  # fmt: skip
+    notes = f"{NOTES_FORWARD_ERROR:.1e} / {NOTES_ADJOINT_ERROR:.1e}"
+    return judge(
+        checks,
+        values={"notes: forward / adjoint error": notes},
+        prefix=f"float64, L = {config.length}, cells {', '.join(config.cells)} (notes: {notes})",
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
 
 
 def plot_exactness(ax: Any, per_seed: list[Metrics], config: ExactnessConfig) -> None:
@@ -188,7 +193,7 @@ def plot_exactness(ax: Any, per_seed: list[Metrics], config: ExactnessConfig) ->
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConvergenceConfig:
+class ConvergenceConfig(ClaimConfig):
     """Claim ``newton-quadratic``: error of each Newton iterate against the exact trajectory.
 
     Attributes:
@@ -202,14 +207,16 @@ class ConvergenceConfig:
         min_order: the verdict's threshold on the estimated order (2 = quadratic).
     """
 
-    cells: tuple[Cell, ...] = ("gru", "lstm")
-    inits: tuple[Literal["paper", "random"], ...] = ("paper", "random")
-    batch: int = 8
-    length: int = 2048
-    hidden: int = 128
-    iterations: int = 7
-    floor: float = 1e-13
-    min_order: float = 1.7
+    cells: tuple[Cell, ...] = param(("gru", "lstm"), min_len=1, distinct=True)
+    inits: tuple[Literal["paper", "random"], ...] = param(
+        ("paper", "random"), min_len=1, distinct=True
+    )
+    batch: int = param(8, ge=1)
+    length: int = param(2048, ge=2)
+    hidden: int = param(128, ge=1)
+    iterations: int = param(7, ge=3)  # an order needs three consecutive errors
+    floor: float = param(1e-13, gt=0)
+    min_order: float = param(1.7, gt=0)
 
 
 def _order(errors: list[float], floor: float) -> float | None:
@@ -222,8 +229,6 @@ def _order(errors: list[float], floor: float) -> float | None:
 
 
 def run_convergence(config: ConvergenceConfig, seed: int) -> Metrics:
-    from nnatlas.nn.pararnn import NewtonConfig, apply_recurrence, newton_solve
-
     out: Metrics = {"cases": []}
     for name in config.cells:
         for init in config.inits:
@@ -260,32 +265,29 @@ def run_convergence(config: ConvergenceConfig, seed: int) -> Metrics:
 
 
 def verdict_convergence(per_seed: list[Metrics], config: ConvergenceConfig) -> Verdict:
-    cases = per_seed[0]["cases"]
-    orders = {k: [m[k]["order"] for m in per_seed] for k in cases}
-    if any(o is None for os_ in orders.values() for o in os_):
-        missing = [k for k, os_ in orders.items() if any(o is None for o in os_)]
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"no three consecutive errors above the float floor for {missing}: convergence too "
-            "fast (or none) to estimate an order; raise length or a_scale",
-        )
-    means = {k: mean_std(v)[0] for k, v in orders.items()}
-    low = min(means.values())
-    values: dict[str, Any] = {f"{k} order": v for k, v in means.items()}
+    cases = per_seed[0].get("cases", []) if per_seed else []
+    guard(bool(cases), "no Newton cases were recorded")
+    missing = [k for k in cases if any(m.get(k, {}).get("order") is None for m in per_seed)]
+    guard(
+        not missing,
+        f"no three consecutive errors above the float floor for {missing}: convergence too "
+        "fast (or none) to estimate an order; raise length or a_scale",
+    )
+    means = {k: stat(values(per_seed, k, "order")).mean for k in cases}
+    table: dict[str, Any] = {f"{k} order": v for k, v in means.items()}
     for k in cases:
         errs = per_seed[0][k]["errors"]
-        values[f"{k} errors (seed 0)"] = ", ".join(f"{e:.1e}" for e in errs)
-        values[f"{k} iterations to 1e-10"] = per_seed[0][k]["iters_to_1e-10"]
+        table[f"{k} errors (seed 0)"] = ", ".join(f"{e:.1e}" for e in errs)
+        table[f"{k} iterations to 1e-10"] = per_seed[0][k]["iters_to_1e-10"]
         if len(errs) >= 3:
-            values[f"{k} error after 3 iterations (paper's default count)"] = errs[2]
-    values["notes errors (gru/random)"] = ", ".join(f"{e:.1e}" for e in NOTES_ERRORS)
-    ok = low >= config.min_order
-    reason = (
-        f"estimated asymptotic order of Newton per case: "
-        f"{', '.join(f'{k} {v:.2f}' for k, v in means.items())}; min {low:.2f} "
-        f"{'≥' if ok else '<'} {config.min_order} (2 = quadratic)"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+            table[f"{k} error after 3 iterations (paper's default count)"] = errs[2]
+    table["notes errors (gru/random)"] = ", ".join(f"{e:.1e}" for e in NOTES_ERRORS)
+    return threshold(
+        "lowest estimated order (2 = quadratic)", min(means.values()), ">=", config.min_order,
+        fmt=".2f", values=table,
+        prefix="estimated asymptotic order of Newton per case: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in means.items()),
+    )  # fmt: skip
 
 
 def plot_convergence(ax: Any, per_seed: list[Metrics], config: ConvergenceConfig) -> None:
@@ -306,7 +308,7 @@ def plot_convergence(ax: Any, per_seed: list[Metrics], config: ConvergenceConfig
 
 
 @dataclass(frozen=True, kw_only=True)
-class SpeedConfig:
+class SpeedConfig(ClaimConfig):
     """Claim ``cpu-speed``: wall time of sequential vs parallel vs chunked on this CPU.
 
     Attributes:
@@ -319,13 +321,13 @@ class SpeedConfig:
     """
 
     cell: Cell = "gru"
-    batch: int = 8
-    length: int = 4096
-    hidden: int = 128
-    newton_iters: int = 3
-    repeats: int = 2
-    target: float = 1.0
-    threads: int = 1
+    batch: int = param(8, ge=1)
+    length: int = param(4096, ge=2)
+    hidden: int = param(128, ge=1)
+    newton_iters: int = param(3, ge=1)
+    repeats: int = param(2, ge=1)
+    target: float = param(1.0, gt=0)
+    threads: int = param(1, ge=1)
 
 
 def run_speed(config: SpeedConfig, seed: int) -> Metrics:
@@ -334,8 +336,6 @@ def run_speed(config: SpeedConfig, seed: int) -> Metrics:
 
 
 def _run_speed(config: SpeedConfig, seed: int) -> Metrics:
-    from nnatlas.nn.pararnn import NewtonConfig
-
     torch.manual_seed(seed)
     cell = _cell(config.cell, config.hidden, config.hidden, a_scale=0.5, dtype=torch.float32)
     cell.newton = NewtonConfig(max_iters=config.newton_iters, tol=0.0)
@@ -376,27 +376,27 @@ def _run_speed(config: SpeedConfig, seed: int) -> Metrics:
 
 
 def verdict_speed(per_seed: list[Metrics], config: SpeedConfig) -> Verdict:
-    fb, _, _ = mean_std([m["forward_backward_speedup"] for m in per_seed])
-    fw, _, _ = mean_std([m["forward_speedup"] for m in per_seed])
+    fb = stat(values(per_seed, "forward_backward_speedup")).mean
+    fw = stat(values(per_seed, "forward_speedup")).mean
     m0 = per_seed[0]
-    load = m0.get("load_average")
-    values: dict[str, Any] = {
-        "speed-up fwd+bwd (sequential / best parallel)": fb,
+    load, cores = m0.get("load_average"), m0.get("cpu_count")
+    table: dict[str, Any] = {
         "speed-up fwd": fw,
         **{f"{k} (seed 0)": v for k, v in m0.items() if k.endswith("_s")},
         "paper (GPU, fused CUDA)": PAPER_SPEEDUP,
-        "notes (CPU, pure PyTorch)": 0.25,
-        "load average / cores": f"{load} / {m0.get('cpu_count')}",
+        "notes (CPU, pure PyTorch)": NOTES_CPU_SPEEDUP,
+        "load average / cores": f"{load} / {cores}",
     }
-    ok = fb >= config.target
-    loaded = load is not None and m0.get("cpu_count") and load > 0.75 * m0["cpu_count"]
-    reason = (
-        f"L = {config.length}, B = {config.batch}, N = {config.hidden}, {config.newton_iters} Newton steps, "
-        f"{m0['threads']} thread(s): sequential / parallel = {fb:.2f}× fwd+bwd, {fw:.2f}× fwd "
-        f"({'≥' if ok else '<'} target {config.target:g}×; paper 665× on GPU with fused kernels)"
-        + (f"; measured on a loaded machine (load average {load:.1f})" if loaded else "")
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    loaded = load is not None and cores and load > 0.75 * cores
+    verdict = threshold(
+        "sequential / best parallel time, fwd+bwd", fb, ">=", config.target, fmt=".2f",
+        values=table,
+        prefix=f"L = {config.length}, B = {config.batch}, N = {config.hidden}, "
+        f"{config.newton_iters} Newton steps, {m0.get('threads')} thread(s), {fw:.2f}× fwd "
+        f"(paper {PAPER_SPEEDUP:g}× on GPU with fused kernels)",
+    )  # fmt: skip
+    note = f"; measured on a loaded machine (load average {load:.1f})" if loaded else ""
+    return Verdict(verdict.outcome, verdict.reason + note, verdict.values)
 
 
 def plot_speed(ax: Any, per_seed: list[Metrics], config: SpeedConfig) -> None:
@@ -416,7 +416,7 @@ def plot_speed(ax: Any, per_seed: list[Metrics], config: SpeedConfig) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LMConfig:
+class LMConfig(ClaimConfig):
     """Claim ``char-lm``: ParaGRU / ParaLSTM LMs vs a same-size Transformer vs the sequential cell.
 
     Attributes:
@@ -431,18 +431,26 @@ class LMConfig:
         threads: torch threads while training (restored afterwards).
     """
 
-    d_model: int = 64
-    num_layers: int = 2
-    nhead: int = 4
-    steps: int = 250
-    batch: int = 16
-    length: int = 64
-    lr: float = 3e-3
-    eval_batches: int = 8
-    max_chars: int = 400_000
-    max_gap: float = 0.10
-    max_curve_gap: float = 0.02
-    threads: int = 1
+    d_model: int = param(64, ge=1)
+    num_layers: int = param(2, ge=1)
+    nhead: int = param(4, ge=1)
+    steps: int = param(250, ge=1)
+    batch: int = param(16, ge=1)
+    length: int = param(64, ge=2)
+    lr: float = param(3e-3, gt=0)
+    eval_batches: int = param(8, ge=1)
+    max_chars: int = param(400_000, ge=1)
+    max_gap: float = param(0.10, ge=0)
+    max_curve_gap: float = param(0.02, ge=0)
+    threads: int = param(1, ge=1)
+
+    def validate(self) -> None:
+        ensure(
+            self,
+            self.nhead <= 4 * self.d_model,
+            f"nhead ({self.nhead}) must be at most 4 × d_model ({4 * self.d_model}): the "
+            "Transformer's width is searched among multiples of nhead up to 4 × d_model",
+        )
 
 
 def _train_lm(
@@ -480,9 +488,6 @@ def _train_lm(
 
 
 def run_lm(config: LMConfig, seed: int) -> Metrics:
-    from nnatlas.data.text import CharCorpus, load_stdlib_text
-    from nnatlas.nn.pararnn import ParaRNNLM, TransformerLM
-
     corpus = CharCorpus.from_text(load_stdlib_text(max_chars=config.max_chars))
     vocab = corpus.vocab_size
 
@@ -521,40 +526,41 @@ def run_lm(config: LMConfig, seed: int) -> Metrics:
 
 
 def verdict_lm(per_seed: list[Metrics], config: LMConfig) -> Verdict:
-    tf, _, _ = mean_std([m["transformer"]["val_loss"] for m in per_seed])
-    gru, _, _ = mean_std([m["paragru"]["val_loss"] for m in per_seed])
-    lstm, _, _ = mean_std([m["paralstm"]["val_loss"] for m in per_seed])
-    gap = max(m["curve_gap"] for m in per_seed)
-    uniform = per_seed[0]["uniform_loss"]
-    values: dict[str, Any] = {
+    tf, gru, lstm = (
+        stat(values(per_seed, k, "val_loss")).mean for k in ("transformer", "paragru", "paralstm")
+    )
+    gap = max(values(per_seed, "curve_gap"))
+    uniform = values(per_seed, "uniform_loss")[0]
+    table: dict[str, Any] = {
         "ParaGRU val loss": gru,
         "ParaLSTM val loss": lstm,
         "Transformer val loss": tf,
         "params GRU / LSTM / Transformer": " / ".join(
-            str(per_seed[0][k]["params"]) for k in ("paragru", "paralstm", "transformer")
+            str(per_seed[0][k].get("params")) for k in ("paragru", "paralstm", "transformer")
         ),
-        "max |loss parallel - sequential| over training": gap,
         "uniform loss ln(vocab)": uniform,
     }
-    if min(tf, gru, lstm) > 0.8 * uniform:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"the models barely learned (val losses ≥ {0.8 * uniform:.2f}); train longer",
-            values,
-        )
-    worst = max(gru, lstm) / tf
-    ok = worst <= 1 + config.max_gap and gap <= config.max_curve_gap
+    guard(
+        min(tf, gru, lstm) <= LEARNED_FRACTION * uniform,
+        f"the models barely learned (val losses ≥ {LEARNED_FRACTION * uniform:.2f}); train longer",
+        table,
+    )
     # The claim is "comparable"; both RNNs beating a briefly trained Transformer is not a benefit
     # over the paper (the short budget favours the RNNs), so it counts as plain reproduction.
-    outcome = Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED
-    ahead = max(gru, lstm) < tf
-    reason = (
-        f"val loss ParaGRU {gru:.3f}, ParaLSTM {lstm:.3f}, Transformer {tf:.3f} (worst RNN / Transformer "
-        f"{worst:.3f}, allowed ≤ {1 + config.max_gap:.2f}); parallel vs sequential training curves differ by at "
-        f"most {gap:.1e} (allowed {config.max_curve_gap:g})"
-        + ("; both RNNs are ahead of the Transformer at this short budget" if ahead else "")
+    checks = [
+        Check("worst RNN / Transformer val loss", max(gru, lstm) / tf, "<=", 1 + config.max_gap, ".3f"),
+        Check("max |loss parallel − sequential| over training", gap, "<=", config.max_curve_gap, ".1e"),
+    ]  # fmt: skip
+    ahead = (
+        "; both RNNs are ahead of the Transformer at this short budget"
+        if max(gru, lstm) < tf
+        else ""
     )
-    return Verdict(outcome, reason, values)
+    verdict = judge(
+        checks, values=table,
+        prefix=f"val loss ParaGRU {gru:.3f}, ParaLSTM {lstm:.3f}, Transformer {tf:.3f}",
+    )  # fmt: skip
+    return Verdict(verdict.outcome, verdict.reason + ahead, verdict.values)
 
 
 def plot_lm(ax: Any, per_seed: list[Metrics], config: LMConfig) -> None:
@@ -568,10 +574,6 @@ def plot_lm(ax: Any, per_seed: list[Metrics], config: LMConfig) -> None:
 
 # -- record -----------------------------------------------------------------------------------
 
-_EXACT = ExactnessConfig()
-_CONV = ConvergenceConfig()
-_SPEED = SpeedConfig()
-_LM = LMConfig()
 
 PAPER = Paper(
     key="pararnn",
@@ -611,11 +613,11 @@ PAPER = Paper(
             paper_value_text="notes: 1.5e-14 (forward, 5-6 Newton steps) and 3.6e-15 (adjoint vs reverse loop)",
             tolerance="max forward error ≤ 1e-10 and max relative gradient error ≤ 1e-8, both cells, parallel and chunked",
             config_cls=ExactnessConfig,
-            presets={
-                "smoke": replace(_EXACT, batch=2, length=128, hidden=16),
-                "quick": _EXACT,
-                "paper": replace(_EXACT, batch=8, length=16384, hidden=256),
-            },
+            presets=presets(
+                ExactnessConfig(),
+                smoke={"batch": 2, "length": 128, "hidden": 16},
+                paper={"batch": 8, "length": 16384, "hidden": 256},
+            ),
             run=run_exactness,
             verdict=verdict_exactness,
             scaled_down="B = 4, L = 2,048, N = 64 in float64 (ParaGRU and ParaLSTM, random init a_scale = 1).",
@@ -631,11 +633,11 @@ PAPER = Paper(
             paper_value_text="quadratic (order 2); notes: 4.4e-1, 6.0e-2, 7.1e-4, 1.9e-7, 1.5e-14 (GRU, random init)",
             tolerance="estimated asymptotic order ≥ 1.7 for every (cell, init) case",
             config_cls=ConvergenceConfig,
-            presets={
-                "smoke": replace(_CONV, batch=2, length=256, hidden=16, inits=("random",)),
-                "quick": _CONV,
-                "paper": replace(_CONV, batch=16, length=16384, hidden=256),
-            },
+            presets=presets(
+                ConvergenceConfig(),
+                smoke={"batch": 2, "length": 256, "hidden": 16, "inits": ("random",)},
+                paper={"batch": 16, "length": 16384, "hidden": 256},
+            ),
             run=run_convergence,
             verdict=verdict_convergence,
             scaled_down="The notes' size (B = 8, L = 2,048, N = 128, float64); the paper's cells at 1-layer scale.",
@@ -654,28 +656,26 @@ PAPER = Paper(
             paper_value_text="perplexity comparable to similarly sized Transformers (400M-7B); per-size tables not re-read",
             tolerance="both RNNs' val loss ≤ 1.10 × the Transformer's; max |Δloss| parallel vs sequential ≤ 0.02",
             config_cls=LMConfig,
-            presets={
-                "smoke": replace(
-                    _LM,
-                    d_model=16,
-                    num_layers=1,
-                    steps=4,
-                    batch=4,
-                    length=16,
-                    eval_batches=1,
-                    max_chars=20_000,
-                ),
-                "quick": _LM,
-                "paper": replace(
-                    _LM,
-                    d_model=256,
-                    num_layers=4,
-                    steps=5000,
-                    batch=32,
-                    length=512,
-                    max_chars=2_000_000,
-                ),
-            },
+            presets=presets(
+                LMConfig(),
+                smoke={
+                    "d_model": 16,
+                    "num_layers": 1,
+                    "steps": 4,
+                    "batch": 4,
+                    "length": 16,
+                    "eval_batches": 1,
+                    "max_chars": 20_000,
+                },
+                paper={
+                    "d_model": 256,
+                    "num_layers": 4,
+                    "steps": 5000,
+                    "batch": 32,
+                    "length": 512,
+                    "max_chars": 2_000_000,
+                },
+            ),
             run=run_lm,
             verdict=verdict_lm,
             scaled_down=(
@@ -697,11 +697,11 @@ PAPER = Paper(
             paper_value_text="up to 665× on GPU (fused kernels); notes: pure PyTorch on 2 CPU cores ≈ 0.25× (4× slower)",
             tolerance="sequential / best(parallel, chunked) fwd+bwd time ≥ 1 at L = 4,096",
             config_cls=SpeedConfig,
-            presets={
-                "smoke": replace(_SPEED, batch=2, length=256, hidden=32, repeats=1),
-                "quick": _SPEED,
-                "paper": replace(_SPEED, batch=16, length=16384, hidden=256, repeats=3),
-            },
+            presets=presets(
+                SpeedConfig(),
+                smoke={"batch": 2, "length": 256, "hidden": 32, "repeats": 1},
+                paper={"batch": 16, "length": 16384, "hidden": 256, "repeats": 3},
+            ),
             run=run_speed,
             verdict=verdict_speed,
             scaled_down="CPU, pure PyTorch, float32, B = 8, N = 128, L = 4,096; no CUDA kernels.",
