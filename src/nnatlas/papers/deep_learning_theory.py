@@ -34,10 +34,23 @@ from typing import Any
 import torch
 from torch import nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
+from nnatlas.core.verdicts import Check, judge, stat, threshold, values
+from nnatlas.data import load_digits
+from nnatlas.kernels import (
+    Activation,
+    Dense,
+    ReLU,
+    criticality,
+    preactivation_statistics,
+    serial,
+    variance_recursion,
+)
+from nnatlas.kernels.criticality import ACTIVATIONS
+from nnatlas.nn import MLP
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
+from nnatlas.train import accuracy, fit
 
 BIBTEX = """@book{roberts2022principles,
   title     = {The Principles of Deep Learning Theory: An Effective Theory Approach to
@@ -49,37 +62,40 @@ BIBTEX = """@book{roberts2022principles,
 }"""
 
 
+def _mean(per_seed: list[Metrics], *path: str | int) -> float:
+    return stat(values(per_seed, *path)).mean
+
+
 # -- claim: variance at and off criticality ------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class VarianceConfig:
+class VarianceConfig(ClaimConfig):
     """Claim ``variance-criticality``: ReLU MLPs at ``C_W = 2`` and at ``C_W * (1 -+ delta)``.
 
     Attributes:
         depth: number of layers.
         width: hidden width.
-        num_networks: Monte Carlo ensemble size.
-        c_w_factors: multipliers of the critical ``C_W`` (must include 1.0).
+        num_networks: Monte Carlo ensemble size (a variance over networks needs two).
+        c_w_factors: multipliers of the critical ``C_W``: 1.0 and at least one on each side.
         critical_band: the critical ratio ``K^(L) / K^(1)`` must lie in ``[1/band, band]``.
         off_factor: off-critical ratios must be beyond ``off_factor`` (or ``1/off_factor``).
     """
 
-    depth: int = 50
-    width: int = 128
-    num_networks: int = 200
-    c_w_factors: tuple[float, ...] = (0.75, 1.0, 1.25)
-    critical_band: float = 2.0
-    off_factor: float = 100.0
+    depth: int = param(50, ge=1)
+    width: int = param(128, ge=1)
+    num_networks: int = param(200, ge=2)
+    c_w_factors: tuple[float, ...] = param((0.75, 1.0, 1.25), gt=0, min_len=3, distinct=True)
+    critical_band: float = param(2.0, gt=1)
+    off_factor: float = param(100.0, gt=1)
+
+    def validate(self) -> None:
+        f = self.c_w_factors
+        ensure(self, 1.0 in f and min(f) < 1 < max(f), "c_w_factors must include the critical "
+               f"1.0 and a factor below and above it; got {f}")  # fmt: skip
 
 
 def run_variance(config: VarianceConfig, seed: int) -> Metrics:
-    from nnatlas.kernels.criticality import (
-        criticality,
-        preactivation_statistics,
-        variance_recursion,
-    )
-
     point = criticality("relu")
     gelu = criticality("gelu")
     out: Metrics = {"c_w": [], "ratio": [], "predicted_ratio": [], "variance_curve": {}}
@@ -110,54 +126,37 @@ def run_variance(config: VarianceConfig, seed: int) -> Metrics:
 
 
 def verdict_variance(per_seed: list[Metrics], config: VarianceConfig) -> Verdict:
-    if 1.0 not in config.c_w_factors:
-        return Verdict(Outcome.INCONCLUSIVE, "c_w_factors must include 1.0 (the critical point)")
-    crit_index = config.c_w_factors.index(1.0)
-    logs = [
-        mean_std([math.log10(max(m["ratio"][i], 1e-300)) for m in per_seed])[0]
+    logs = [  # an underflow to 0 counts as vanishing (log10 of the smallest double)
+        stat([math.log10(max(r, 1e-300)) for r in values(per_seed, "ratio", i)]).mean
         for i in range(len(config.c_w_factors))
     ]
-    gelu_log = mean_std([math.log10(m["gelu_ratio"]) for m in per_seed])[0]
-    band = math.log10(config.critical_band)
-    off = math.log10(config.off_factor)
-    crit_ok = abs(logs[crit_index]) <= band and abs(gelu_log) <= band
-    off_ok = all(
-        (lg >= off if f > 1 else lg <= -off)
-        for f, lg in zip(config.c_w_factors, logs, strict=True)
-        if f != 1.0
-    )
-    values: dict[str, Any] = {
-        f"ReLU C_W = {2 * f:.3g}: log10 K(L)/K(1)": lg
-        for f, lg in zip(config.c_w_factors, logs, strict=True)
-    }
-    values |= {
-        "GELU critical: log10 K(L)/K(1)": gelu_log,
-        "predicted log10 ratios (infinite width)": [
-            round(math.log10(r), 2) for r in per_seed[0]["predicted_ratio"]
-        ],
-    }
-    ok = crit_ok and off_ok
-    reason = (
-        f"after {config.depth} layers, log10 K(L)/K(1) = "
-        + ", ".join(
-            f"{lg:+.2f} (C_W = {2 * f:.3g})" for f, lg in zip(config.c_w_factors, logs, strict=True)
-        )
-        + f", GELU at criticality {gelu_log:+.2f}: critical within a factor "
-        f"{config.critical_band:g} {'yes' if crit_ok else 'no'}, off-critical beyond "
-        f"{config.off_factor:g}x {'yes' if off_ok else 'no'}"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    gelu_log = stat([math.log10(r) for r in values(per_seed, "gelu_ratio")]).mean
+    band, off = math.log10(config.critical_band), math.log10(config.off_factor)
+    crit = config.c_w_factors.index(1.0)
+    checks = [
+        Check("ReLU critical |log10 K(L)/K(1)|", abs(logs[crit]), "<=", band, ".3g"),
+        Check("GELU critical |log10 K(L)/K(1)|", abs(gelu_log), "<=", band, ".3g"),
+    ]
+    for f, lg in zip(config.c_w_factors, logs, strict=True):
+        name = f"ReLU C_W = {2 * f:.3g}: log10 K(L)/K(1)"
+        if f != 1.0:  # explodes above, vanishes below
+            checks.append(Check(name, lg, ">=", off) if f > 1 else Check(name, lg, "<=", -off))
+    predicted = [round(math.log10(r), 2) for r in per_seed[0]["predicted_ratio"]]
+    return judge(checks, values={"predicted log10 ratios (infinite width)": predicted},
+                 prefix=f"after {config.depth} layers, mean over {len(per_seed)} seeds")  # fmt: skip
 
 
 # -- claim: kurtosis grows like depth / width ---------------------------------------------
 
+LEADING_ORDER_RELU_SLOPE = 15.0
+
 
 @dataclass(frozen=True, kw_only=True)
-class KurtosisConfig:
+class KurtosisConfig(ClaimConfig):
     """Claim ``kurtosis-depth-width``: critical ReLU MLPs of several widths.
 
     Attributes:
-        widths: hidden widths ``n``.
+        widths: hidden widths ``n`` (at least two: the collapse compares widths).
         ratios: values of ``(l - 1) / n`` at which the kurtosis is measured (each ``r * n``
             must be an integer).
         num_networks: Monte Carlo ensemble size per width.
@@ -165,43 +164,32 @@ class KurtosisConfig:
         collapse_tolerance: at each ratio, max / min over widths must be ``<= 1 + this``.
     """
 
-    widths: tuple[int, ...] = (32, 64, 128)
-    ratios: tuple[float, ...] = (1 / 32, 1 / 16)
-    num_networks: int = 2000
-    slope_tolerance: float = 0.15
-    collapse_tolerance: float = 0.2
+    widths: tuple[int, ...] = param((32, 64, 128), ge=1, min_len=2, distinct=True)
+    ratios: tuple[float, ...] = param((1 / 32, 1 / 16), gt=0, min_len=1, distinct=True)
+    num_networks: int = param(2000, ge=2)
+    slope_tolerance: float = param(0.15, gt=0)
+    collapse_tolerance: float = param(0.2, ge=0)
 
-
-LEADING_ORDER_RELU_SLOPE = 15.0
+    def validate(self) -> None:
+        bad = [(r, w) for w in self.widths for r in self.ratios if abs(round(r * w) - r * w) > 1e-9]
+        ensure(self, not bad, f"every ratio × width must be an integer; (ratio, width) {bad[:1]}")
 
 
 def run_kurtosis(config: KurtosisConfig, seed: int) -> Metrics:
-    from nnatlas.kernels.criticality import preactivation_statistics
-
     points = []
     for i, width in enumerate(config.widths):
         layers = [round(r * width) + 1 for r in config.ratios]
-        if any(
-            abs((layer - 1) - r * width) > 1e-9
-            for layer, r in zip(layers, config.ratios, strict=True)
-        ):
-            raise ValueError(f"every ratio times width must be an integer; width {width}")
         stats = preactivation_statistics(
             "relu", 2.0, 0.0, max(layers), width,
             num_networks=config.num_networks, seed=seed * 1000 + i,
         )  # fmt: skip
         for layer, r in zip(layers, config.ratios, strict=True):
             kappa = float(stats.conditional_kurtosis[layer - 1])
-            points.append(
-                {
-                    "width": width,
-                    "layer": layer,
-                    "ratio": r,
-                    "kurtosis": kappa,
-                    "sample_kurtosis": float(stats.kurtosis[layer - 1]),
-                    "exact_finite_width": 3 * ((1 + 5 / width) ** (layer - 1) - 1),
-                }
-            )
+            points.append({
+                "width": width, "layer": layer, "ratio": r, "kurtosis": kappa,
+                "sample_kurtosis": float(stats.kurtosis[layer - 1]),
+                "exact_finite_width": 3 * ((1 + 5 / width) ** (layer - 1) - 1),
+            })  # fmt: skip
             log_metrics(step=layer, width=width, kurtosis=kappa)
     den = sum(p["ratio"] ** 2 for p in points)
     slope = sum(p["ratio"] * p["kurtosis"] for p in points) / den
@@ -212,46 +200,42 @@ def run_kurtosis(config: KurtosisConfig, seed: int) -> Metrics:
     for r in config.ratios:
         ks = [p["kurtosis"] for p in points if p["ratio"] == r]
         spreads.append(max(ks) / min(ks) if min(ks) > 0 else math.inf)
-    return {
-        "points": points,
-        "slope": slope,
-        "exact_slope": exact_slope,
-        "collapse_spread": max(spreads),
-    }
+    return {"points": points, "slope": slope, "exact_slope": exact_slope,
+            "collapse_spread": max(spreads)}  # fmt: skip
 
 
 def verdict_kurtosis(per_seed: list[Metrics], config: KurtosisConfig) -> Verdict:
-    slope, slope_sd, n = mean_std([m["slope"] for m in per_seed])
-    spread = max(m["collapse_spread"] for m in per_seed)
-    rel = abs(slope / LEADING_ORDER_RELU_SLOPE - 1)
-    ok = rel <= config.slope_tolerance and spread <= 1 + config.collapse_tolerance
-    values = {
-        "fitted slope d kurtosis / d(l/n)": slope,
-        "slope std over seeds": slope_sd,
+    slope = stat(values(per_seed, "slope"))
+    # An infinite spread (a non-positive kurtosis) fails the collapse check; it is not missing.
+    spread = max(values(per_seed, "collapse_spread", finite=False))
+    rel = abs(slope.mean / LEADING_ORDER_RELU_SLOPE - 1)
+    checks = [
+        Check(f"|slope / {LEADING_ORDER_RELU_SLOPE:g} − 1|", rel, "<=", config.slope_tolerance),
+        Check(
+            "worst max/min over widths at equal l/n", spread, "<=", 1 + config.collapse_tolerance
+        ),
+    ]
+    table = {
+        "fitted slope d kurtosis / d(l/n) (mean ± sd)": str(slope),
         "leading-order slope (ReLU)": LEADING_ORDER_RELU_SLOPE,
-        "same fit of the exact finite-width values": per_seed[0]["exact_slope"],
-        "worst max/min over widths at equal l/n": spread,
+        "same fit of the exact finite-width values": per_seed[0].get("exact_slope"),
     }
-    reason = (
-        f"kurtosis ≈ {slope:.2f} (l-1)/n over widths {list(config.widths)} ({n} seeds): slope "
-        f"{rel:.0%} from 15 ({'≤' if rel <= config.slope_tolerance else '>'} "
-        f"{config.slope_tolerance:.0%}); widths at equal l/n agree to a factor {spread:.3f} "
-        f"({'≤' if spread <= 1 + config.collapse_tolerance else '>'} {1 + config.collapse_tolerance:g})"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    return judge(checks, values=table, prefix=f"kurtosis ≈ {slope.mean:.2f} (l-1)/n over widths "
+                 f"{list(config.widths)} ({slope.n} seeds)")  # fmt: skip
 
 
 # -- claim: tanh trainability --------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainabilityConfig:
+class TrainabilityConfig(ClaimConfig):
     """Claim ``tanh-trainability``: deep tanh MLPs on digits with ``W ~ N(0, C_W / fan_in)``.
 
     Attributes:
         depth: hidden layers.
         width: hidden width.
-        c_ws: weight variances tried (must include 1.0, the critical value).
+        c_ws: weight variances tried, increasing, with the critical 1.0 strictly inside (the
+            verdict compares the two extremes with it).
         lrs: SGD learning rates; each ``C_W`` gets its best training accuracy over them.
         epochs: epochs of minibatch SGD.
         batch_size: minibatch size.
@@ -259,21 +243,21 @@ class TrainabilityConfig:
         stall_gap: the extreme ``C_W`` values must be at least this far below it.
     """
 
-    depth: int = 30
-    width: int = 64
-    c_ws: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
-    lrs: tuple[float, ...] = (0.01, 0.03, 0.1)
-    epochs: int = 30
-    batch_size: int = 128
-    trains: float = 0.9
-    stall_gap: float = 0.2
+    depth: int = param(30, ge=1)
+    width: int = param(64, ge=1)
+    c_ws: tuple[float, ...] = param((0.5, 1.0, 2.0, 4.0), gt=0, min_len=3, increasing=True)
+    lrs: tuple[float, ...] = param((0.01, 0.03, 0.1), gt=0, min_len=1, distinct=True)
+    epochs: int = param(30, ge=1)
+    batch_size: int = param(128, ge=1)
+    trains: float = param(0.9, gt=0, le=1)
+    stall_gap: float = param(0.2, gt=0, le=1)
+
+    def validate(self) -> None:
+        c = self.c_ws
+        ensure(self, 1.0 in c[1:-1], f"c_ws must hold the critical 1.0 inside its range; got {c}")
 
 
 def run_trainability(config: TrainabilityConfig, seed: int) -> Metrics:
-    from nnatlas.data import load_digits
-    from nnatlas.nn.models import MLP
-    from nnatlas.train.loop import accuracy, fit
-
     data = load_digits(test_size=0.2, seed=0)
     best: list[float] = []
     table: dict[str, list[float]] = {}
@@ -286,8 +270,7 @@ def run_trainability(config: TrainabilityConfig, seed: int) -> Metrics:
             with torch.no_grad():
                 for layer in model.modules():
                     if isinstance(layer, nn.Linear):
-                        std = math.sqrt(c_w / layer.in_features)
-                        layer.weight.normal_(0.0, std, generator=g)
+                        layer.weight.normal_(0.0, math.sqrt(c_w / layer.in_features), generator=g)
                         layer.bias.zero_()  # C_b = 0: the tanh critical point
             fit(
                 model, data.x_train, data.y_train,
@@ -299,45 +282,29 @@ def run_trainability(config: TrainabilityConfig, seed: int) -> Metrics:
             log_metrics(step=len(row), c_w=c_w, lr=lr, train_accuracy=row[-1])
         table[f"{c_w:g}"] = row
         best.append(max(row))
-    critical = best[config.c_ws.index(1.0)] if 1.0 in config.c_ws else None
-    return {
-        "c_ws": list(config.c_ws),
-        "best_train_accuracy": best,
-        "critical_train_accuracy": critical,
-        "by_lr": table,
-    }
+    return {"c_ws": list(config.c_ws), "best_train_accuracy": best, "by_lr": table,
+            "critical_train_accuracy": best[config.c_ws.index(1.0)]}  # fmt: skip
 
 
 def verdict_trainability(per_seed: list[Metrics], config: TrainabilityConfig) -> Verdict:
-    if 1.0 not in config.c_ws:
-        return Verdict(Outcome.INCONCLUSIVE, "c_ws must include the critical value 1.0")
-    means = [
-        mean_std([m["best_train_accuracy"][i] for m in per_seed])[0]
-        for i in range(len(config.c_ws))
-    ]
-    crit = means[config.c_ws.index(1.0)]
-    lo, hi = means[0], means[-1]
-    trains = crit >= config.trains
-    stalls = lo <= crit - config.stall_gap and hi <= crit - config.stall_gap
-    values = {
-        f"C_W = {c:g}: best train accuracy": a for c, a in zip(config.c_ws, means, strict=True)
-    }
-    reason = (
-        f"depth {config.depth}, width {config.width}: best train accuracy "
-        + ", ".join(f"{a:.3f} (C_W = {c:g})" for c, a in zip(config.c_ws, means, strict=True))
-        + f"; critical ≥ {config.trains:g}: {'yes' if trains else 'no'}; C_W = {config.c_ws[0]:g} "
-        f"and {config.c_ws[-1]:g} at least {config.stall_gap:g} lower: {'yes' if stalls else 'no'}"
-    )
-    return Verdict(
-        Outcome.REPRODUCED if trains and stalls else Outcome.NOT_REPRODUCED, reason, values
-    )
+    c = config.c_ws
+    acc = [_mean(per_seed, "best_train_accuracy", i) for i in range(len(c))]
+    crit = acc[c.index(1.0)]
+    checks = [
+        Check("C_W = 1: best train accuracy", crit, ">=", config.trains, ".3f"),
+        Check(f"C_W = {c[0]:g}: accuracy below critical", crit - acc[0], ">=", config.stall_gap, ".3f"),
+        Check(f"C_W = {c[-1]:g}: accuracy below critical", crit - acc[-1], ">=", config.stall_gap, ".3f"),
+    ]  # fmt: skip
+    table = {f"C_W = {w:g}: best train accuracy": a for w, a in zip(c, acc, strict=True)}
+    return judge(checks, values=table, prefix=f"depth {config.depth}, width {config.width}, "
+                 f"best over {len(config.lrs)} learning rate(s), {len(per_seed)} seeds")  # fmt: skip
 
 
 # -- claim: kernel recursion vs Monte Carlo -----------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class KernelMCConfig:
+class KernelMCConfig(ClaimConfig):
     """Claim ``kernel-vs-monte-carlo``: NNGP of critical MLPs vs finite-width ensembles.
 
     Attributes:
@@ -349,19 +316,17 @@ class KernelMCConfig:
         tolerance: max entrywise error relative to the largest diagonal entry.
     """
 
-    activations: tuple[str, ...] = ("relu", "tanh", "gelu")
-    depth: int = 3
-    width: int = 512
-    num_networks: int = 400
-    num_inputs: int = 6
-    tolerance: float = 0.03
+    activations: tuple[str, ...] = param(
+        ("relu", "tanh", "gelu"), choices=sorted(ACTIVATIONS), min_len=1, distinct=True
+    )
+    depth: int = param(3, ge=1)
+    width: int = param(512, ge=1)
+    num_networks: int = param(400, ge=1)
+    num_inputs: int = param(6, ge=1)
+    tolerance: float = param(0.03, gt=0)
 
 
 def run_kernel_mc(config: KernelMCConfig, seed: int) -> Metrics:
-    from nnatlas.data import load_digits
-    from nnatlas.kernels.analytic import Activation, Dense, ReLU, serial
-    from nnatlas.kernels.criticality import ACTIVATIONS, criticality
-
     data = load_digits(test_size=0.2, seed=0, dtype=torch.float64)
     x = data.x_train[: config.num_inputs]
     x = x / x.pow(2).mean(1, keepdim=True).sqrt()
@@ -392,21 +357,14 @@ def run_kernel_mc(config: KernelMCConfig, seed: int) -> Metrics:
 
 
 def verdict_kernel_mc(per_seed: list[Metrics], config: KernelMCConfig) -> Verdict:
-    worst, _, n = mean_std([m["max_relative_error"] for m in per_seed])
-    per_act = {
-        name: mean_std([m["relative_error"][name] for m in per_seed])[0]
-        for name in config.activations
-    }
-    ok = worst <= config.tolerance
-    values = {f"{k}: max rel. error": v for k, v in per_act.items()}
-    values["tolerance"] = config.tolerance
-    reason = (
-        f"analytic NNGP vs {config.num_networks} networks of width {config.width}, depth "
-        f"{config.depth}: max entrywise error / max diagonal = "
-        + ", ".join(f"{v:.4f} ({k})" for k, v in per_act.items())
-        + f" over {n} seeds; {'≤' if ok else '>'} {config.tolerance:g}"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    acts = config.activations
+    per_act = {f"{a}: max rel. error": _mean(per_seed, "relative_error", a) for a in acts}
+    return threshold(
+        "max entrywise error / max diagonal (mean over seeds)",
+        _mean(per_seed, "max_relative_error"), "<=", config.tolerance, values=per_act,
+        prefix=f"analytic NNGP vs {config.num_networks} networks of width {config.width}, "
+        f"depth {config.depth}, {len(per_seed)} seeds",
+    )  # fmt: skip
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -433,12 +391,7 @@ def plot_kurtosis(ax: Any, per_seed: list[Metrics], config: KurtosisConfig) -> N
     ax.legend(fontsize=8)
 
 
-# -- presets and record --------------------------------------------------------------------
-
-_VARIANCE = VarianceConfig()
-_KURTOSIS = KurtosisConfig()
-_TRAIN = TrainabilityConfig()
-_KERNEL = KernelMCConfig()
+# -- record ------------------------------------------------------------------------------------
 
 PAPER = Paper(
     key="deep-learning-theory",
@@ -483,11 +436,11 @@ PAPER = Paper(
                 "x 1.25: below 1/100 / above 100 (mean of log10 over seeds)"
             ),
             config_cls=VarianceConfig,
-            presets={
-                "smoke": VarianceConfig(depth=12, width=32, num_networks=40),
-                "quick": _VARIANCE,
-                "paper": VarianceConfig(depth=200, width=1024, num_networks=1000),
-            },
+            presets=presets(
+                VarianceConfig(),
+                smoke={"depth": 12, "width": 32, "num_networks": 40},
+                paper={"depth": 200, "width": 1024, "num_networks": 1000},
+            ),
             run=run_variance,
             verdict=verdict_variance,
             scaled_down="width 128, 200 networks (a GPU can use width 1024 and depth 200).",
@@ -508,11 +461,11 @@ PAPER = Paper(
             ),
             tolerance="fitted slope within 15 % of 15; widths at equal l/n within a factor 1.2",
             config_cls=KurtosisConfig,
-            presets={
-                "smoke": KurtosisConfig(widths=(16, 32), ratios=(1 / 16,), num_networks=300),
-                "quick": _KURTOSIS,
-                "paper": KurtosisConfig(widths=(64, 128, 256, 512), num_networks=20000),
-            },
+            presets=presets(
+                KurtosisConfig(),
+                smoke={"widths": (16, 32), "ratios": (1 / 16,), "num_networks": 300},
+                paper={"widths": (64, 128, 256, 512), "num_networks": 20000},
+            ),
             run=run_kurtosis,
             verdict=verdict_kurtosis,
             scaled_down="widths 32-128 and 2,000 networks per width.",
@@ -532,15 +485,17 @@ PAPER = Paper(
                 "the grid's extremes C_W = 0.5 and 4 (C_W = 2 reported, not judged)"
             ),
             config_cls=TrainabilityConfig,
-            presets={
-                "smoke": TrainabilityConfig(
-                    depth=6, width=16, c_ws=(0.5, 1.0, 4.0), lrs=(0.1,), epochs=2
-                ),
-                "quick": _TRAIN,
-                "paper": TrainabilityConfig(
-                    depth=100, width=256, lrs=(0.003, 0.01, 0.03, 0.1), epochs=100
-                ),
-            },
+            presets=presets(
+                TrainabilityConfig(),
+                smoke={
+                    "depth": 6,
+                    "width": 16,
+                    "c_ws": (0.5, 1.0, 4.0),
+                    "lrs": (0.1,),
+                    "epochs": 2,
+                },
+                paper={"depth": 100, "width": 256, "lrs": (0.003, 0.01, 0.03, 0.1), "epochs": 100},
+            ),
             run=run_trainability,
             verdict=verdict_trainability,
             scaled_down=(
@@ -561,11 +516,11 @@ PAPER = Paper(
             paper_value_text="agreement up to O(1/n) corrections",
             tolerance="max entrywise error ≤ 3 % of the largest diagonal entry (width 512, 400 nets)",
             config_cls=KernelMCConfig,
-            presets={
-                "smoke": KernelMCConfig(width=64, num_networks=20),
-                "quick": _KERNEL,
-                "paper": KernelMCConfig(depth=10, width=4096, num_networks=2000, tolerance=0.01),
-            },
+            presets=presets(
+                KernelMCConfig(),
+                smoke={"width": 64, "num_networks": 20},
+                paper={"depth": 10, "width": 4096, "num_networks": 2000, "tolerance": 0.01},
+            ),
             run=run_kernel_mc,
             verdict=verdict_kernel_mc,
             scaled_down="6 digits inputs, depth 3, width 512, 400 networks.",
