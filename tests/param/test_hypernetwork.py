@@ -30,7 +30,7 @@ def test_cos_sin_encoding_has_constant_norm() -> None:
     assert (
         encode_input(gamma, "z|1-z").sum(-1).allclose(torch.full((100,), 3.0, dtype=torch.float64))
     )
-    with pytest.raises(ConfigError, match="encoding"):
+    with pytest.raises(ConfigError, match="mode"):
         encode_input(gamma, "bogus")  # type: ignore[arg-type]
 
 

@@ -94,20 +94,31 @@ def encode_input(gamma: Tensor, mode: Encoding = "cos|sin") -> Tensor:
         ``(..., 2d)`` for the two encodings, ``gamma`` itself for ``"none"``.
 
     Raises:
-        ConfigError: for an unknown mode.
+        TypeError: ``gamma`` is not a tensor.
+        ConfigError: an unknown ``mode``, or ``gamma`` not a float tensor.
     """
+    _check_gamma(gamma)
+    if mode not in _ENCODINGS:
+        raise ConfigError(f"mode must be one of {sorted(_ENCODINGS)}; got {mode!r}")
     if mode == "none":
         return gamma
     if mode == "cos|sin":
         angle = gamma * (math.pi / 2)
         return torch.cat([torch.cos(angle), torch.sin(angle)], dim=-1)
-    if mode == "z|1-z":
-        return torch.cat([gamma, 1 - gamma], dim=-1)
-    raise ConfigError(f"encoding must be one of {sorted(_ENCODINGS)}; got {mode!r}")
+    return torch.cat([gamma, 1 - gamma], dim=-1)
+
+
+def _check_gamma(gamma: Tensor) -> None:
+    if not isinstance(gamma, Tensor):
+        raise TypeError(f"gamma must be a torch.Tensor; got {type(gamma).__name__}")
+    if not gamma.is_floating_point():
+        raise ConfigError(f"gamma must be a float tensor; got {gamma.dtype}")
 
 
 def _select(model: nn.Module, modules: Sequence[str | type[nn.Module]] | None) -> list[str]:
     """Names (as in ``named_parameters``) of the parameters owned by the selected modules."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
     if modules is None:
         return [n for n, p in model.named_parameters() if p.requires_grad]
     if isinstance(modules, str | type):
@@ -155,8 +166,9 @@ def external_shapes(
     Returns:
         ``{parameter name: shape}`` in ``named_parameters`` order.
     """
+    names = _select(model, modules)
     params = dict(model.named_parameters())
-    return {name: params[name].shape for name in _select(model, modules)}
+    return {name: params[name].shape for name in names}
 
 
 class HyperNetwork(nn.Module):
@@ -321,8 +333,10 @@ class HyperNetwork(nn.Module):
             gamma: ``(d,)`` or ``(B, d)``.
 
         Returns:
-            ``{name: (*shape)}`` or ``{name: (B, *shape)}``.
+            ``{name: (*shape)}`` or ``{name: (B, *shape)}``; NaN in ``gamma`` gives NaN weights
+            (not checked, to keep the forward pass free of a device sync).
         """
+        _check_gamma(gamma)
         if gamma.ndim not in (1, 2) or gamma.shape[-1] != self.input_dim:
             raise ValueError(
                 f"gamma must have shape ({self.input_dim},) or (B, {self.input_dim}); "

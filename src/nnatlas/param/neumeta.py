@@ -48,6 +48,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_int, check_positive
 
 __all__ = [
     "ChannelGroup",
@@ -82,8 +83,17 @@ class ChannelGroup:
     channels: int
 
     def __post_init__(self) -> None:
-        if self.channels < 1 or not self.members:
-            raise ConfigError(f"ChannelGroup needs channels ≥ 1 and members; got {self!r}")
+        check_int("channels", self.channels)
+        if not isinstance(self.members, tuple) or not self.members:
+            raise ConfigError(
+                f"members must be a non-empty tuple of (name, axis, repeat); got {self.members!r}"
+            )
+        for m in self.members:
+            ok = isinstance(m, tuple) and len(m) == 3 and isinstance(m[0], str)
+            if not ok or any(isinstance(v, bool) or not isinstance(v, int) for v in m[1:]):
+                raise ConfigError(f"members must hold (name, axis, repeat) triples; got {m!r}")
+            if m[2] < 1:
+                raise ConfigError(f"members: repeat must be >= 1; got {m!r}")
 
 
 def _channel_view(t: Tensor, axis: int, repeat: int, channels: int) -> Tensor:
@@ -100,7 +110,24 @@ def _channel_view(t: Tensor, axis: int, repeat: int, channels: int) -> Tensor:
 def _check_members(state: Mapping[str, Tensor], group: ChannelGroup) -> None:
     missing = [name for name, _, _ in group.members if name not in state]
     if missing:
-        raise ConfigError(f"ChannelGroup names tensors the model does not have: {missing}")
+        raise ConfigError(f"group names tensors the model does not have: {missing}")
+
+
+def _check_model(model: nn.Module) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
+
+
+def _check_groups(groups: Sequence[ChannelGroup]) -> list[ChannelGroup]:
+    if isinstance(groups, ChannelGroup) or not isinstance(groups, Sequence):
+        raise TypeError(
+            f"groups must be a sequence of ChannelGroup (wrap one in a list); got "
+            f"{type(groups).__name__}"
+        )
+    for g in groups:
+        if not isinstance(g, ChannelGroup):
+            raise TypeError(f"groups must hold ChannelGroup objects; got {type(g).__name__}")
+    return list(groups)
 
 
 def permute_group(model: nn.Module, group: ChannelGroup, order: Tensor | Sequence[int]) -> None:
@@ -111,8 +138,11 @@ def permute_group(model: nn.Module, group: ChannelGroup, order: Tensor | Sequenc
         group: the coupled tensors.
         order: new channel ``c`` is old channel ``order[c]``; a permutation of ``channels``.
     """
+    _check_model(model)
+    if not isinstance(group, ChannelGroup):
+        raise TypeError(f"group must be a ChannelGroup; got {type(group).__name__}")
     order = torch.as_tensor(order, dtype=torch.long)
-    if sorted(order.tolist()) != list(range(group.channels)):
+    if order.dim() != 1 or sorted(order.tolist()) != list(range(group.channels)):
         raise ConfigError(
             f"order must be a permutation of range({group.channels}); got {order.tolist()}"
         )
@@ -133,9 +163,10 @@ def total_variation(model: nn.Module, groups: Sequence[ChannelGroup]) -> float:
     Buffers (BatchNorm statistics) are permuted with their group but not counted: the INR
     does not generate them.
     """
+    _check_model(model)
     params = dict(model.named_parameters())
     total = 0.0
-    for group in groups:
+    for group in _check_groups(groups):
         for name, axis, repeat in group.members:
             if name in params and params[name].ndim > 0:
                 rows = _channel_view(params[name].detach(), axis, repeat, group.channels)
@@ -161,8 +192,16 @@ def shortest_hamiltonian_path(dist: Tensor, *, restarts: int | None = 16) -> lis
     Returns:
         A permutation of ``range(n)``.
     """
+    if not isinstance(dist, Tensor):
+        raise TypeError(f"dist must be a torch.Tensor; got {type(dist).__name__}")
     if dist.ndim != 2 or dist.shape[0] != dist.shape[1]:
         raise ConfigError(f"dist must be a square matrix; got shape {tuple(dist.shape)}")
+    if dist.is_complex() or dist.dtype == torch.bool:
+        raise ConfigError(f"dist must hold real distances; got {dist.dtype}")
+    if not bool(torch.isfinite(dist).all()):
+        raise ConfigError("dist must be finite; it holds NaN or inf")
+    if restarts is not None:
+        check_int("restarts", restarts)
     n = dist.shape[0]
     # Plain lists: the loops below index single entries, which is slow on tensors.
     d: list[list[float]] = dist.detach().double().cpu().tolist()
@@ -223,10 +262,11 @@ def smooth_permutation(model: nn.Module, groups: Sequence[ChannelGroup]) -> list
     Returns:
         The order applied to each group.
     """
+    _check_model(model)
     params = dict(model.named_parameters())
     state = dict(itertools.chain(model.named_parameters(), model.named_buffers()))
     orders = []
-    for group in groups:
+    for group in _check_groups(groups):
         _check_members(state, group)
         rows = [
             _channel_view(params[name].detach(), axis, repeat, group.channels)
@@ -264,6 +304,12 @@ def sequential_channel_groups(
     Raises:
         ConfigError: for a module the chain analysis does not understand.
     """
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be an nn.Sequential chain; got {type(model).__name__}")
+    if not isinstance(example_input, Tensor):
+        raise TypeError(
+            f"example_input must be a torch.Tensor batch; got {type(example_input).__name__}"
+        )
     groups: list[ChannelGroup] = []
     open_members: list[tuple[str, int, int]] = []
     channels = 0
@@ -311,6 +357,11 @@ def fourier_features(x: Tensor, num_freqs: int) -> Tensor:
     Returns:
         ``(..., d·(1 + 2M))``.
     """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise ConfigError(f"x must be a float tensor; got {x.dtype}")
+    check_int("num_freqs", num_freqs, low=0)
     freqs = (2.0 ** torch.arange(num_freqs, device=x.device, dtype=x.dtype)) * math.pi
     angles = (x.unsqueeze(-1) * freqs).flatten(-2)
     return torch.cat([x, torch.sin(angles), torch.cos(angles)], dim=-1)
@@ -327,6 +378,15 @@ def weight_coordinates(k: int, num_tensors: int, shape: Sequence[int]) -> Tensor
     Returns:
         ``(size0·size1, 6)`` float64 coordinates, row-major in (i, j).
     """
+    check_int("num_tensors", num_tensors)
+    check_int("k", k, low=0, high=num_tensors - 1, high_name="num_tensors - 1")
+    if (
+        isinstance(shape, str)
+        or not isinstance(shape, Sequence | torch.Size)
+        or len(shape) == 0
+        or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in shape)
+    ):
+        raise ConfigError(f"shape must be a non-empty sequence of positive ints; got {shape!r}")
     s0 = int(shape[0])
     s1 = int(shape[1]) if len(shape) > 1 else 1
     i, j = torch.meshgrid(torch.arange(s0), torch.arange(s1), indexing="ij")
@@ -403,17 +463,20 @@ class NeuMeta(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
+        _check_model(reference)
         params = dict(reference.named_parameters())
+        if isinstance(morph, str) or not isinstance(morph, Sequence):
+            raise ConfigError(f"morph must be a sequence of parameter names; got {morph!r}")
         unknown = [m for m in morph if m not in params]
         if not morph or unknown:
             raise ConfigError(
                 f"morph must name parameters of the reference model; unknown: {unknown}"
             )
-        if hidden < 1 or layers < 1 or num_freqs < 0 or noise < 0 or norm <= 0:
-            raise ConfigError(
-                f"need hidden ≥ 1, layers ≥ 1, num_freqs ≥ 0, noise ≥ 0, norm > 0; got "
-                f"{hidden}, {layers}, {num_freqs}, {noise}, {norm}"
-            )
+        check_int("hidden", hidden)
+        check_int("layers", layers)
+        check_int("num_freqs", num_freqs, low=0)
+        _check_noise(noise)
+        check_positive("norm", norm)
         self.morph = tuple(morph)
         self.kernel_shapes = {m: tuple(params[m].shape[2:]) for m in self.morph}
         self.ranks = {m: params[m].ndim for m in self.morph}
@@ -466,11 +529,14 @@ class NeuMeta(nn.Module):
         Returns:
             ``{name: tensor of that shape}``.
         """
+        if not isinstance(shapes, Mapping):
+            raise TypeError(f"shapes must be a mapping name -> shape; got {type(shapes).__name__}")
         missing = [m for m in self.morph if m not in shapes]
         if missing:
             raise ConfigError(f"shapes lacks morphable tensors {missing}")
         if noise is None:
             noise = self.noise if self.training else 0.0
+        _check_noise(noise)
         ref = next(self.parameters())
         out: dict[str, Tensor] = {}
         for k, (name, net) in enumerate(zip(self.morph, self.nets, strict=True)):
@@ -511,8 +577,7 @@ class NeuMeta(nn.Module):
             noise: noise of the other draws (default ``self.noise``).
             generator: CPU generator for the noise.
         """
-        if num_samples < 1:
-            raise ConfigError(f"num_samples must be ≥ 1; got {num_samples}")
+        check_int("num_samples", num_samples)
         noise = self.noise if noise is None else noise
         total = self.forward(shapes, noise=0.0)
         for _ in range(num_samples - 1):
@@ -540,10 +605,19 @@ class MorphedModel(nn.Module):
 
     def __init__(self, model: nn.Module, inr: NeuMeta) -> None:
         super().__init__()
+        _check_model(model)
+        if not isinstance(inr, NeuMeta):
+            raise TypeError(f"inr must be a NeuMeta; got {type(inr).__name__}")
         params = dict(model.named_parameters())
         missing = [m for m in inr.morph if m not in params]
         if missing:
             raise ConfigError(f"model lacks the INR's morphable tensors {missing}")
+        for m in inr.morph:
+            if params[m].ndim != inr.ranks[m] or tuple(params[m].shape[2:]) != inr.kernel_shapes[m]:
+                raise ConfigError(
+                    f"model's {m!r} must have rank {inr.ranks[m]} and kernel "
+                    f"{inr.kernel_shapes[m]} (the INR's); got shape {tuple(params[m].shape)}"
+                )
         self.shapes = {m: tuple(params[m].shape) for m in inr.morph}
         for name in inr.morph:
             owner_name, _, attr = name.rpartition(".")
@@ -557,3 +631,8 @@ class MorphedModel(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``model(x)`` with generated weights."""
         return functional_call(self.model, self.inr(self.shapes), (x,))
+
+
+def _check_noise(noise: float) -> None:
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < math.inf:
+        raise ConfigError(f"noise must be a finite number >= 0 (index units); got {noise!r}")

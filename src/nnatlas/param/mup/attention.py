@@ -10,6 +10,7 @@ import math
 import torch.nn.functional as F
 from torch import Tensor
 
+from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 
 __all__ = ["mup_attention", "mup_attention_scale"]
@@ -44,11 +45,28 @@ def mup_attention(
         base_head_dim: head size at which the scale equals 1/sqrt(d).
 
     Returns:
-        ``(*, L, d_v)``.
+        ``(*, L, d_v)``; NaN in the inputs gives NaN outputs (not checked, to keep the call cheap).
+
+    Raises:
+        TypeError: a non-tensor argument.
+        ConfigError: non-float tensors, fewer than 2 dims, or shapes that do not match.
     """
-    if query.dim() < 2 or query.shape[-1] != key.shape[-1]:
-        raise ValueError(
-            f"query (*, L, d) and key (*, S, d) must share d; got {tuple(query.shape)} and {tuple(key.shape)}"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor; got {type(t).__name__}")
+        if not t.is_floating_point():
+            raise ConfigError(f"{name} must be a float tensor; got {t.dtype}")
+        if t.dim() < 2:
+            raise ConfigError(f"{name} must be (*, length, dim); got shape {tuple(t.shape)}")
+    if query.shape[-1] != key.shape[-1]:
+        raise ConfigError(
+            f"query (*, L, d) and key (*, S, d) must share d; got {tuple(query.shape)} and "
+            f"{tuple(key.shape)}"
+        )
+    if value.shape[:-1] != key.shape[:-1]:
+        raise ConfigError(
+            f"value (*, S, d_v) must match key (*, S, d) in all but the last dim; got "
+            f"{tuple(value.shape)} and {tuple(key.shape)}"
         )
     scale = mup_attention_scale(int(query.shape[-1]), base_head_dim)
     return F.scaled_dot_product_attention(

@@ -35,7 +35,7 @@ Builder = Callable[[int], nn.Module]
 LossFn = Callable[[Tensor, Tensor], Tensor]
 """``(output, targets) -> scalar`` loss."""
 
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
@@ -88,17 +88,19 @@ def check_training_options(optimizer: str, parametrization: str, lr: float) -> N
 
 
 def check_batch(name_x: str, x: Tensor, name_y: str, y: Tensor) -> None:
-    """``x`` and ``y`` must be tensors with the same (non-zero) number of samples.
+    """``x`` and ``y`` must be finite tensors with the same (non-zero) number of samples.
 
     Raises:
         TypeError: not tensors.
-        ConfigError: no samples, or different numbers of samples.
+        ConfigError: no samples, NaN/inf, or different numbers of samples.
     """
     for name, t in ((name_x, x), (name_y, y)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name} must be a torch.Tensor; got {type(t).__name__}")
         if t.dim() == 0 or t.shape[0] == 0:
             raise ConfigError(f"{name} must hold at least one sample; got shape {tuple(t.shape)}")
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise ConfigError(f"{name} must be finite; it holds NaN or inf")
     if x.shape[0] != y.shape[0]:
         raise ConfigError(
             f"{name_x} and {name_y} must have the same number of samples; got {x.shape[0]} and "

@@ -11,7 +11,12 @@ import torch
 from torch import nn
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.param.mup.shapes import BaseShape, get_base_shapes, owned_parameters
+from nnatlas.param.mup.shapes import (
+    BaseShape,
+    check_base_shape,
+    get_base_shapes,
+    owned_parameters,
+)
 
 __all__ = ["mup_init_std", "mup_normal_"]
 
@@ -24,8 +29,8 @@ def mup_init_std(shape: BaseShape, std: float) -> float:
     divided by its width multiplier in the forward pass). This is what ``mup.init.normal_`` does,
     for users who replace PyTorch's default init with their own constant ``std``.
     """
-    if not isinstance(std, int | float) or not std >= 0:
-        raise ConfigError(f"std must be a number >= 0; got {std!r}")
+    check_base_shape(shape)
+    _check_std(std)
     if shape.ninf > 2:
         raise ConfigError(
             f"a tensor of shape {shape.shape} has {shape.ninf} width dims; at most 2 are supported"
@@ -49,9 +54,15 @@ def mup_normal_(
     Returns:
         ``model``.
     """
+    _check_std(std)
     shapes = get_base_shapes(model)
     with torch.no_grad():
         for name, _, _, p in owned_parameters(model):
             if p.dim() >= 2:
                 p.normal_(0.0, mup_init_std(shapes[name], std), generator=generator)
     return model
+
+
+def _check_std(std: float) -> None:
+    if isinstance(std, bool) or not isinstance(std, int | float) or not 0 <= std < math.inf:
+        raise ConfigError(f"std must be a finite number >= 0; got {std!r}")

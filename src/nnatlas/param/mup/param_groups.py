@@ -14,7 +14,13 @@ from typing import Any, Literal
 from torch import nn
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.param.mup.shapes import BaseShape, get_base_shapes, owned_parameters
+from nnatlas.param.mup.shapes import (
+    BaseShape,
+    check_base_shape,
+    check_model,
+    get_base_shapes,
+    owned_parameters,
+)
 
 __all__ = ["OptimizerKind", "ParamScaling", "mup_param_groups", "param_scaling"]
 
@@ -73,6 +79,7 @@ def param_scaling(shape: BaseShape, optimizer: str | type = "adam") -> ParamScal
     Raises:
         ConfigError: more than two width dimensions, or an unknown optimizer.
     """
+    check_base_shape(shape)
     kind = _optimizer_kind(optimizer)
     if shape.ninf > 2:
         raise ConfigError(
@@ -121,6 +128,7 @@ def mup_param_groups(
     Raises:
         ConfigError: bad ``lr``/``weight_decay``/``parametrization``, or base shapes not set.
     """
+    check_model(model)
     if (
         not isinstance(lr, int | float)
         or isinstance(lr, bool)

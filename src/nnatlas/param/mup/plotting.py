@@ -37,6 +37,10 @@ def plot_coord_check(
     """
     from nnatlas.core.optional import require
 
+    if not isinstance(result, CoordCheck):
+        raise TypeError(
+            f"result must be a CoordCheck (from coord_check); got {type(result).__name__}"
+        )
     plt = require("matplotlib.pyplot", "report")
     n = result.steps + 1
     if axes is None:

@@ -23,6 +23,8 @@ __all__ = [
     "BaseShape",
     "base_buffer",
     "base_shapes_from_state_dict",
+    "check_base_shape",
+    "check_model",
     "decode_base",
     "fanin_mult",
     "get_base_shapes",
@@ -100,13 +102,26 @@ def strip_wrapper_prefixes(name: str) -> str:
     return name
 
 
+def check_model(model: nn.Module, name: str = "model") -> None:
+    """Raise a ``TypeError`` naming ``name`` unless ``model`` is an ``nn.Module``."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be an nn.Module; got {type(model).__name__}")
+
+
+def check_base_shape(shape: BaseShape) -> None:
+    """Raise a ``TypeError`` naming ``shape`` unless it is a :class:`BaseShape`."""
+    if not isinstance(shape, BaseShape):
+        raise TypeError(
+            f"shape must be a BaseShape (from get_base_shapes); got {type(shape).__name__}"
+        )
+
+
 def get_shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
     """Shapes of all parameters, keyed by name with wrapper prefixes removed.
 
     Works on models built on the ``meta`` device (no memory is used for the weights).
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
+    check_model(model)
     out: dict[str, tuple[int, ...]] = {}
     for n, p in model.named_parameters():
         key = strip_wrapper_prefixes(n)
@@ -150,6 +165,7 @@ def get_base_shapes(model: nn.Module) -> dict[str, BaseShape]:
         ConfigError: a parameter has no recorded base shape (``set_base_shapes`` was not called,
             or a parameter was added afterwards).
     """
+    check_model(model)
     out: dict[str, BaseShape] = {}
     missing = []
     for name, module, local, p in owned_parameters(model):
@@ -177,6 +193,10 @@ def base_shapes_from_state_dict(
     Raises:
         ConfigError: the state dict holds no ``_mup_base_*`` entries.
     """
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"state_dict must be a mapping name -> tensor; got {type(state_dict).__name__}"
+        )
     out: dict[str, tuple[int | None, ...]] = {}
     for key, value in state_dict.items():
         head, _, last = key.rpartition(".")

@@ -266,12 +266,12 @@ def _read_margin(j: int, res: Any, const: float, n_inputs: int) -> MarginResult:
     x_opt = torch.as_tensor(res.x[:n_inputs], dtype=torch.float64) if res.x is not None else None
     value = float(res.fun) + const if res.fun is not None else math.inf
     dual = getattr(res, "mip_dual_bound", None)
-    known = dual is not None and math.isfinite(dual)
+    # The solver's lower bound on the margin, when it reports a finite one.
+    lower = float(dual) + const if dual is not None and math.isfinite(dual) else None
     if res.status == 0:
-        bound = min(value, float(dual) + const) if known else value
-        return MarginResult(j, "optimal", value, bound, x_opt)
-    if res.status == 1:
         return MarginResult(
-            j, "time_limit", value, float(dual) + const if known else -math.inf, x_opt
+            j, "optimal", value, value if lower is None else min(value, lower), x_opt
         )
+    if res.status == 1:
+        return MarginResult(j, "time_limit", value, -math.inf if lower is None else lower, x_opt)
     return MarginResult(j, "error", value, -math.inf, x_opt)
