@@ -40,10 +40,9 @@ the equal-evaluation numbers are deterministic.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -51,10 +50,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
+from nnatlas.core.verdicts import Check, judge, paired, stat, threshold, values
+from nnatlas.data import load_digits
+from nnatlas.data.control import CartPoleClosure, CartPolePolicy, episode_returns
+from nnatlas.data.maxsat import MaxSatClosure, probsat, random_ksat
+from nnatlas.nn.nondifferentiable import (
+    ArgmaxAttentionClassifier,
+    HardMoEClassifier,
+    Int8MLP,
+    SpikingMLP,
+    StaircaseMLP,
+)  # fmt: skip
+from nnatlas.optim import SPSA, ModelClosure, OpenAIES, PolyStep
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
+from nnatlas.train import accuracy
 
 BIBTEX = """@article{le2026polystep,
   title   = {Training Non-Differentiable Networks via Optimal Transport},
@@ -69,10 +80,16 @@ PAPER_SNN = 93.0
 PAPER_SNN_ES = 79.6
 PAPER_MAXSAT_1M = 92.6
 PAPER_MAXSAT_100K = 98.1
+PAPER_ARCH = {  # PolyStep vs the best gradient-free baseline (README)
+    "INT8": (97.0, 94.4), "staircase": (94.3, 89.2), "argmax attention": (86.6, 80.0),
+    "MoE": (90.6, 82.5),
+}  # fmt: skip
+ARCHITECTURES = ("int8", "staircase", "attention", "moe")
+ACTIVATIONS = ("float", "int8", "binary")
 
 
 @dataclass(frozen=True, kw_only=True)
-class MethodConfig:
+class MethodConfig(ClaimConfig):
     """Hyperparameters of the three gradient-free methods (shared by the digits claims).
 
     Attributes:
@@ -87,19 +104,19 @@ class MethodConfig:
         spsa_lr, spsa_perturbation, spsa_perturbations: SPSA gains and estimates per step.
     """
 
-    ps_epsilon: float = 0.25
-    ps_step_radius: float = 4.0
-    ps_probe_radius: float = 2.0
-    ps_rank: int = 4
-    ps_max_subspace_dim: int = 128
-    ps_absorb_interval: int = 20
+    ps_epsilon: float = param(0.25, gt=0)
+    ps_step_radius: float = param(4.0, gt=0)
+    ps_probe_radius: float = param(2.0, gt=0)
+    ps_rank: int = param(4, ge=1)
+    ps_max_subspace_dim: int = param(128, ge=1)
+    ps_absorb_interval: int = param(20, ge=1)
     ps_redraw_on_absorb: bool = True
-    es_sigma: float = 0.3
-    es_lr: float = 0.05
-    es_population: int = 50
-    spsa_lr: float = 0.05
-    spsa_perturbation: float = 0.3
-    spsa_perturbations: int = 8
+    es_sigma: float = param(0.3, gt=0)
+    es_lr: float = param(0.05, gt=0)
+    es_population: int = param(50, ge=2)
+    spsa_lr: float = param(0.05, gt=0)
+    spsa_perturbation: float = param(0.3, gt=0)
+    spsa_perturbations: int = param(8, ge=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,17 +134,17 @@ class SnnConfig(MethodConfig):
         plateau_band: plain Adam must stay within this of the initial accuracy.
     """
 
-    hidden: int = 64
-    num_steps: int = 8
-    batch_size: int = 128
-    seconds: float = 22.0
-    eval_checkpoint: int = 4000
-    adam_epochs: int = 5
-    adam_lr: float = 1e-2
-    surrogate_epochs: int = 20
-    surrogate_lr: float = 1e-2
-    min_gain: float = 0.2
-    plateau_band: float = 0.05
+    hidden: int = param(64, ge=1)
+    num_steps: int = param(8, ge=1)
+    batch_size: int = param(128, ge=1)
+    seconds: float = param(22.0, gt=0)
+    eval_checkpoint: int = param(4000, ge=1)
+    adam_epochs: int = param(5, ge=1)
+    adam_lr: float = param(1e-2, gt=0)
+    surrogate_epochs: int = param(20, ge=1)
+    surrogate_lr: float = param(1e-2, gt=0)
+    min_gain: float = param(0.2, ge=0, le=1)
+    plateau_band: float = param(0.05, ge=0, le=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,26 +159,24 @@ class ArchConfig(MethodConfig):
         surrogate_epochs, surrogate_lr: surrogate-gradient Adam, recorded as the ceiling.
     """
 
-    architectures: tuple[str, ...] = ("int8", "staircase", "attention", "moe")
-    hidden: int = 64
-    evaluations: int = 6000
-    batch_size: int = 128
-    surrogate_epochs: int = 20
-    surrogate_lr: float = 1e-2
+    architectures: tuple[str, ...] = param(
+        ARCHITECTURES, choices=ARCHITECTURES, min_len=1, distinct=True
+    )
+    hidden: int = param(64, ge=2)  # attention embeds in hidden // 2
+    evaluations: int = param(6000, ge=1)
+    batch_size: int = param(128, ge=1)
+    surrogate_epochs: int = param(20, ge=1)
+    surrogate_lr: float = param(1e-2, gt=0)
 
 
 # -- shared training helpers -----------------------------------------------------------------
 
 
 def _digits() -> Any:
-    from nnatlas.data import load_digits
-
     return load_digits(test_size=0.25, seed=0)
 
 
 def _optimizer(name: str, model: nn.Module, m: MethodConfig, seed: int) -> torch.optim.Optimizer:
-    from nnatlas.optim import SPSA, OpenAIES, PolyStep
-
     if name == "polystep":
         return PolyStep(
             model.parameters(),
@@ -210,9 +225,6 @@ def train_gradient_free(
     test accuracy at the first step reaching ``checkpoint`` evaluations (training continues
     past the budget, untimed, until then).
     """
-    from nnatlas.optim import ModelClosure
-    from nnatlas.train.loop import accuracy
-
     torch.manual_seed(seed)
     model = build()
     opt = _optimizer(method, model, methods, seed)
@@ -259,10 +271,9 @@ def train_adam(
     """Adam with backprop; returns (test accuracy, largest gradient norm seen).
 
     A loss that does not require grad (no differentiable path) leaves every gradient absent,
-    which Adam treats as "no update": that is the exact-gradient behaviour we want to show.
+    which Adam treats as "no update": that is the exact-gradient behaviour we want to show
+    (the reason this is not :func:`nnatlas.train.fit`, which always calls ``backward``).
     """
-    from nnatlas.train.loop import accuracy
-
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed + 2)
     largest = 0.0
@@ -284,9 +295,6 @@ def train_adam(
 
 
 def run_snn(config: SnnConfig, seed: int) -> Metrics:
-    from nnatlas.nn.nondifferentiable import SpikingMLP
-    from nnatlas.train.loop import accuracy
-
     data = _digits()
 
     def build(surrogate: bool = False) -> nn.Module:
@@ -344,23 +352,21 @@ def run_snn(config: SnnConfig, seed: int) -> Metrics:
 
 def verdict_snn(per_seed: list[Metrics], config: SnnConfig) -> Verdict:
     def avg(key: str) -> float:
-        return mean_std([m[key] for m in per_seed])[0]
+        return stat(values(per_seed, key)).mean
 
-    init, adam, grad = (
-        avg("init_accuracy"),
-        avg("adam_exact_accuracy"),
-        max(m["adam_exact_max_grad_norm"] for m in per_seed),
-    )
-    ps, es, spsa, sur = (
-        avg(k)
-        for k in ("polystep_accuracy", "es_accuracy", "spsa_accuracy", "surrogate_adam_accuracy")
-    )
-    eq = [m["equal_evals_polystep_minus_es"] for m in per_seed]
-    eq_mean = mean_std(eq)[0] if all(e is not None for e in eq) else None
-    values = {
+    init, adam, ps = avg("init_accuracy"), avg("adam_exact_accuracy"), avg("polystep_accuracy")
+    grad = max(values(per_seed, "adam_exact_max_grad_norm"))
+    es, spsa, sur = avg("es_accuracy"), avg("spsa_accuracy"), avg("surrogate_adam_accuracy")
+    eq = [m.get("equal_evals_polystep_minus_es") for m in per_seed]
+    eq_mean = stat(eq).mean if all(e is not None for e in eq) else None  # type: ignore[arg-type]
+    best = [max(e, s) for e, s in zip(values(per_seed, "es_accuracy"),
+                                      values(per_seed, "spsa_accuracy"), strict=True)]  # fmt: skip
+    # "Beats" must exceed the seed noise: the paired PolyStep − best-baseline difference has to be
+    # larger than its standard error; within ±1 s.e. it is a tie (inconclusive).
+    cmp = paired(values(per_seed, "polystep_accuracy"), best)
+    table: dict[str, Any] = {
         "init accuracy": init,
         "plain Adam (exact gradient) accuracy": adam,
-        "largest exact gradient norm": grad,
         "PolyStep accuracy (equal wall-clock)": ps,
         "OpenAI-ES accuracy (equal wall-clock)": es,
         "SPSA accuracy (equal wall-clock)": spsa,
@@ -369,43 +375,33 @@ def verdict_snn(per_seed: list[Metrics], config: SnnConfig) -> Verdict:
         f"PolyStep − OpenAI-ES at {config.eval_checkpoint} evaluations": eq_mean,
         "surrogate-gradient Adam accuracy (ceiling)": sur,
         "paper PolyStep / best GF baseline (MNIST)": f"{PAPER_SNN} / {PAPER_SNN_ES}",
+        **cmp.table("PolyStep", "best baseline"),
     }
-    plateau = grad == 0.0 and abs(adam - init) <= config.plateau_band
-    crosses = ps >= init + config.min_gain
-    # "Beats" must exceed the seed noise: the paired PolyStep − best-baseline difference has to be
-    # larger than its standard error; within ±1 s.e. it is a tie (inconclusive).
-    diffs = [m["polystep_accuracy"] - max(m["es_accuracy"], m["spsa_accuracy"]) for m in per_seed]
-    d_mean, d_sd, n = mean_std(diffs)
-    se = d_sd / math.sqrt(n) if n > 1 else 0.0
-    values["PolyStep − best baseline, per seed (mean ± s.e.)"] = f"{d_mean:+.3f} ± {se:.3f}"
+    checks = [
+        Check("largest exact gradient norm", grad, "<=", 0.0, "g"),
+        Check("|plain Adam − init accuracy|", abs(adam - init), "<=", config.plateau_band, ".3f"),
+        Check("PolyStep − init accuracy", ps - init, ">=", config.min_gain, ".3f"),
+    ]
     eq_text = "n/a (checkpoint not reached)" if eq_mean is None else f"{eq_mean:+.3f}"
-    reason = (
-        f"exact gradient norm {grad:g}, plain Adam {adam:.3f} vs init {init:.3f} "
-        f"({'stuck' if plateau else 'moved'}); at {config.seconds:g} s each PolyStep {ps:.3f} vs "
-        f"OpenAI-ES {es:.3f}, SPSA {spsa:.3f} (paired difference {d_mean:+.3f} ± {se:.3f} s.e.); "
-        f"at equal evaluations PolyStep − ES = {eq_text}; surrogate Adam {sur:.3f}"
+    context = (
+        f"at {config.seconds:g} s each PolyStep {ps:.3f} vs OpenAI-ES {es:.3f}, SPSA {spsa:.3f}: "
+        f"{cmp.describe('PolyStep', 'best baseline', fmt='.3f')}; at equal evaluations "
+        f"PolyStep − ES = {eq_text}; surrogate Adam {sur:.3f}"
     )
-    if not (plateau and crosses) or d_mean < -se:
-        outcome = Outcome.NOT_REPRODUCED
-    elif d_mean > se:
-        outcome = Outcome.REPRODUCED
-    else:
-        outcome = Outcome.INCONCLUSIVE
-        reason += "; PolyStep and the best baseline tie within one standard error"
-    return Verdict(outcome, reason, values)
+    plateau = judge(checks, values=table, prefix=f"plateau and crossing ({context})")
+    if plateau.outcome is not Outcome.REPRODUCED:
+        return plateau
+    outcome = cmp.outcome(1.0, two_sided=True)
+    tie = "; PolyStep and the best baseline tie within one standard error"
+    return Verdict(
+        outcome, plateau.reason + (tie if outcome is Outcome.INCONCLUSIVE else ""), table
+    )
 
 
 # -- claim: the other four architectures ---------------------------------------------------------
 
 
 def _arch_builder(name: str, hidden: int, surrogate: bool) -> nn.Module:
-    from nnatlas.nn.nondifferentiable import (
-        ArgmaxAttentionClassifier,
-        HardMoEClassifier,
-        Int8MLP,
-        StaircaseMLP,
-    )
-
     if name == "int8":
         return Int8MLP(64, hidden, 10, surrogate=surrogate)
     if name == "staircase":
@@ -452,36 +448,32 @@ def run_arch(config: ArchConfig, seed: int) -> Metrics:
 
 
 def verdict_arch(per_seed: list[Metrics], config: ArchConfig) -> Verdict:
-    values: dict[str, Any] = {}
-    wins = []
-    parts = []
+    table: dict[str, Any] = {}
+    checks = []
     for arch in config.architectures:
-        ps = mean_std([m[arch]["polystep"] for m in per_seed])[0]
-        es = mean_std([m[arch]["es"] for m in per_seed])[0]
-        spsa = mean_std([m[arch]["spsa"] for m in per_seed])[0]
-        sur = mean_std([m[arch]["surrogate_adam"] for m in per_seed])[0]
-        values[f"{arch}: PolyStep / OpenAI-ES / SPSA / surrogate Adam"] = (
+        ps, es, spsa, sur = (
+            stat(values(per_seed, arch, k)).mean
+            for k in ("polystep", "es", "spsa", "surrogate_adam")
+        )
+        table[f"{arch}: PolyStep / OpenAI-ES / SPSA / surrogate Adam"] = (
             f"{ps:.3f} / {es:.3f} / {spsa:.3f} / {sur:.3f}"
         )
-        wins.append(ps > max(es, spsa))
-        parts.append(f"{arch} {ps:.3f} vs {max(es, spsa):.3f}")
-    values["paper (MNIST/FMNIST) PolyStep vs best GF"] = (
-        "INT8 97.0 vs 94.4; staircase 94.3 vs 89.2; argmax attention 86.6 vs 80.0; MoE 90.6 vs 82.5"
+        checks.append(
+            Check(f"{arch}: PolyStep − best baseline", ps - max(es, spsa), ">", 0.0, "+.3f")
+        )
+    table["paper (MNIST/FMNIST) PolyStep vs best GF"] = "; ".join(
+        f"{k} {a} vs {b}" for k, (a, b) in PAPER_ARCH.items()
     )
-    ok = all(wins)
-    reason = (
-        f"at {config.evaluations} evaluations each, PolyStep vs best gradient-free baseline: "
-        + ", ".join(parts)
-        + f"; PolyStep ahead on {sum(wins)} of {len(wins)}"
+    return judge(
+        checks, values=table, prefix=f"mean test accuracy at {config.evaluations} evaluations each"
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
 
 
 # -- claim: MAX-SAT ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class MaxSatConfig:
+class MaxSatConfig(ClaimConfig):
     """Claim ``maxsat``.
 
     Attributes:
@@ -495,23 +487,20 @@ class MaxSatConfig:
         threshold: PolyStep's clause satisfaction must reach this at every size.
     """
 
-    sizes: tuple[int, ...] = (100, 1_000, 10_000, 100_000)
-    ratio: float = 4.26
-    steps: int = 30
-    ps_epsilon: float = 0.5
-    ps_step_radius: float = 0.5
-    ps_probe_radius: float = 6.0
-    es_sigma: float = 0.5
-    es_lr: float = 0.1
-    es_population: int = 50
-    probsat_flips_per_var: float = 1.0
-    threshold: float = 0.92
+    sizes: tuple[int, ...] = param((100, 1_000, 10_000, 100_000), ge=3, min_len=1, increasing=True)
+    ratio: float = param(4.26, gt=0)
+    steps: int = param(30, ge=1)
+    ps_epsilon: float = param(0.5, gt=0)
+    ps_step_radius: float = param(0.5, gt=0)
+    ps_probe_radius: float = param(6.0, gt=0)
+    es_sigma: float = param(0.5, gt=0)
+    es_lr: float = param(0.1, gt=0)
+    es_population: int = param(50, ge=2)
+    probsat_flips_per_var: float = param(1.0, gt=0)
+    threshold: float = param(0.92, gt=0, le=1)
 
 
 def run_maxsat(config: MaxSatConfig, seed: int) -> Metrics:
-    from nnatlas.data.maxsat import MaxSatClosure, probsat, random_ksat
-    from nnatlas.optim import OpenAIES, PolyStep
-
     out: Metrics = {"sizes": list(config.sizes)}
     for key in ("polystep", "es", "probsat", "polystep_seconds", "es_seconds", "probsat_seconds"):
         out[key] = []
@@ -556,29 +545,26 @@ def run_maxsat(config: MaxSatConfig, seed: int) -> Metrics:
 
 
 def verdict_maxsat(per_seed: list[Metrics], config: MaxSatConfig) -> Verdict:
-    values: dict[str, Any] = {}
+    table: dict[str, Any] = {}
     worst = 1.0
     for i, n in enumerate(config.sizes):
-        ps = mean_std([m["polystep"][i] for m in per_seed])[0]
-        es = mean_std([m["es"][i] for m in per_seed])[0]
-        pr = mean_std([m["probsat"][i] for m in per_seed])[0]
-        values[f"n = {n:,}: PolyStep / OpenAI-ES / probSAT"] = f"{ps:.4f} / {es:.4f} / {pr:.4f}"
+        ps, es, pr = (stat(values(per_seed, k, i)).mean for k in ("polystep", "es", "probsat"))
+        table[f"n = {n:,}: PolyStep / OpenAI-ES / probSAT"] = f"{ps:.4f} / {es:.4f} / {pr:.4f}"
         worst = min(worst, ps)
-    values["paper PolyStep (100K / 1M)"] = f"{PAPER_MAXSAT_100K} % / {PAPER_MAXSAT_1M} %"
-    ok = worst >= config.threshold
-    reason = (
-        f"after {config.steps} updates PolyStep satisfies at least {worst:.2%} of clauses over "
-        f"n = {config.sizes[0]:,}…{config.sizes[-1]:,} ({'≥' if ok else '<'} "
-        f"{config.threshold:.0%}); probSAT and OpenAI-ES in the values"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    table["paper PolyStep (100K / 1M)"] = f"{PAPER_MAXSAT_100K} % / {PAPER_MAXSAT_1M} %"
+    return threshold(
+        "lowest mean clause satisfaction of PolyStep", worst, ">=", config.threshold, fmt=".2%",
+        values=table,
+        prefix=f"after {config.steps} updates over n = {config.sizes[0]:,}…{config.sizes[-1]:,} "
+        "(probSAT and OpenAI-ES in the values)",
+    )  # fmt: skip
 
 
 # -- claim: policy search ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class PolicyConfig:
+class PolicyConfig(ClaimConfig):
     """Claim ``policy-search``.
 
     Attributes:
@@ -599,26 +585,30 @@ class PolicyConfig:
         keep_fraction: quantised PolyStep must keep this fraction of its float return.
     """
 
-    activations: tuple[str, ...] = ("float", "int8", "binary")
-    hidden: int = 16
-    updates: int = 15
-    episodes: int = 4
-    test_episodes: int = 20
-    max_steps: int = 200
-    ps_epsilon: float = 0.5
-    ps_step_radius: float = 2.0
-    ps_probe_radius: float = 4.0
-    es_sigma: float = 0.1
-    es_lr: float = 0.05
-    es_population: int = 50
-    match_tolerance: float = 0.05
-    keep_fraction: float = 0.95
+    activations: tuple[str, ...] = param(ACTIVATIONS, choices=ACTIVATIONS, min_len=2, distinct=True)
+    hidden: int = param(16, ge=1)
+    updates: int = param(15, ge=1)
+    episodes: int = param(4, ge=1)
+    test_episodes: int = param(20, ge=1)
+    max_steps: int = param(200, ge=1)
+    ps_epsilon: float = param(0.5, gt=0)
+    ps_step_radius: float = param(2.0, gt=0)
+    ps_probe_radius: float = param(4.0, gt=0)
+    es_sigma: float = param(0.1, gt=0)
+    es_lr: float = param(0.05, gt=0)
+    es_population: int = param(50, ge=2)
+    match_tolerance: float = param(0.05, ge=0, le=1)
+    keep_fraction: float = param(0.95, gt=0, le=1)
+
+    def validate(self) -> None:
+        ensure(
+            self,
+            "float" in self.activations,
+            f"activations must include 'float' (the reference policy); got {self.activations}",
+        )
 
 
 def run_policy(config: PolicyConfig, seed: int) -> Metrics:
-    from nnatlas.data.control import CartPoleClosure, CartPolePolicy, episode_returns
-    from nnatlas.optim import OpenAIES, PolyStep
-
     out: Metrics = {"activations": list(config.activations)}
     for act in config.activations:
         for method in ("polystep", "es"):
@@ -664,40 +654,32 @@ def run_policy(config: PolicyConfig, seed: int) -> Metrics:
 
 
 def verdict_policy(per_seed: list[Metrics], config: PolicyConfig) -> Verdict:
-    if "float" not in config.activations:
-        return Verdict(Outcome.INCONCLUSIVE, "the float policy was not run; nothing to compare")
-    values: dict[str, Any] = {}
-    means: dict[str, float] = {}
-    for act in config.activations:
-        for method in ("polystep", "es"):
-            means[f"{method}_{act}"] = mean_std([m[f"{method}_{act}"] for m in per_seed])[0]
-        values[f"{act}: PolyStep / OpenAI-ES normalised return"] = (
-            f"{means[f'polystep_{act}']:.3f} / {means[f'es_{act}']:.3f}"
+    means = {
+        f"{method}_{act}": stat(values(per_seed, f"{method}_{act}")).mean
+        for act in config.activations
+        for method in ("polystep", "es")
+    }
+    table: dict[str, Any] = {
+        f"{a}: PolyStep / OpenAI-ES normalised return": (
+            f"{means[f'polystep_{a}']:.3f} / {means[f'es_{a}']:.3f}"
         )
-    values["paper"] = "normalised final return 0.995–1.000 for Float32 / INT8 / binary (CartPole)"
-    ps_f, es_f = means["polystep_float"], means["es_float"]
-    matches = ps_f >= es_f - config.match_tolerance
-    kept = [
-        means[f"polystep_{a}"] >= config.keep_fraction * ps_f
         for a in config.activations
-        if a != "float"
-    ]
-    ok = matches and all(kept)
-    quant = ", ".join(
-        f"{a} {means[f'polystep_{a}']:.3f}" for a in config.activations if a != "float"
+    }
+    table["paper"] = "normalised final return 0.995–1.000 for Float32 / INT8 / binary (CartPole)"
+    ps_f = means["polystep_float"]
+    checks = [
+        Check("float PolyStep − OpenAI-ES return", ps_f - means["es_float"], ">=",
+              -config.match_tolerance, "+.3f"),
+        *(Check(f"{a} PolyStep return (bound: {config.keep_fraction:.0%} of float)",
+                means[f"polystep_{a}"], ">=", config.keep_fraction * ps_f, ".3f")
+          for a in config.activations if a != "float"),
+    ]  # fmt: skip
+    return judge(
+        checks, values=table, prefix=f"normalised test returns after {config.updates} updates"
     )
-    reason = (
-        f"after {config.updates} updates: float PolyStep {ps_f:.3f} vs OpenAI-ES {es_f:.3f} "
-        f"({'≥' if matches else '<'} ES − {config.match_tolerance}); quantised PolyStep "
-        f"{quant} ({'≥' if all(kept) else 'not all ≥'} {config.keep_fraction:.0%} of float)"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
 
 
 # -- presets -------------------------------------------------------------------------------------
-
-_SNN_QUICK = SnnConfig()
-_ARCH_QUICK = ArchConfig()
 
 SCALED_DOWN = (
     "digits (8×8) instead of MNIST/FMNIST; width 64; seconds-long budgets (≈ 10⁴ evaluations) "
@@ -756,26 +738,24 @@ PAPER = Paper(
                 "quick run, which was a 0.001 tie)"
             ),
             config_cls=SnnConfig,
-            presets={
-                "smoke": replace(
-                    _SNN_QUICK,
-                    seconds=0.6,
-                    eval_checkpoint=300,
-                    adam_epochs=1,
-                    surrogate_epochs=1,
-                    num_steps=4,
-                    min_gain=0.0,
-                ),
-                "quick": _SNN_QUICK,
-                "paper": replace(
-                    _SNN_QUICK,
-                    hidden=128,
-                    num_steps=15,
-                    batch_size=512,
-                    seconds=1800.0,
-                    eval_checkpoint=1_000_000,
-                ),
-            },
+            presets=presets(
+                SnnConfig(),
+                smoke={
+                    "seconds": 0.6,
+                    "eval_checkpoint": 300,
+                    "adam_epochs": 1,
+                    "surrogate_epochs": 1,
+                    "num_steps": 4,
+                    "min_gain": 0.0,
+                },
+                paper={
+                    "hidden": 128,
+                    "num_steps": 15,
+                    "batch_size": 512,
+                    "seconds": 1800.0,
+                    "eval_checkpoint": 1_000_000,
+                },
+            ),
             run=run_snn,
             verdict=verdict_snn,
             scaled_down=SCALED_DOWN + " SNN 64-64-10 with T = 8 (paper 784-128-10, T = 15).",
@@ -796,13 +776,11 @@ PAPER = Paper(
             ),
             tolerance="mean PolyStep accuracy > mean of each baseline on every architecture",
             config_cls=ArchConfig,
-            presets={
-                "smoke": replace(
-                    _ARCH_QUICK, evaluations=300, surrogate_epochs=1, architectures=("int8", "moe")
-                ),
-                "quick": _ARCH_QUICK,
-                "paper": replace(_ARCH_QUICK, hidden=128, batch_size=512, evaluations=15_000_000),
-            },
+            presets=presets(
+                ArchConfig(),
+                smoke={"evaluations": 300, "surrogate_epochs": 1, "architectures": ("int8", "moe")},
+                paper={"hidden": 128, "batch_size": 512, "evaluations": 15_000_000},
+            ),
             run=run_arch,
             verdict=verdict_arch,
             scaled_down=SCALED_DOWN
@@ -823,11 +801,11 @@ PAPER = Paper(
             ),
             tolerance="mean clause satisfaction of PolyStep ≥ 92 % at every size",
             config_cls=MaxSatConfig,
-            presets={
-                "smoke": MaxSatConfig(sizes=(100, 1000), steps=10),
-                "quick": MaxSatConfig(),
-                "paper": MaxSatConfig(sizes=(100_000, 1_000_000), steps=500),
-            },
+            presets=presets(
+                MaxSatConfig(),
+                smoke={"sizes": (100, 1000), "steps": 10},
+                paper={"sizes": (100_000, 1_000_000), "steps": 500},
+            ),
             run=run_maxsat,
             verdict=verdict_maxsat,
             scaled_down=(
@@ -850,19 +828,19 @@ PAPER = Paper(
                 "return (normalised test returns, means over seeds)"
             ),
             config_cls=PolicyConfig,
-            presets={
-                "smoke": PolicyConfig(
-                    activations=("float", "binary"),
-                    hidden=8,
-                    updates=2,
-                    episodes=2,
-                    max_steps=30,
-                    test_episodes=4,
-                    es_population=10,
-                ),
-                "quick": PolicyConfig(),
-                "paper": PolicyConfig(updates=200, max_steps=500, episodes=16),
-            },
+            presets=presets(
+                PolicyConfig(),
+                smoke={
+                    "activations": ("float", "binary"),
+                    "hidden": 8,
+                    "updates": 2,
+                    "episodes": 2,
+                    "max_steps": 30,
+                    "test_episodes": 4,
+                    "es_population": 10,
+                },
+                paper={"updates": 200, "max_steps": 500, "episodes": 16},
+            ),
             run=run_policy,
             verdict=verdict_policy,
             scaled_down=(
