@@ -28,7 +28,18 @@ puts an empty placeholder module in its place before importing neural-tangents::
     pip install --no-deps neural-tangents==0.6.5
     python benchmarks/bench_kernels.py
 
-Without it the script says so and prints the nnatlas implementations only.
+Without it the script says so and prints the nnatlas implementations only. Alternatively keep
+neural-tangents in its own environment without torch and point the peer rows at it (the nnatlas
+rows keep the current interpreter)::
+
+    python3.11 -m venv /tmp/nt-venv
+    /tmp/nt-venv/bin/pip install "jax[cpu]==0.4.30" jaxlib==0.4.30 frozendict absl-py
+    /tmp/nt-venv/bin/pip install --no-deps neural-tangents==0.6.5
+    python benchmarks/bench_kernels.py --peer-python /tmp/nt-venv/bin/python
+
+Besides the whole-matrix difference the table gives the largest difference on the diagonal
+relative to the diagonal's largest value (where arc-cosine kernels are ill-conditioned: an
+``arccos`` of a cosine that rounds to ``1 - 1e-16`` is off by 1.5e-8).
 """
 
 from __future__ import annotations
@@ -184,9 +195,19 @@ def _child(case: str, impl: str, args: argparse.Namespace, out: str) -> None:
 # -- parent --------------------------------------------------------------------------------
 
 
+def _diagonal_difference(value: np.ndarray, ref: np.ndarray) -> float:
+    """Max |difference| on the diagonals of the stacked square kernels over their max |value|."""
+    if value.ndim != 3 or value.shape[1] != value.shape[2]:
+        return float("nan")
+    a = np.diagonal(value, axis1=1, axis2=2)
+    b = np.diagonal(ref, axis1=1, axis2=2)
+    return float(np.abs(a - b).max() / np.abs(b).max())
+
+
 def _run(case: str, impl: str, args: argparse.Namespace, tmp: str) -> dict | None:
     out = os.path.join(tmp, f"{case}-{impl}")
-    cmd = [sys.executable, __file__, "--child", case, impl, "--out", out]
+    python = args.peer_python if impl.startswith("nt") and args.peer_python else sys.executable
+    cmd = [python, __file__, "--child", case, impl, "--out", out]
     cmd += ["--n", str(args.n), "--dim", str(args.dim), "--n-emp", str(args.n_emp)]
     cmd += ["--width", str(args.width), "--reps", str(args.reps)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -209,6 +230,9 @@ def main() -> None:
     parser.add_argument(
         "--cases", nargs="+", choices=["analytic", "empirical"], default=["analytic", "empirical"]
     )
+    parser.add_argument(
+        "--peer-python", help="interpreter with JAX and neural-tangents for the peer rows"
+    )
     parser.add_argument("--child", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -216,15 +240,25 @@ def main() -> None:
         _child(args.child[0], args.child[1], args, args.out)
         return
 
-    try:
-        import jax  # noqa: F401
+    if args.peer_python:
+        here = os.path.dirname(os.path.abspath(__file__))
+        code = f"import sys; sys.path.insert(0, {here!r}); import bench_kernels as b; "
+        code += "b._import_neural_tangents()"
+        probe = subprocess.run([args.peer_python, "-c", code], capture_output=True, text=True)
+        peers = probe.returncode == 0
+        if not peers:
+            print(f"neural-tangents not importable by {args.peer_python}: "
+                  f"{probe.stderr.strip().splitlines()[-1:]}. Printing nnatlas only.\n")  # fmt: skip
+    else:
+        try:
+            import jax  # noqa: F401
 
-        _import_neural_tangents()
-        peers = True
-    except Exception as exc:  # ImportError, or neural-tangents failing on a newer JAX
-        peers = False
-        print(f"neural-tangents not importable ({type(exc).__name__}: {exc}); see --help to "
-              "install it in a separate venv. Printing nnatlas only.\n")  # fmt: skip
+            _import_neural_tangents()
+            peers = True
+        except Exception as exc:  # ImportError, or neural-tangents failing on a newer JAX
+            peers = False
+            print(f"neural-tangents not importable ({type(exc).__name__}: {exc}); see --help "
+                  "to install it in a separate venv. Printing nnatlas only.\n")  # fmt: skip
 
     cases = {
         "analytic": ["ours"] + (["nt"] if peers else []),
@@ -249,8 +283,8 @@ def main() -> None:
                 continue
             print(f"### {titles[case]}\n")
             print("| implementation | seconds | peak MB | time ratio vs nnatlas | memory ratio | "
-                  "max rel. diff |")  # fmt: skip
-            print("|---|---|---|---|---|---|")
+                  "max rel. diff | max rel. diff on the diagonal |")  # fmt: skip
+            print("|---|---|---|---|---|---|---|")
             ref = None
             for impl in impls:
                 r = _run(case, impl, args, tmp)
@@ -263,7 +297,8 @@ def main() -> None:
                 print(
                     f"| {names[impl]} | {r['seconds']:.3f} | {r['memory_mb']:.0f} | "
                     f"{r['seconds'] / ref['seconds']:.2f}× | "
-                    f"{r['memory_mb'] / max(ref['memory_mb'], 1e-9):.2f}× | {diff:.1e}{flag} |",
+                    f"{r['memory_mb'] / max(ref['memory_mb'], 1e-9):.2f}× | {diff:.1e}{flag} | "
+                    f"{_diagonal_difference(r['value'], ref['value']):.1e} |",
                     flush=True,
                 )
             print()

@@ -28,10 +28,15 @@ Parametrizations (as in google/neural-tangents, arXiv 1912.02803):
   per-feature kernel, each bias 1), so hidden layers must declare their width
   (``Dense(width=...)``) to get a standard-parametrization NTK.
 
-Numerical notes: every angle is computed as ``arctan2(sqrt(det), c)`` rather than ``arccos(rho)``
-(stable near rho = +-1, no division by the variances), the square root of a clipped determinant
-has a zero gradient on the diagonal (where the true derivative is zero), and kernels are
-float64 by default and computed in row blocks so N = 10,000 inputs fit in memory.
+Numerical notes: every angle comes from :func:`nnatlas.kernels.angles.covariance_angle`,
+``atan2(sqrt(det), c)`` with the determinant factored as ``(s - c)(s + c)``, ``s = sqrt(ab)``
+(no ``arccos``, no cancellation near rho = +-1, no division by the variances); the input
+covariance takes nearly parallel pairs from the angle between unit vectors
+(:func:`~nnatlas.kernels.angles.input_covariance`), so the diagonal, duplicated inputs, ``x``
+and ``-x`` get exactly theta = 0 or pi, and the diagonal stays bitwise equal to the variances
+through every layer. The square root of a clipped determinant has a zero gradient on the
+diagonal (where the true derivative is zero), and kernels are float64 by default and computed
+in row blocks so N = 10,000 inputs fit in memory.
 """
 
 from __future__ import annotations
@@ -46,9 +51,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.kernels.angles import covariance_angle, input_covariance, safe_sqrt
 
 __all__ = [
     "Activation",
@@ -62,6 +67,8 @@ __all__ = [
     "ParametrizedLinear",
     "ReLU",
     "Sign",
+    "autograd_derivative",
+    "cholesky_coordinates",
     "nngp_kernel",
     "ntk_kernel",
     "serial",
@@ -81,20 +88,6 @@ class Kernels(NamedTuple):
 
     nngp: Tensor
     ntk: Tensor | None
-
-
-def _safe_sqrt(x: Tensor) -> Tensor:
-    """``sqrt(max(x, 0))`` whose gradient is zero (not infinite) where ``x <= 0``."""
-    if not (x.requires_grad and torch.is_grad_enabled()):
-        return x.clamp_min(0.0).sqrt_()  # no autograd: the cheap path, no masks
-    positive = x > 0
-    return torch.where(positive, torch.sqrt(torch.where(positive, x, torch.ones_like(x))), 0.0)
-
-
-def _angle(k11: Tensor, k22: Tensor, k12: Tensor) -> tuple[Tensor, Tensor]:
-    """Return ``(sqrt(k11 k22 - k12^2), theta)`` with ``theta = arccos(rho)`` in ``[0, pi]``."""
-    root = _safe_sqrt(k11 * k22 - k12 * k12)
-    return root, torch.atan2(root, k12)
 
 
 class ElementwiseKernel(abc.ABC):
@@ -138,13 +131,18 @@ class ReLU(ElementwiseKernel):
 
     name = "relu"
 
+    @staticmethod
+    def _terms(k11: Tensor, k22: Tensor, k12: Tensor) -> tuple[Tensor, Tensor]:
+        # One formula for both entry points, so a pair and its diagonal round identically.
+        root, theta = covariance_angle(k11, k22, k12)
+        dot = (math.pi - theta) / _TWO_PI
+        return root / _TWO_PI + dot * k12, dot
+
     def expectation(self, k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
-        root, theta = _angle(k11, k22, k12)
-        return (root + (math.pi - theta) * k12) / _TWO_PI
+        return self._terms(k11, k22, k12)[0]
 
     def derivative_expectation(self, k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
-        _, theta = _angle(k11, k22, k12)
-        return (math.pi - theta) / _TWO_PI
+        return self._terms(k11, k22, k12)[1]
 
     def expectations(self, k11: Tensor, k22: Tensor, k12: Tensor) -> tuple[Tensor, Tensor]:
         cls = type(self)
@@ -152,9 +150,7 @@ class ReLU(ElementwiseKernel):
             cls.derivative_expectation is not ReLU.derivative_expectation
         ):  # a subclass changed one term: honour it
             return super().expectations(k11, k22, k12)
-        root, theta = _angle(k11, k22, k12)
-        dot = (math.pi - theta) / _TWO_PI
-        return root / _TWO_PI + dot * k12, dot
+        return self._terms(k11, k22, k12)
 
     def __call__(self, x: Tensor) -> Tensor:
         return torch.relu(x)
@@ -178,14 +174,14 @@ class LeakyReLU(ElementwiseKernel):
 
     def expectation(self, k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
         s = self.negative_slope
-        root, theta = _angle(k11, k22, k12)
+        root, theta = covariance_angle(k11, k22, k12)
         same_sign = (root + (math.pi - theta) * k12) / _TWO_PI
         opposite = (root - theta * k12) / _TWO_PI
         return (1.0 + s * s) * same_sign - 2.0 * s * opposite
 
     def derivative_expectation(self, k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
         s = self.negative_slope
-        _, theta = _angle(k11, k22, k12)
+        theta = covariance_angle(k11, k22, k12).theta
         return (1.0 + s * s) * (math.pi - theta) / _TWO_PI + s * theta / math.pi
 
     def __call__(self, x: Tensor) -> Tensor:
@@ -230,7 +226,7 @@ class Sign(ElementwiseKernel):
     name = "sign"
 
     def expectation(self, k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
-        root = _safe_sqrt(k11 * k22 - k12 * k12)
+        root = covariance_angle(k11, k22, k12).root
         return (2.0 / math.pi) * torch.atan2(k12, root)
 
     def derivative_expectation(self, k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
@@ -279,8 +275,18 @@ def _polar_rule(
     return as_t(xl), as_t(wl), as_t(np.sqrt(2.0 * xs)), as_t(ws)
 
 
-def _autograd_derivative(phi: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+def autograd_derivative(phi: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     """``phi'`` of an elementwise ``phi`` by autograd; differentiable itself, so it nests.
+
+    ``autograd_derivative(autograd_derivative(torch.tanh))`` is ``tanh''``. A ``phi`` that
+    ignores its input has derivative 0. Used by :class:`Activation` (when no ``dphi`` is given)
+    and by the criticality conditions (:mod:`nnatlas.kernels.criticality`).
+
+    Args:
+        phi: an elementwise ``Tensor -> Tensor`` function.
+
+    Returns:
+        ``dphi: Tensor -> Tensor`` of the same shape.
 
     Plain ``torch.autograd`` rather than ``torch.func``: the first ``torch.func`` call in a
     process costs seconds of one-time setup.
@@ -300,11 +306,24 @@ def _autograd_derivative(phi: Callable[[Tensor], Tensor]) -> Callable[[Tensor], 
     return dphi
 
 
-def _cholesky_coordinates(a: Tensor, b: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """``(sqrt(a), c / sqrt(a), sqrt(b - c^2 / a))``: ``u = s z1``, ``v = m z1 + r z2``."""
-    sa = _safe_sqrt(a)
-    slope = torch.where(sa > 0, c / torch.where(sa > 0, sa, torch.ones_like(sa)), 0.0)
-    return sa, slope, _safe_sqrt(b - slope * slope)
+def cholesky_coordinates(a: Tensor, b: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``(sqrt(a), c / sqrt(a), sqrt(b - c^2 / a))`` of the covariance ``[[a, c], [c, b]]``.
+
+    With ``(z1, z2)`` i.i.d. standard normal, ``u = s z1`` and ``v = m z1 + r z2`` have that
+    covariance. The residual ``r = sqrt(det) / sqrt(a)`` takes the determinant from
+    :func:`~nnatlas.kernels.angles.covariance_angle` (no cancellation near ``|rho| = 1``); a
+    zero ``a`` gives ``m = 0``, ``r = sqrt(b)``. Used by every 2-D Gaussian quadrature of the
+    family.
+
+    Returns:
+        ``(s, m, r)``, each of the broadcast shape.
+    """
+    sa = safe_sqrt(a)
+    positive = sa > 0
+    safe_sa = torch.where(positive, sa, torch.ones_like(sa))
+    slope = torch.where(positive, c / safe_sa, 0.0)
+    root = covariance_angle(a, b, c).root
+    return sa, slope, torch.where(positive, root / safe_sa, safe_sqrt(b))
 
 
 class Activation(ElementwiseKernel):
@@ -355,13 +374,13 @@ class Activation(ElementwiseKernel):
         self.order = check_int("order", order, low=2, high=512)
         self.method = method
         self.phi = phi
-        self.dphi = dphi if dphi is not None else _autograd_derivative(phi)
+        self.dphi = dphi if dphi is not None else autograd_derivative(phi)
         self.name = str(name)
 
     def _hermite(self, fn: Callable[[Tensor], Tensor], a: Tensor, b: Tensor, c: Tensor) -> Tensor:
         nodes, weights = _hermite_rule(self.order, a.dtype, a.device)
         w2 = (weights.view(-1, 1) * weights.view(1, -1)).reshape(-1)
-        sa, slope, resid = (t.view(-1, 1, 1) for t in _cholesky_coordinates(a, b, c))
+        sa, slope, resid = (t.view(-1, 1, 1) for t in cholesky_coordinates(a, b, c))
         z1, z2 = nodes.view(-1, 1), nodes.view(1, -1)
         u = (sa * z1).expand(-1, -1, self.order).reshape(a.shape[0], -1)
         v = (slope * z1 + resid * z2).reshape(a.shape[0], -1)
@@ -370,7 +389,7 @@ class Activation(ElementwiseKernel):
     def _polar(self, fn: Callable[[Tensor], Tensor], a: Tensor, b: Tensor, c: Tensor) -> Tensor:
         n = (self.order + 1) // 2
         xl, wl, radii, wr = _polar_rule(n, a.dtype, a.device)
-        sa, slope, resid = _cholesky_coordinates(a, b, c)
+        sa, slope, resid = cholesky_coordinates(a, b, c)
         # Angles in [0, pi) where u = 0 (a = pi/2) and where v = 0; the integrand has its kinks
         # there for activations with a kink at 0, so each piece is smooth.
         kink_u = torch.full_like(a, math.pi / 2)
@@ -563,6 +582,14 @@ class _Pointwise(nn.Module):
 Layer = Dense | ElementwiseKernel
 
 
+def _set_diagonal(k: Tensor, rows: Tensor, cols: Tensor, values: Tensor) -> Tensor:
+    """``k[rows, cols] = values``, out of place when autograd records ``k``."""
+    if k.requires_grad or values.requires_grad:
+        return k.index_put((rows, cols), values)
+    k[rows, cols] = values
+    return k
+
+
 class KernelNetwork:
     """A fully connected architecture with its infinite-width kernels; built by :func:`serial`.
 
@@ -607,14 +634,20 @@ class KernelNetwork:
                 return layer.width
         return in_features
 
-    def _diagonals(self, x: Tensor, need_ntk: bool) -> tuple[list[Tensor], Tensor, Tensor | None]:
-        """Per-layer NNGP diagonal entering each layer, and the output diagonals."""
-        k = (x * x).sum(dim=1) / x.shape[1]
+    def _diagonals(
+        self, k: Tensor, need_ntk: bool, in_features: int
+    ) -> tuple[list[Tensor], Tensor, Tensor | None]:
+        """NNGP diagonal entering each layer and after the last, from the input's ``|x|^2 / d``.
+
+        The same per-layer calls as the full kernel (``need_ntk`` picks the same methods), so
+        a diagonal entry of the kernel and its variance round identically.
+        """
         t: Tensor | None = torch.zeros_like(k) if need_ntk else None
         trace = []
         for index, layer in enumerate(self.layers):
             trace.append(k)
-            k, t = self._step(index, layer, k, t, k, k, x.shape[1])
+            k, t = self._step(index, layer, k, t, k, k, in_features)
+        trace.append(k)
         return trace, k, t
 
     def _step(
@@ -686,25 +719,32 @@ class KernelNetwork:
             block_size = max(1, (1 << 20) // max(n2, 1))
         else:
             check_int("block_size", block_size)
-        trace1, _, _ = self._diagonals(x1, False)
-        trace2 = trace1 if x2 is x1 else self._diagonals(x2, False)[0]
+        same = x2 is x1
+        # Nearly parallel pairs (the diagonal, duplicated rows, x and -x) get their cross
+        # moments from the angle between unit vectors, so their angles are exactly 0 or pi.
+        k11 = (x1 * x1).sum(dim=1) / d
+        k22 = k11 if same else (x2 * x2).sum(dim=1) / d
+        trace1 = self._diagonals(k11, need_ntk, d)[0]
+        trace2 = trace1 if same else self._diagonals(k22, need_ntk, d)[0]
         # Blocks are written into preallocated outputs (no concatenation copy at the end).
         nngp = x1.new_empty(n1, n2)
         ntk = x1.new_empty(n1, n2) if need_ntk else None
         for start in range(0, n1, block_size):
             stop = min(start + block_size, n1)
-            k = x1[start:stop] @ x2.T / d
-            if x2 is x1:
-                # The matmul's diagonal can differ from the row norms in the last bit, which
-                # makes k11 k22 - k12^2 = +-1e-16 instead of 0 and perturbs every angle by 1e-8
-                # (square root); the row norms make the diagonal exactly consistent.
-                rows = torch.arange(start, stop, device=k.device)
-                k[rows - start, rows] = trace1[0][start:stop]
+            k = input_covariance(x1[start:stop], x2, k11=k11[start:stop], k22=k22)[2]
+            rows = torch.arange(start, stop, device=k.device)
             t: Tensor | None = torch.zeros_like(k) if need_ntk else None
             for index, layer in enumerate(self.layers):
+                if same:
+                    # Keep the diagonal bitwise equal to the variances (k12 = k11 = k22), even
+                    # through quadrature layers whose vectorised transcendental functions may
+                    # round one position differently from another.
+                    k = _set_diagonal(k, rows - start, rows, trace1[index][start:stop])
                 d1 = trace1[index][start:stop].unsqueeze(1)
                 d2 = trace2[index].unsqueeze(0)
                 k, t = self._step(index, layer, k, t, d1, d2, d)
+            if same:
+                k = _set_diagonal(k, rows - start, rows, trace1[-1][start:stop])
             nngp[start:stop] = k
             if ntk is not None and t is not None:
                 ntk[start:stop] = t
@@ -724,7 +764,7 @@ class KernelNetwork:
         """
         self._validate()
         x = self._check_inputs("x", x, dtype)
-        _, k, t = self._diagonals(x, True)
+        _, k, t = self._diagonals((x * x).sum(dim=1) / x.shape[1], True, x.shape[1])
         assert t is not None
         return k, t
 
@@ -824,22 +864,3 @@ def ntk_kernel(net: KernelNetwork, x1: Tensor, x2: Tensor | None = None) -> Tens
     ntk = net(x1, x2).ntk
     assert ntk is not None
     return ntk
-
-
-register_module_case(
-    "ParametrizedLinear[ntk]",
-    build=lambda dtype: ParametrizedLinear(6, 4, 1.5, 0.2, "ntk", dtype=dtype),
-    inputs=lambda dtype: (torch.randn(3, 6, dtype=dtype),),
-)
-register_module_case(
-    "ParametrizedLinear[standard]",
-    build=lambda dtype: ParametrizedLinear(6, 4, 1.5, 0.0, "standard", dtype=dtype),
-    inputs=lambda dtype: (torch.randn(3, 6, dtype=dtype),),
-)
-register_module_case(
-    "KernelNetwork.module[relu]",
-    build=lambda dtype: serial(Dense(1.4, 0.1), ReLU(), Dense(1.4, 0.1)).module(
-        16, 5, 2, dtype=dtype
-    ),
-    inputs=lambda dtype: (torch.randn(4, 5, dtype=dtype),),
-)

@@ -47,7 +47,8 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
-from nnatlas.kernels.analytic import _autograd_derivative
+from nnatlas.kernels.analytic import autograd_derivative
+from nnatlas.nn.activations import activation_fn
 
 __all__ = [
     "ACTIVATIONS",
@@ -65,30 +66,23 @@ __all__ = [
 Phi = Callable[[Tensor], Tensor]
 
 
-def _swish(x: Tensor) -> Tensor:
-    return x * torch.sigmoid(x)
-
-
-def _gelu(x: Tensor) -> Tensor:
-    return torch.nn.functional.gelu(x)  # the exact z * Phi(z), not the tanh approximation
-
-
 def _identity(x: Tensor) -> Tensor:
     return x
 
 
-#: Activations known by name (any other ``Tensor -> Tensor`` callable works too).
+#: Names from the shared table (:data:`nnatlas.nn.activations.ACTIVATIONS`), resolved there.
+_SHARED = ("elu", "gelu", "identity", "leaky_relu", "relu", "sigmoid", "silu", "softplus", "tanh")
+
+#: Activations known by name (any other ``Tensor -> Tensor`` callable works too). The shared
+#: table's entries (``gelu`` is the exact ``z Phi(z)``, not the tanh approximation) plus the
+#: activations of the book that are not layers of the shared table -- ``erf`` and ``sin`` --
+#: and its spellings ``linear`` (= ``identity``) and ``swish`` (= ``silu``).
 ACTIVATIONS: dict[str, Phi] = {
+    **{name: activation_fn(name) for name in _SHARED},
     "erf": torch.erf,
-    "gelu": _gelu,
     "linear": _identity,
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "silu": _swish,
     "sin": torch.sin,
-    "softplus": torch.nn.functional.softplus,
-    "swish": _swish,
-    "tanh": torch.tanh,
+    "swish": activation_fn("silu"),
 }
 
 
@@ -103,9 +97,7 @@ def _resolve(phi: str | Phi) -> tuple[Phi, str]:
     return phi, getattr(phi, "__name__", type(phi).__name__)
 
 
-def _derivative(fn: Phi) -> Phi:
-    """``fn'`` by reverse-mode autograd, itself differentiable (nests for ``fn''``)."""
-    return _autograd_derivative(fn)
+_derivative = autograd_derivative  # fn' by reverse-mode autograd; nests for fn''
 
 
 def gaussian_expectation(fn: Phi, k: Tensor | float, *, order: int = 200) -> Tensor:

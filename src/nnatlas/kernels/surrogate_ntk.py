@@ -43,10 +43,10 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from nnatlas.testing.catalog import register_module_case
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.kernels.analytic import ElementwiseKernel, ParametrizedLinear
+from nnatlas.kernels.angles import covariance_angle
 
 __all__ = [
     "SignEnsembleRun",
@@ -141,11 +141,12 @@ class SurrogateErf(ElementwiseKernel):
         m = self.forward_sharpness
         assert m is not None
         if math.isinf(m):
-            root = (k11 * k22 - k12 * k12).clamp_min(0.0).sqrt()
+            root = covariance_angle(k11, k22, k12).root
             return (2.0 / math.pi) * torch.atan2(k12, root)
+        # (1 + 2m²a)(1 + 2m²b) − 4m⁴c² = 1 + 2m²(a + b) + 4m⁴ det: no cancellation at |ρ| = 1.
         m2 = m * m
-        prod = (1 + 2 * m2 * k11) * (1 + 2 * m2 * k22)
-        root = (prod - 4 * m2 * m2 * k12 * k12).clamp_min(0.0).sqrt()
+        det = covariance_angle(k11, k22, k12).root ** 2
+        root = torch.sqrt(1 + 2 * m2 * (k11 + k22) + 4 * m2 * m2 * det)
         return (2.0 / math.pi) * torch.atan2(2 * m2 * k12, root)
 
     def derivative_expectation(self, k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
@@ -157,12 +158,15 @@ class SurrogateErf(ElementwiseKernel):
                 "the naive NTK of the sign activation is ill-posed (E[σ'(u)σ'(v)] diverges on "
                 "the diagonal); give a finite surrogate_sharpness"
             )
+        # Expanded around the covariance's determinant (from covariance_angle), which is the
+        # only term that can cancel: 2a(1 + 2k²b) − 4k²c² = 2a + 4k² det.
         k2 = k * k
+        det = covariance_angle(k11, k22, k12).root ** 2
         if math.isinf(m):
-            return (4 * k / math.pi) / (2 * k11 * (1 + 2 * k2 * k22) - 4 * k2 * k12 * k12).sqrt()
+            return (4 * k / math.pi) / torch.sqrt(2 * k11 + 4 * k2 * det)
         m2 = m * m
-        det = (1 + 2 * m2 * k11) * (1 + 2 * k2 * k22) - 4 * m2 * k2 * k12 * k12
-        return (4 * m * k / math.pi) / det.sqrt()
+        full = 1 + 2 * m2 * k11 + 2 * k2 * k22 + 4 * m2 * k2 * det
+        return (4 * m * k / math.pi) / torch.sqrt(full)
 
     def __call__(self, x: Tensor) -> Tensor:
         m = self.forward_sharpness
@@ -363,10 +367,3 @@ def train_sign_ensemble(
         w2 -= lr * g_w2
         b2 -= lr * g_b2
     return SignEnsembleRun(f0_train, f0_test, forward(x_train)[1], forward(x_test)[1])
-
-
-register_module_case(
-    "SignMLP",
-    build=lambda dtype: SignMLP(3, [16, 8], 2, dtype=dtype),
-    inputs=lambda dtype: (torch.randn(5, 3, dtype=dtype),),
-)

@@ -49,7 +49,8 @@ from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
-from nnatlas.kernels.analytic import ElementwiseKernel, Erf, ReLU
+from nnatlas.kernels.analytic import ElementwiseKernel, Erf, ReLU, cholesky_coordinates
+from nnatlas.kernels.angles import cosine_matrix, covariance_angle
 
 __all__ = [
     "CONSISTENT_DUALS",
@@ -129,9 +130,7 @@ def _hermite_expectation(
     nodes_np, weights_np = np.polynomial.hermite_e.hermegauss(order)
     nodes = torch.as_tensor(nodes_np, dtype=a.dtype)
     weights = torch.as_tensor(weights_np / weights_np.sum(), dtype=a.dtype)
-    sa = a.clamp_min(0.0).sqrt()
-    slope = torch.where(sa > 0, c / torch.where(sa > 0, sa, torch.ones_like(sa)), 0.0)
-    resid = (b - slope * slope).clamp_min(0.0).sqrt()
+    sa, slope, resid = cholesky_coordinates(a, b, c)
     z1 = nodes.view(-1, 1)
     z2 = nodes.view(1, -1)
     u = sa[..., None, None] * z1
@@ -282,17 +281,25 @@ class NormalizedReLU(DualActivation):
 
     name = "relu"
 
-    def dual(self, xi: Tensor) -> Tensor:
+    @staticmethod
+    def _angle(xi: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``(ξ, sin θ, θ)`` for ``ξ = cos θ`` clipped to ``[−1, 1]``: ``sin θ`` from the factored
+        ``(1 − ξ)(1 + ξ)``, ``θ`` by ``atan2`` (``arccos`` loses half the digits near ``ξ = ±1``)."""
         xi = xi.clamp(-1.0, 1.0)
-        return (xi * (math.pi - torch.arccos(xi)) + torch.sqrt(1.0 - xi**2)) / math.pi
+        one = torch.ones_like(xi)
+        root, theta = covariance_angle(one, one, xi)
+        return xi, root, theta
+
+    def dual(self, xi: Tensor) -> Tensor:
+        return self.dual_and_derivative(xi)[0]
 
     def dual_derivative(self, xi: Tensor) -> Tensor:
-        return (math.pi - torch.arccos(xi.clamp(-1.0, 1.0))) / math.pi
+        return self.dual_and_derivative(xi)[1]
 
     def dual_and_derivative(self, xi: Tensor) -> tuple[Tensor, Tensor]:
-        xi = xi.clamp(-1.0, 1.0)
-        slope = 1.0 - torch.arccos(xi) / math.pi
-        return xi * slope + torch.sqrt(1.0 - xi * xi) / math.pi, slope
+        xi, root, theta = self._angle(xi)
+        slope = 1.0 - theta / math.pi
+        return xi * slope + root / math.pi, slope
 
     def expectation(self, k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
         return 2.0 * ReLU().expectation(k11, k22, k12)
@@ -358,7 +365,8 @@ def deep_kernel(
 
     NNGP: ``ϕ^{∘L}(⟨x, x'⟩)``. NTK: ``Θ_0 = ξ_0``, ``Θ_{l+1} = ϕ(ξ_l) + Θ_l ϕ'(ξ_l)``, divided by
     its diagonal value after each layer (the same for all inputs on the sphere), which changes
-    no classifier. Cosines are clipped to ``[−1, 1]`` after every layer.
+    no classifier. Cosines are clipped to ``[−1, 1]`` after every layer; the input cosines are
+    exact (1, or −1) for parallel pairs (:func:`~nnatlas.kernels.angles.cosine_matrix`).
 
     Args:
         x1: ``(n1, d)`` inputs (rows are normalised to unit length).
@@ -376,12 +384,14 @@ def deep_kernel(
     if kernel not in ("nngp", "ntk"):
         raise ConfigError(f"kernel must be 'nngp' or 'ntk'; got {kernel!r}")
     a = _sphere("x1", x1)
-    b = a if x2 is None else _sphere("x2", x2)
-    if a.shape[1] != b.shape[1]:
+    b = None if x2 is None else _sphere("x2", x2)
+    if b is not None and a.shape[1] != b.shape[1]:
         raise ValueError(
             f"x1 and x2 must have the same features; got {a.shape[1]} and {b.shape[1]}"
         )
-    xi = (a @ b.T).clamp(-1.0, 1.0)
+    # Cosines exact at parallel pairs (the diagonal, duplicates): an ulp below 1 there would
+    # put an angle of 1.5e-8 into every ReLU-like dual derivative.
+    xi = cosine_matrix(a, b)
     if kernel == "nngp":
         for _ in range(depth):
             xi = activation.dual(xi).clamp(-1.0, 1.0)
@@ -465,7 +475,8 @@ def singular_kernel_classifier(
         raise ConfigError(f"exponent must be a finite number > 0; got {exponent!r}")
     a, b = _sphere("x_train", x_train), _sphere("x_test", x_test)
     y = _labels("y_train", y_train, a.shape[0])
-    dist2 = (2.0 - 2.0 * (b @ a.T)).clamp_min(1e-300)
+    # Squared distances from differences, not 2 - 2 cos (which cancels for close points).
+    dist2 = (torch.cdist(b, a, compute_mode="donot_use_mm_for_euclid_dist") ** 2).clamp_min(1e-300)
     logw = -exponent * torch.log(dist2)
     neg_inf = torch.tensor(-math.inf, dtype=torch.float64)
     pos = torch.logsumexp(torch.where(y > 0, logw, neg_inf), dim=1)
