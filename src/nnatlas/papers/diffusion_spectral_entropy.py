@@ -31,16 +31,29 @@ import copy
 import functools
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
+from nnatlas.core.verdicts import Check, guard, judge, stat, values
+from nnatlas.data import load_digits
+from nnatlas.nn import MLP, num_parameters
+from nnatlas.probes import ProbeCallback, extract_features
+from nnatlas.probes.dse import (
+    binned_mutual_information,
+    diffusion_eigenvalues,
+    diffusion_spectral_entropy,
+    diffusion_spectral_mutual_information,
+    knn_mutual_information,
+    spectral_entropy,
+)
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
+from nnatlas.train.callbacks import Callback
+from nnatlas.train.loop import accuracy, fit
 
 BIBTEX = """@inproceedings{liao2024assessing,
   title     = {Assessing Neural Network Representations During Training Using
@@ -63,13 +76,13 @@ MIN_MEMORISATION = (
 
 
 @dataclass(frozen=True, kw_only=True)
-class BlobsConfig:
+class BlobsConfig(ClaimConfig):
     """Claim ``blobs-log2k``: DSE of ``k`` Gaussian blobs at diffusion time ``t``.
 
     Attributes:
-        n: points (split evenly over the blobs).
+        n: points (split evenly over the blobs; at least one per blob).
         dim: ambient dimension.
-        ks: blob counts tried.
+        ks: blob counts tried, strictly increasing (monotonicity in k is part of the rule).
         box: centres are uniform in ``[-box, box]^dim``.
         std: per-axis standard deviation of each blob.
         sigma: absolute Gaussian bandwidth (the paper's default 10).
@@ -77,14 +90,17 @@ class BlobsConfig:
         tolerance: largest allowed ``|DSE - log₂ k|`` in bits.
     """
 
-    n: int = 1000
-    dim: int = 20
-    ks: tuple[int, ...] = (1, 2, 4, 8, 16)
-    box: float = 50.0
-    std: float = 1.0
-    sigma: float = 10.0
-    t: float = 2.0
-    tolerance: float = 0.15
+    n: int = param(1000, ge=2)
+    dim: int = param(20, ge=1)
+    ks: tuple[int, ...] = param((1, 2, 4, 8, 16), ge=1, min_len=2, increasing=True)
+    box: float = param(50.0, gt=0)
+    std: float = param(1.0, gt=0)
+    sigma: float = param(10.0, gt=0)
+    t: float = param(2.0, gt=0)
+    tolerance: float = param(0.15, gt=0)
+
+    def validate(self) -> None:
+        ensure(self, self.n >= max(self.ks), "n must be ≥ max(ks) (a point per blob)")
 
 
 def _blobs(
@@ -97,8 +113,6 @@ def _blobs(
 
 
 def run_blobs(config: BlobsConfig, seed: int) -> Metrics:
-    from nnatlas.probes.dse import diffusion_eigenvalues, spectral_entropy
-
     gen = torch.Generator().manual_seed(seed)
     dse, dse_t1 = [], []
     for k in config.ks:
@@ -120,36 +134,30 @@ def run_blobs(config: BlobsConfig, seed: int) -> Metrics:
 
 
 def verdict_blobs(per_seed: list[Metrics], config: BlobsConfig) -> Verdict:
-    n = len(per_seed)
-    worst = max(m["max_abs_error"] for m in per_seed)
-    monotone = all(m["monotone"] for m in per_seed)
-    means = [mean_std([m["dse"][i] for m in per_seed])[0] for i in range(len(config.ks))]
-    values: dict[str, Any] = {
+    means = [stat(values(per_seed, "dse", i)).mean for i in range(len(config.ks))]
+    table: dict[str, Any] = {
         f"k = {k}: DSE (log₂ k = {math.log2(k):.2f})": mu
         for k, mu in zip(config.ks, means, strict=True)
     }
-    values |= {"max |DSE - log₂ k| (worst seed)": worst, "tolerance": config.tolerance}
-    ok = worst <= config.tolerance and monotone
-    reason = (
-        f"DSE(t={config.t:g}) = {', '.join(f'{v:.2f}' for v in means)} for k = "
-        f"{', '.join(map(str, config.ks))}; worst |DSE - log₂ k| = {worst:.3f} over {n} seeds "
-        f"({'≤' if worst <= config.tolerance else '>'} {config.tolerance:g}), "
-        f"{'monotone' if monotone else 'not monotone'} in k"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    bent = sum(not m.get("monotone", False) for m in per_seed)
+    return judge(
+        [
+            Check("worst-seed max_k |DSE - log₂ k| (bits)", max(values(per_seed, "max_abs_error")), "<=", config.tolerance, fmt=".3g"),
+            Check("seeds whose DSE is not increasing in k", bent, "<=", 0),
+        ],
+        values=table,
+        prefix=(
+            f"DSE(t={config.t:g}) = {', '.join(f'{v:.2f}' for v in means)} for k = "
+            f"{', '.join(map(str, config.ks))} over {len(per_seed)} seed(s)"
+        ),
+    )  # fmt: skip
 
 
 def plot_blobs(ax: Any, per_seed: list[Metrics], config: BlobsConfig) -> None:
     ks = config.ks
     for j, m in enumerate(per_seed):
-        ax.plot(
-            ks,
-            m["dse"],
-            "o-",
-            color="C0",
-            alpha=0.6,
-            label=f"DSE, t={config.t:g}" if j == 0 else "_",
-        )
+        ax.plot(ks, m["dse"], "o-", color="C0", alpha=0.6,
+                label=f"DSE, t={config.t:g}" if j == 0 else "_")  # fmt: skip
         ax.plot(ks, m["dse_t1"], "s--", color="C1", alpha=0.6, label="DSE, t=1" if j == 0 else "_")
     ax.plot(ks, [math.log2(k) for k in ks], "k:", label="log₂ k")
     ax.set_xscale("log", base=2)
@@ -162,7 +170,7 @@ def plot_blobs(ax: Any, per_seed: list[Metrics], config: BlobsConfig) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainConfig:
+class TrainConfig(ClaimConfig):
     """Claims ``dse-rises`` and ``dsmi-contrast``: an MLP on digits, true vs shuffled labels.
 
     Attributes:
@@ -172,7 +180,7 @@ class TrainConfig:
             input scale matters: standardized inputs let the net memorise random labels faster
             (larger activations), which raises DSE and DSMI in the shuffled condition.
         epochs, lr, batch_size: Adam training on all 1,797 digits.
-        probe_every: probe every this many epochs (and before training).
+        probe_every: probe every this many epochs (and before training); ≤ ``epochs``.
         probe_size: fixed probe images (the same for both conditions).
         sigma, t: DSE/DSMI kernel bandwidth (absolute, the paper's 10) and diffusion time.
         num_repetitions: DSMI reference subsets per class.
@@ -181,19 +189,26 @@ class TrainConfig:
         min_contrast: true-label DSMI must end at least this many times the shuffled one.
     """
 
-    hidden: tuple[int, ...] = (128, 128)
+    hidden: tuple[int, ...] = param((128, 128), ge=1, min_len=1)
     inputs: Literal["unit", "standardized"] = "unit"
-    epochs: int = 40
-    lr: float = 1e-3
-    batch_size: int = 64
-    probe_every: int = 8
-    probe_size: int = 600
-    sigma: float = 10.0
-    t: float = 1.0
-    num_repetitions: int = 5
-    min_rise: float = 0.1
-    min_dsmi_rise: float = 0.5
-    min_contrast: float = 5.0
+    epochs: int = param(40, ge=1)
+    lr: float = param(1e-3, gt=0)
+    batch_size: int = param(64, ge=1)
+    probe_every: int = param(8, ge=1)
+    probe_size: int = param(600, ge=20, le=1797)
+    sigma: float = param(10.0, gt=0)
+    t: float = param(1.0, gt=0)
+    num_repetitions: int = param(5, ge=1)
+    min_rise: float = param(0.1, ge=0)
+    min_dsmi_rise: float = param(0.5, ge=0)
+    min_contrast: float = param(5.0, gt=0)
+
+    def validate(self) -> None:
+        ensure(
+            self,
+            self.probe_every <= self.epochs,
+            "probe_every must be ≤ epochs (else no probe after training)",
+        )
 
 
 class _AccuracyCallback:
@@ -203,22 +218,10 @@ class _AccuracyCallback:
         self.x, self.y, self.every = x, y, every
 
     def on_epoch_end(self, epoch: int, model: nn.Module) -> dict[str, float] | None:
-        from nnatlas.train.loop import accuracy
-
         return None if epoch % self.every else {"train_acc": accuracy(model, self.x, self.y)}
 
 
 def _train_condition(config: TrainConfig, seed: int, shuffled: bool) -> Metrics:
-    from nnatlas.data import load_digits
-    from nnatlas.nn.models import MLP, num_parameters
-    from nnatlas.probes import ProbeCallback, extract_features
-    from nnatlas.probes.dse import (
-        diffusion_spectral_entropy,
-        diffusion_spectral_mutual_information,
-    )
-    from nnatlas.train.callbacks import Callback
-    from nnatlas.train.loop import accuracy, fit
-
     data = load_digits(seed=0, standardize=config.inputs == "standardized")
     x = torch.cat([data.x_train, data.x_test])
     if config.inputs == "unit":
@@ -309,72 +312,52 @@ def run_training(config: TrainConfig, seed: int) -> Metrics:
     }
 
 
-def _weak_training(per_seed: list[Metrics]) -> Verdict | None:
-    acc, _, _ = mean_std([m["train_acc_true"] for m in per_seed])
-    if acc < MIN_TRAIN_ACCURACY:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"true-label training accuracy {acc:.3f} < {MIN_TRAIN_ACCURACY}: the network did not "
-            "learn, so the representation curves say nothing (raise epochs)",
-        )
-    return None
+def _learned(per_seed: list[Metrics]) -> None:
+    acc = stat(values(per_seed, "train_acc_true")).mean
+    guard(
+        acc >= MIN_TRAIN_ACCURACY,
+        f"true-label training accuracy {acc:.3f} < {MIN_TRAIN_ACCURACY}: the network did not "
+        "learn, so the representation curves say nothing (raise epochs)",
+    )
 
 
 def verdict_dse(per_seed: list[Metrics], config: TrainConfig) -> Verdict:
-    if (weak := _weak_training(per_seed)) is not None:
-        return weak
-    memorised, _, _ = mean_std([m["train_acc_shuffled"] for m in per_seed])
-    if memorised < MIN_MEMORISATION:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"shuffled-label training accuracy {memorised:.3f} < {MIN_MEMORISATION} (chance 0.1): "
-            "the random-label network has not begun to memorise (raise epochs)",
-        )
-    rise_t, sd_t, n = mean_std([m["dse_rise_true"] for m in per_seed])
-    rise_s, sd_s, _ = mean_std([m["dse_rise_shuffled"] for m in per_seed])
-    all_up = all(m["dse_rise_true"] > 0 and m["dse_rise_shuffled"] > 0 for m in per_seed)
-    ok = rise_t >= config.min_rise and rise_s >= config.min_rise and all_up
-    start_t, _, _ = mean_std([m["true"]["dse"][0] for m in per_seed])
-    end_t, _, _ = mean_std([m["true"]["dse"][-1] for m in per_seed])
-    start_s, _, _ = mean_std([m["shuffled"]["dse"][0] for m in per_seed])
-    end_s, _, _ = mean_std([m["shuffled"]["dse"][-1] for m in per_seed])
-    values = {
-        "DSE true labels: first → last": f"{start_t:.2f} → {end_t:.2f}",
-        "DSE shuffled labels: first → last": f"{start_s:.2f} → {end_s:.2f}",
-        "rise true (mean ± std)": f"{rise_t:.2f} ± {sd_t:.2f}",
-        "rise shuffled (mean ± std)": f"{rise_s:.2f} ± {sd_s:.2f}",
-        "min rise": config.min_rise,
-    }
-    reason = (
-        f"DSE rose {rise_t:.2f} ± {sd_t:.2f} bits with true labels and {rise_s:.2f} ± {sd_s:.2f} "
-        f"with shuffled labels over {n} seeds (needed ≥ {config.min_rise:g} in both, every seed up: "
-        f"{'yes' if all_up else 'no'})"
+    _learned(per_seed)
+    memorised = stat(values(per_seed, "train_acc_shuffled")).mean
+    guard(
+        memorised >= MIN_MEMORISATION,
+        f"shuffled-label training accuracy {memorised:.3f} < {MIN_MEMORISATION} (chance 0.1): "
+        "the random-label network has not begun to memorise (raise epochs)",
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    rise = {c: values(per_seed, f"dse_rise_{c}") for c in ("true", "shuffled")}
+    table: dict[str, Any] = {
+        f"DSE {c} labels: first → last": f"{stat(values(per_seed, c, 'dse', 0)).mean:.2f} → "
+        f"{stat(values(per_seed, c, 'dse', -1)).mean:.2f}"
+        for c in ("true", "shuffled")
+    }
+    return judge(
+        [
+            Check("mean DSE rise, true labels (bits)", stat(rise["true"]).mean, ">=", config.min_rise, fmt=".3g"),
+            Check("mean DSE rise, shuffled labels (bits)", stat(rise["shuffled"]).mean, ">=", config.min_rise, fmt=".3g"),
+            Check("smallest rise of any seed and condition", min(rise["true"] + rise["shuffled"]), ">", 0.0, fmt=".3g"),
+        ],
+        values=table,
+        prefix=f"DSE rise (last − first probe) over {len(per_seed)} seed(s)",
+    )  # fmt: skip
 
 
 def verdict_dsmi(per_seed: list[Metrics], config: TrainConfig) -> Verdict:
-    if (weak := _weak_training(per_seed)) is not None:
-        return weak
-    rise, _, n = mean_std([m["dsmi_rise_true"] for m in per_seed])
-    true, sd_t, _ = mean_std([m["dsmi_final_true"] for m in per_seed])
-    shuf, sd_s, _ = mean_std([m["dsmi_final_shuffled"] for m in per_seed])
-    contrast = true / max(shuf, 1e-3)
-    ok = rise >= config.min_dsmi_rise and contrast >= config.min_contrast
-    values = {
-        "final DSMI, true labels": f"{true:.3f} ± {sd_t:.3f}",
-        "final DSMI, shuffled labels": f"{shuf:.3f} ± {sd_s:.3f}",
-        "DSMI rise, true labels": rise,
-        "contrast (true / shuffled)": contrast,
-        "min contrast": config.min_contrast,
-    }
-    reason = (
-        f"final DSMI(Z; Y) {true:.3f} ± {sd_t:.3f} (true labels, rise {rise:.2f}) vs {shuf:.3f} ± "
-        f"{sd_s:.3f} (shuffled) over {n} seeds: contrast {contrast:.1f}× "
-        f"({'≥' if contrast >= config.min_contrast else '<'} {config.min_contrast:g}× needed, "
-        f"rise ≥ {config.min_dsmi_rise:g} needed)"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    _learned(per_seed)
+    true = stat(values(per_seed, "dsmi_final_true"))
+    shuf = stat(values(per_seed, "dsmi_final_shuffled"))
+    return judge(
+        [
+            Check("mean DSMI rise, true labels (bits)", stat(values(per_seed, "dsmi_rise_true")).mean, ">=", config.min_dsmi_rise, fmt=".3g"),
+            Check("contrast: final DSMI true / shuffled", true.mean / max(shuf.mean, 1e-3), ">=", config.min_contrast, fmt=".3g"),
+        ],
+        values={"final DSMI, true labels": true.format(".3f"), "final DSMI, shuffled labels": shuf.format(".3f")},
+        prefix=f"final DSMI(Z; Y) {true.mean:.3f} (true labels) vs {shuf.mean:.3f} (shuffled)",
+    )  # fmt: skip
 
 
 def _plot_curves(ax: Any, per_seed: list[Metrics], key: str, ylabel: str) -> None:
@@ -402,7 +385,7 @@ def plot_dsmi(ax: Any, per_seed: list[Metrics], config: TrainConfig) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NoiseConfig:
+class NoiseConfig(ClaimConfig):
     """Claim ``noise-resilience``: MI estimates as noise dimensions are appended to Z.
 
     Z is ``k`` Gaussian blobs in ``dim`` dimensions, Y the blob id (and, as a control, labels
@@ -411,7 +394,8 @@ class NoiseConfig:
     Attributes:
         n, k, dim, box, std: the blobs (centres uniform in ``[-box, box]^dim``).
         noise_std: standard deviation of every appended noise column.
-        extra_dims: numbers of appended noise columns (0 first).
+        extra_dims: numbers of appended noise columns, strictly increasing from 0 (the clean
+            reference) with at least one noisy setting.
         sigma, t: DSMI kernel bandwidth (absolute) and diffusion time.
         n_bins: bins per feature of the classic binned MI.
         knn_k: neighbours of the kNN (Ross) MI estimator, reported for comparison.
@@ -421,29 +405,29 @@ class NoiseConfig:
             too weak to tell the estimators apart (inconclusive).
     """
 
-    n: int = 1000
-    k: int = 10
-    dim: int = 3
-    box: float = 20.0
-    std: float = 1.0
-    noise_std: float = 0.5
-    extra_dims: tuple[int, ...] = (0, 8, 16, 32)
-    sigma: float = 10.0
-    t: float = 1.0
-    n_bins: int = 2
-    knn_k: int = 3
-    max_dsmi_drift: float = 0.15
-    max_independent_dsmi: float = 0.1
-    min_binned_drift: float = 0.5
+    n: int = param(1000, ge=2)
+    k: int = param(10, ge=2)
+    dim: int = param(3, ge=1)
+    box: float = param(20.0, gt=0)
+    std: float = param(1.0, gt=0)
+    noise_std: float = param(0.5, gt=0)
+    extra_dims: tuple[int, ...] = param((0, 8, 16, 32), ge=0, min_len=2, increasing=True)
+    sigma: float = param(10.0, gt=0)
+    t: float = param(1.0, gt=0)
+    n_bins: int = param(2, ge=2)
+    knn_k: int = param(3, ge=1)
+    max_dsmi_drift: float = param(0.15, ge=0)
+    max_independent_dsmi: float = param(0.1, ge=0)
+    min_binned_drift: float = param(0.5, ge=0)
+
+    def validate(self) -> None:
+        ensure(self, self.extra_dims[0] == 0, "extra_dims must start at 0 (the clean reference)")
+        ensure(
+            self, self.n // self.k > self.knn_k, "n // k must exceed knn_k (neighbours per blob)"
+        )
 
 
 def run_noise(config: NoiseConfig, seed: int) -> Metrics:
-    from nnatlas.probes.dse import (
-        binned_mutual_information,
-        diffusion_spectral_mutual_information,
-        knn_mutual_information,
-    )
-
     gen = torch.Generator().manual_seed(seed)
     z, y = _blobs(config.n, config.k, config.dim, config.box, config.std, gen)
     y_indep = y[torch.randperm(config.n, generator=gen)]
@@ -477,40 +461,35 @@ def run_noise(config: NoiseConfig, seed: int) -> Metrics:
 
 
 def verdict_noise(per_seed: list[Metrics], config: NoiseConfig) -> Verdict:
-    if len(config.extra_dims) < 2 or config.extra_dims[0] != 0:
-        return Verdict(
-            Outcome.INCONCLUSIVE, "extra_dims must start at 0 and hold at least one noisy setting"
+    drift = stat(values(per_seed, "dsmi_drift"))
+    binned = stat(values(per_seed, "binned_drift")).mean
+    last = config.extra_dims[-1]
+    table: dict[str, Any] = {
+        f"{name}: 0 → {last} noise dims": f"{stat(values(per_seed, key, 0)).mean:.3f} → "
+        f"{stat(values(per_seed, key, -1)).mean:.3f}"
+        for key, name in (
+            ("dsmi_true", "DSMI true"), ("binned_true", "binned MI true"),
+            ("binned_independent", "binned MI independent"), ("knn_true", "kNN MI true"),
         )
-    drift, drift_sd, n = mean_std([m["dsmi_drift"] for m in per_seed])
-    binned, _, _ = mean_std([m["binned_drift"] for m in per_seed])
-    indep = max(m["max_independent_dsmi"] for m in per_seed)
-    last = len(config.extra_dims) - 1
-
-    def avg(key: str, i: int) -> float:
-        return mean_std([m[key][i] for m in per_seed])[0]
-
-    values = {
-        f"DSMI true: 0 → {config.extra_dims[-1]} noise dims": f"{avg('dsmi_true', 0):.3f} → {avg('dsmi_true', last):.3f}",
-        f"binned MI true: 0 → {config.extra_dims[-1]}": f"{avg('binned_true', 0):.3f} → {avg('binned_true', last):.3f}",
-        f"binned MI independent: 0 → {config.extra_dims[-1]}": f"{avg('binned_independent', 0):.3f} → {avg('binned_independent', last):.3f}",
-        f"kNN MI true: 0 → {config.extra_dims[-1]}": f"{avg('knn_true', 0):.3f} → {avg('knn_true', last):.3f}",
-        "DSMI relative drift (mean)": drift,
-        "max |DSMI| independent labels": indep,
-        "binned MI drift (bits, mean)": binned,
-    }
-    stable = drift <= config.max_dsmi_drift and indep <= config.max_independent_dsmi
-    reason = (
-        f"over {n} seeds DSMI moved {drift:.1%} ± {drift_sd:.1%} of its clean value (≤ "
-        f"{config.max_dsmi_drift:.0%} allowed) and stayed ≤ {indep:.3f} bits with independent labels; "
-        f"binned MI moved {binned:.2f} bits (≥ {config.min_binned_drift:g} needed to show a contrast)"
+    }  # fmt: skip
+    table["binned MI drift (bits, mean)"] = binned
+    verdict = judge(
+        [
+            Check("DSMI relative drift (mean)", drift.mean, "<=", config.max_dsmi_drift, fmt=".3g"),
+            Check("max |DSMI| with independent labels (bits)", max(values(per_seed, "max_independent_dsmi")), "<=", config.max_independent_dsmi, fmt=".3g"),
+        ],
+        values=table,
+        prefix=f"over {drift.n} seed(s), up to {last} noise dims",
+    )  # fmt: skip
+    if verdict.outcome is not Outcome.REPRODUCED:
+        return verdict
+    contrast = f"binned MI moved {binned:.2f} bits (≥ {config.min_binned_drift:g} needed to show a contrast)"
+    guard(
+        binned >= config.min_binned_drift,
+        f"{verdict.reason}; {contrast}: the noise did not disturb the baseline",
+        table,
     )
-    if not stable:
-        return Verdict(Outcome.NOT_REPRODUCED, reason, values)
-    if binned < config.min_binned_drift:
-        return Verdict(
-            Outcome.INCONCLUSIVE, reason + "; the noise did not disturb the baseline", values
-        )
-    return Verdict(Outcome.REPRODUCED, reason, values)
+    return Verdict(Outcome.REPRODUCED, f"{verdict.reason}; {contrast}", table)  # fmt: skip
 
 
 def plot_noise(ax: Any, per_seed: list[Metrics], config: NoiseConfig) -> None:
@@ -524,16 +503,8 @@ def plot_noise(ax: Any, per_seed: list[Metrics], config: NoiseConfig) -> None:
     }
     for j, m in enumerate(per_seed):
         for key, (colour, style, label) in styles.items():
-            ax.plot(
-                dims,
-                m[key],
-                style,
-                marker="o",
-                ms=3,
-                color=colour,
-                alpha=0.7,
-                label=label if j == 0 else "_",
-            )
+            ax.plot(dims, m[key], style, marker="o", ms=3, color=colour, alpha=0.7,
+                    label=label if j == 0 else "_")  # fmt: skip
     ax.set_xlabel(f"appended noise dimensions (std {config.noise_std:g})")
     ax.set_ylabel("MI estimate (bits)")
     ax.legend(fontsize=7)
@@ -541,9 +512,11 @@ def plot_noise(ax: Any, per_seed: list[Metrics], config: NoiseConfig) -> None:
 
 # -- presets --------------------------------------------------------------------------------
 
-_BLOBS = BlobsConfig()
-_TRAIN = TrainConfig()
-_NOISE = NoiseConfig()
+_TRAIN = presets(
+    TrainConfig(),
+    smoke={"epochs": 4, "probe_every": 2, "probe_size": 150, "num_repetitions": 1},
+    paper={"epochs": 200, "probe_every": 10, "probe_size": 1797},
+)
 
 SCALED_DOWN = (
     "An MLP 64-128-128-10 on scikit-learn digits (all 1,797 images scaled to [0, 1], 40 epochs, Adam "
@@ -602,11 +575,11 @@ PAPER = Paper(
             ),
             tolerance="worst-seed max_k |DSE - log₂ k| ≤ 0.15 bits and DSE monotone in k in every seed",
             config_cls=BlobsConfig,
-            presets={
-                "smoke": replace(_BLOBS, n=300, ks=(1, 2, 4)),
-                "quick": _BLOBS,
-                "paper": replace(_BLOBS, n=10_000, ks=(1, 2, 4, 8, 16, 32)),
-            },
+            presets=presets(
+                BlobsConfig(),
+                smoke={"n": 300, "ks": (1, 2, 4)},
+                paper={"n": 10_000, "ks": (1, 2, 4, 8, 16, 32)},
+            ),
             run=run_blobs,
             verdict=verdict_blobs,
             scaled_down="None at quick (N = 1,000 as in the check); paper preset uses N = 10,000 (max_N).",
@@ -631,13 +604,7 @@ PAPER = Paper(
                 "< 0.2 (not yet memorising)"
             ),
             config_cls=TrainConfig,
-            presets={
-                "smoke": replace(
-                    _TRAIN, epochs=4, probe_every=2, probe_size=150, num_repetitions=1
-                ),
-                "quick": _TRAIN,
-                "paper": replace(_TRAIN, epochs=200, probe_every=10, probe_size=1797),
-            },
+            presets=_TRAIN,
             run=run_training,
             verdict=verdict_dse,
             scaled_down=SCALED_DOWN,
@@ -661,13 +628,7 @@ PAPER = Paper(
                 "seeds); inconclusive if true-label training accuracy < 0.9"
             ),
             config_cls=TrainConfig,
-            presets={
-                "smoke": replace(
-                    _TRAIN, epochs=4, probe_every=2, probe_size=150, num_repetitions=1
-                ),
-                "quick": _TRAIN,
-                "paper": replace(_TRAIN, epochs=200, probe_every=10, probe_size=1797),
-            },
+            presets=_TRAIN,
             run=run_training,
             verdict=verdict_dsmi,
             scaled_down=(
@@ -696,11 +657,9 @@ PAPER = Paper(
                 "for independent Y; inconclusive if binned MI moves < 0.5 bits"
             ),
             config_cls=NoiseConfig,
-            presets={
-                "smoke": replace(_NOISE, n=300, extra_dims=(0, 16)),
-                "quick": _NOISE,
-                "paper": replace(_NOISE, n=3000),
-            },
+            presets=presets(
+                NoiseConfig(), smoke={"n": 300, "extra_dims": (0, 16)}, paper={"n": 3000}
+            ),
             run=run_noise,
             verdict=verdict_noise,
             scaled_down=(
