@@ -28,15 +28,29 @@ data differ from the official seed 1717.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
+from nnatlas.core.verdicts import Check, judge, stat, values
+from nnatlas.kernels import (
+    DualActivation,
+    NormalizedErf,
+    NormalizedReLU,
+    SinhActivation,
+    consistent_activation,
+    deep_kernel,
+    dirichlet_bayes_classifier,
+    dirichlet_task,
+    kernel_classifier,
+    majority_vote,
+    nearest_neighbor_classifier,
+    singular_kernel_classifier,
+)
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
 
 BIBTEX = """@article{radhakrishnan2023wide,
   title   = {Wide and Deep Neural Networks Achieve Consistency for Classification},
@@ -50,20 +64,24 @@ BIBTEX = """@article{radhakrishnan2023wide,
 
 
 @dataclass(frozen=True, kw_only=True)
-class TaskConfig:
+class TaskConfig(ClaimConfig):
     """The two-class Dirichlet task.
 
     Attributes:
-        alpha1, alpha2: Dirichlet concentrations of classes +1 and −1.
+        alpha1, alpha2: Dirichlet concentrations of classes +1 and −1 (same dimension).
         prior1: probability of class +1.
         n_train, n_test: split sizes.
     """
 
-    alpha1: tuple[float, ...] = (1.0, 2.0)
-    alpha2: tuple[float, ...] = (2.0, 1.0)
-    prior1: float = 0.4
-    n_train: int = 1000
-    n_test: int = 1000
+    alpha1: tuple[float, ...] = param((1.0, 2.0), gt=0, min_len=2)
+    alpha2: tuple[float, ...] = param((2.0, 1.0), gt=0, min_len=2)
+    prior1: float = param(0.4, gt=0, lt=1)
+    n_train: int = param(1000, ge=1)
+    n_test: int = param(1000, ge=1)
+
+    def validate(self) -> None:
+        n1, n2 = len(self.alpha1), len(self.alpha2)
+        ensure(self, n1 == n2, f"alpha1 and alpha2 must have one length; got {n1} and {n2}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,12 +95,12 @@ class ConsistencyConfig(TaskConfig):
         max_gap_bayes: allowed shortfall from the Bayes classifier.
     """
 
-    depth: int = 100
-    erf_depth: int = 200
-    sinh_depth: int = 100
-    min_gain_nn: float = 0.03
-    min_gain_majority: float = 0.10
-    max_gap_bayes: float = 0.04
+    depth: int = param(100, ge=1)
+    erf_depth: int = param(200, ge=0)
+    sinh_depth: int = param(100, ge=0)
+    min_gain_nn: float = param(0.03, ge=0, le=1)
+    min_gain_majority: float = param(0.10, ge=0, le=1)
+    max_gap_bayes: float = param(0.04, ge=0, le=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,68 +108,54 @@ class MajorityConfig(TaskConfig):
     """Claim ``relu-majority-vote``: ReLU NTK interpolation at depth ≫ n.
 
     Attributes:
-        depths: depths tried, ascending; the verdict uses the first and the last.
+        n_train: training points, odd so that majority vote has no tie.
+        depths: depths tried, increasing (at least two); the verdict uses the first and the last.
         min_agreement: agreement with majority vote required at the largest depth.
     """
 
-    n_train: int = 101
-    n_test: int = 200
-    depths: tuple[int, ...] = (1000, 50_000)
-    min_agreement: float = 0.95
+    n_train: int = param(101, ge=1)
+    n_test: int = param(200, ge=1)
+    depths: tuple[int, ...] = param((1000, 50_000), ge=1, min_len=2, increasing=True)
+    min_agreement: float = param(0.95, gt=0, le=1)
+
+    def validate(self) -> None:
+        super().validate()
+        n = self.n_train
+        ensure(self, n % 2 == 1, f"n_train must be odd (no majority-vote tie); got {n}")
 
 
 def _task(config: TaskConfig, seed: int) -> Any:
-    from nnatlas.kernels.wide_deep import dirichlet_task
-
     return dirichlet_task(
-        config.n_train,
-        config.n_test,
-        config.alpha1,
-        config.alpha2,
-        prior1=config.prior1,
+        config.n_train, config.n_test, config.alpha1, config.alpha2, prior1=config.prior1,
         generator=torch.Generator().manual_seed(seed),
-    )
+    )  # fmt: skip
 
 
 def _accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
     return float((pred == y).double().mean())
 
 
+def _mean(per_seed: list[Metrics], *path: str | int) -> float:
+    return stat(values(per_seed, *path)).mean
+
+
 # -- claim: consistent activations near Bayes -----------------------------------------------
 
 
 def run_consistency(config: ConsistencyConfig, seed: int) -> Metrics:
-    from nnatlas.kernels.wide_deep import (
-        DualActivation,
-        NormalizedErf,
-        SinhActivation,
-        consistent_activation,
-        deep_kernel,
-        dirichlet_bayes_classifier,
-        kernel_classifier,
-        majority_vote,
-        nearest_neighbor_classifier,
-        singular_kernel_classifier,
-    )
-
     split = _task(config, seed)
     dim = len(config.alpha1)
     n = config.n_train
+    bayes = dirichlet_bayes_classifier(
+        split.simplex_test, config.alpha1, config.alpha2, prior1=config.prior1
+    )
+    nn_pred = nearest_neighbor_classifier(split.x_train, split.y_train, split.x_test)
+    devroye = singular_kernel_classifier(split.x_train, split.y_train, split.x_test, (dim - 1) / 2)
     out: Metrics = {
-        "bayes": _accuracy(
-            dirichlet_bayes_classifier(
-                split.simplex_test, config.alpha1, config.alpha2, prior1=config.prior1
-            ),
-            split.y_test,
-        ),
-        "nearest_neighbor": _accuracy(
-            nearest_neighbor_classifier(split.x_train, split.y_train, split.x_test), split.y_test
-        ),
+        "bayes": _accuracy(bayes, split.y_test),
+        "nearest_neighbor": _accuracy(nn_pred, split.y_test),
         "majority_vote": _accuracy(majority_vote(split.y_train, config.n_test), split.y_test),
-        "devroye": _accuracy(
-            singular_kernel_classifier(split.x_train, split.y_train, split.x_test, (dim - 1) / 2),
-            split.y_test,
-        ),
+        "devroye": _accuracy(devroye, split.y_test),
     }
     both = torch.cat([split.x_train, split.x_test])
     runs: list[tuple[str, DualActivation, int]] = [
@@ -172,47 +176,32 @@ def run_consistency(config: ConsistencyConfig, seed: int) -> Metrics:
     return out
 
 
+_CLASSIFIERS = (
+    "majority_vote", "nearest_neighbor", "sinh_1", "erf", "consistent", "devroye", "bayes"
+)  # fmt: skip
+
+
 def verdict_consistency(per_seed: list[Metrics], config: ConsistencyConfig) -> Verdict:
-    keys = ["bayes", "consistent", "erf", "sinh_1", "devroye", "nearest_neighbor", "majority_vote"]
-    values: dict[str, Any] = {
-        f"{k} accuracy": mean_std([m[k] for m in per_seed])[0] for k in keys if k in per_seed[0]
+    table: dict[str, Any] = {
+        f"{k} accuracy": _mean(per_seed, k) for k in _CLASSIFIERS if k in per_seed[0]
     }
-    nn_gain = mean_std([m["gain_over_nn"] for m in per_seed])[0]
-    maj_gain = mean_std([m["gain_over_majority"] for m in per_seed])[0]
-    gap = mean_std([m["gap_to_bayes"] for m in per_seed])[0]
-    values |= {"gain over 1-NN": nn_gain, "gain over majority": maj_gain, "gap to Bayes": gap}
     checks = [
-        nn_gain >= config.min_gain_nn,
-        maj_gain >= config.min_gain_majority,
-        gap <= config.max_gap_bayes,
-    ]
-    ok = all(checks)
-    reason = (
-        f"consistent activation (depth {config.depth}) {values['consistent accuracy']:.3f} vs Bayes "
-        f"{values['bayes accuracy']:.3f}, 1-NN {values['nearest_neighbor accuracy']:.3f}, majority "
-        f"{values['majority_vote accuracy']:.3f} over {len(per_seed)} seeds: +{nn_gain * 100:.1f} pts over 1-NN "
-        f"(need ≥ {config.min_gain_nn * 100:g}), +{maj_gain * 100:.1f} over majority (need ≥ "
-        f"{config.min_gain_majority * 100:g}), {gap * 100:.1f} below Bayes (allowed ≤ {config.max_gap_bayes * 100:g})"
+        Check("gain over 1-NN", _mean(per_seed, "gain_over_nn"), ">=", config.min_gain_nn, ".3f"),
+        Check("gain over majority vote", _mean(per_seed, "gain_over_majority"), ">=",
+              config.min_gain_majority, ".3f"),
+        Check("gap to Bayes", _mean(per_seed, "gap_to_bayes"), "<=", config.max_gap_bayes, ".3f"),
+    ]  # fmt: skip
+    prefix = (
+        f"consistent activation (depth {config.depth}) accuracy {_mean(per_seed, 'consistent'):.3f}"
+        f", mean over {len(per_seed)} seeds"
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    return judge(checks, values=table, prefix=prefix)
 
 
 def plot_consistency(ax: Any, per_seed: list[Metrics], config: ConsistencyConfig) -> None:
-    keys = [
-        k
-        for k in (
-            "majority_vote",
-            "nearest_neighbor",
-            "sinh_1",
-            "erf",
-            "consistent",
-            "devroye",
-            "bayes",
-        )
-        if k in per_seed[0]
-    ]
-    means = [mean_std([m[k] for m in per_seed])[0] for k in keys]
-    ax.bar(range(len(keys)), means, color=["C7", "C7", "C1", "C1", "C0", "C2", "C3"][: len(keys)])
+    colours = dict(zip(_CLASSIFIERS, ["C7", "C7", "C1", "C1", "C0", "C2", "C3"], strict=True))
+    keys = [k for k in _CLASSIFIERS if k in per_seed[0]]
+    ax.bar(range(len(keys)), [_mean(per_seed, k) for k in keys], color=[colours[k] for k in keys])
     ax.set_xticks(range(len(keys)), [k.replace("_", " ") for k in keys], rotation=30, fontsize=7)
     ax.set_ylim(0.5, 1.0)
     ax.set_ylabel("test accuracy")
@@ -222,13 +211,6 @@ def plot_consistency(ax: Any, per_seed: list[Metrics], config: ConsistencyConfig
 
 
 def run_majority(config: MajorityConfig, seed: int) -> Metrics:
-    from nnatlas.kernels.wide_deep import (
-        NormalizedReLU,
-        deep_kernel,
-        kernel_classifier,
-        majority_vote,
-    )
-
     split = _task(config, seed)
     n = config.n_train
     both = torch.cat([split.x_train, split.x_test])
@@ -240,44 +222,28 @@ def run_majority(config: MajorityConfig, seed: int) -> Metrics:
         agreement.append(_accuracy(pred, vote))
         accuracy.append(_accuracy(pred, split.y_test))
         log_metrics(step=depth, agreement=agreement[-1], accuracy=accuracy[-1])
-    return {
-        "depths": list(config.depths),
-        "agreement": agreement,
-        "accuracy": accuracy,
-        "majority_accuracy": _accuracy(vote, split.y_test),
-        "agreement_deepest": agreement[-1],
-    }
+    return {"depths": list(config.depths), "agreement": agreement, "accuracy": accuracy,
+            "majority_accuracy": _accuracy(vote, split.y_test),
+            "agreement_deepest": agreement[-1]}  # fmt: skip
 
 
 def verdict_majority(per_seed: list[Metrics], config: MajorityConfig) -> Verdict:
-    deep, deep_sd, n = mean_std([m["agreement_deepest"] for m in per_seed])
-    shallow, _, _ = mean_std([m["agreement"][0] for m in per_seed])
-    values = {
-        f"agreement with majority vote at depth {d}": mean_std(
-            [m["agreement"][i] for m in per_seed]
-        )[0]
-        for i, d in enumerate(config.depths)
-    }
-    values["required at the largest depth"] = config.min_agreement
-    ok = deep >= config.min_agreement and shallow < deep
-    reason = (
-        f"ReLU NTK with {config.n_train} training points agrees with majority vote on {deep:.1%} ± {deep_sd:.1%} "
-        f"of test points at depth {config.depths[-1]:,} ({'≥' if deep >= config.min_agreement else '<'} "
-        f"{config.min_agreement:.0%}) vs {shallow:.1%} at depth {config.depths[0]:,}, over {n} seeds"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    agree = [_mean(per_seed, "agreement", i) for i in range(len(config.depths))]
+    deep = _mean(per_seed, "agreement_deepest")
+    first, last = config.depths[0], config.depths[-1]
+    checks = [
+        Check(f"agreement at depth {last:,}", deep, ">=", config.min_agreement, ".3f"),
+        Check(f"rise in agreement from depth {first:,}", deep - agree[0], ">", 0.0, ".3f"),
+    ]
+    table = {f"agreement at depth {d}": a for d, a in zip(config.depths, agree, strict=True)}
+    prefix = f"ReLU NTK ({config.n_train} training points) vs majority vote, {len(per_seed)} seeds"
+    return judge(checks, values=table, prefix=prefix)
 
 
 def plot_majority(ax: Any, per_seed: list[Metrics], config: MajorityConfig) -> None:
     for i, m in enumerate(per_seed):
-        ax.plot(
-            m["depths"],
-            m["agreement"],
-            marker="o",
-            color="C0",
-            alpha=0.6,
-            label="ReLU NTK" if i == 0 else "_",
-        )
+        ax.plot(m["depths"], m["agreement"], marker="o", color="C0", alpha=0.6,
+                label="ReLU NTK" if i == 0 else "_")  # fmt: skip
     ax.axhline(config.min_agreement, color="C3", ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("depth")
@@ -285,10 +251,7 @@ def plot_majority(ax: Any, per_seed: list[Metrics], config: MajorityConfig) -> N
     ax.legend(fontsize=8)
 
 
-# -- presets --------------------------------------------------------------------------------
-
-_CONS_QUICK = ConsistencyConfig()
-_MAJ_QUICK = MajorityConfig()
+_C, _M = ConsistencyConfig(), MajorityConfig()
 
 PAPER = Paper(
     key="wide-deep-optimality",
@@ -331,15 +294,16 @@ PAPER = Paper(
                 "near-Bayes accuracy for the consistent activations (tables not retrieved); our notes measured "
                 "2d_opt 0.721 vs Bayes 0.742, 1-NN 0.667, majority 0.585 at n = 1000"
             ),
-            tolerance="mean gain over 1-NN ≥ 3 pts, over majority ≥ 10 pts, gap to Bayes ≤ 4 pts",
+            tolerance=(
+                f"mean gain over 1-NN ≥ {100 * _C.min_gain_nn:g} pts, over majority ≥ "
+                f"{100 * _C.min_gain_majority:g} pts, gap to Bayes ≤ {100 * _C.max_gap_bayes:g} pts"
+            ),
             config_cls=ConsistencyConfig,
-            presets={
-                "smoke": replace(
-                    _CONS_QUICK, n_train=150, n_test=150, depth=40, erf_depth=0, sinh_depth=0
-                ),
-                "quick": _CONS_QUICK,
-                "paper": replace(_CONS_QUICK, n_train=10_000, n_test=10_000),
-            },
+            presets=presets(
+                ConsistencyConfig(),
+                smoke={"n_train": 150, "n_test": 150, "depth": 40, "erf_depth": 0, "sinh_depth": 0},
+                paper={"n_train": 10_000, "n_test": 10_000},
+            ),
             run=run_consistency,
             verdict=verdict_consistency,
             scaled_down="n_train = n_test = 1000 instead of 10,000; data sampled with torch (not seed 1717).",
@@ -355,13 +319,16 @@ PAPER = Paper(
             metric="agreement_deepest",
             paper_value=1.0,
             paper_value_text="majority vote in the limit (README: depth > 50,000 needed beyond 1,000 samples)",
-            tolerance="mean agreement with majority vote ≥ 95 % at the largest depth and higher than at the smallest",
+            tolerance=(
+                f"mean agreement with majority vote ≥ {_M.min_agreement:.0%} at the largest depth "
+                "and higher than at the smallest"
+            ),
             config_cls=MajorityConfig,
-            presets={
-                "smoke": replace(_MAJ_QUICK, n_train=21, n_test=50, depths=(10, 3000)),
-                "quick": _MAJ_QUICK,
-                "paper": replace(_MAJ_QUICK, n_test=10_000, depths=(1000, 10_000, 50_000)),
-            },
+            presets=presets(
+                MajorityConfig(),
+                smoke={"n_train": 21, "n_test": 50, "depths": (10, 3000)},
+                paper={"n_test": 10_000, "depths": (1000, 10_000, 50_000)},
+            ),
             run=run_majority,
             verdict=verdict_majority,
             scaled_down="200 test points (official: 10,000); 101 training points so that majority vote has no tie.",
