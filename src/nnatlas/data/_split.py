@@ -154,6 +154,24 @@ def check_nonnegative(name: str, value: float) -> float:
     return float(value)
 
 
+def check_seed(value: object, name: str = "seed") -> int:
+    """Return ``value`` if it is an int (a generator seed); otherwise raise ``TypeError``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def check_float_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
+    """Return ``dtype`` if it is a floating-point ``torch.dtype``; otherwise raise ``ValueError``.
+
+    Casting generated fields to an integer, bool or complex dtype would truncate them or change
+    their meaning silently.
+    """
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"{name} must be a floating-point torch.dtype; got {dtype!r}")
+    return dtype
+
+
 def derive_seed(seed: int, salt: int) -> int:
     """A seed for an independent stream, derived from ``seed`` (SplitMix64 finaliser).
 
@@ -197,6 +215,7 @@ def _stratified_indices(
     by the largest-remainder method (ties to the lower class label), so the per-class counts
     add up to exactly ``n_test`` and none is more than one sample off its ideal.
     """
+    check_seed(seed)
     n = int(y.shape[0])
     classes, counts = torch.unique(y, sorted=True, return_counts=True)
     counts_list = [int(c) for c in counts]
@@ -273,6 +292,20 @@ def _standardize(x_train: torch.Tensor, x_test: torch.Tensor) -> tuple[torch.Ten
     return apply(x_train), apply(x_test)
 
 
+def _as_features_and_labels(x: Any, y: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, y)`` as CPU tensors, x (n, *features) and y (n,) int64; else ``ValueError``."""
+    x = torch.as_tensor(x).cpu()
+    labels = torch.as_tensor(y).cpu()
+    if labels.is_floating_point() or labels.is_complex():
+        raise ValueError(f"y must hold integer class labels; got dtype {labels.dtype}")
+    if x.ndim < 2 or labels.ndim != 1 or x.shape[0] != labels.shape[0]:
+        raise ValueError(
+            "x must be (n, *features) and y (n,) with the same n; "
+            f"got shapes {tuple(x.shape)} and {tuple(labels.shape)}"
+        )
+    return x, labels.long()
+
+
 def split_from_count(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -288,13 +321,7 @@ def split_from_count(
     """:func:`split_dataset` with an exact test-sample count (what the generators need)."""
     if not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating-point dtype; got {dtype}")
-    x = torch.as_tensor(x).cpu()
-    labels = torch.as_tensor(y).cpu().long()
-    if x.ndim < 2 or labels.ndim != 1 or x.shape[0] != labels.shape[0]:
-        raise ValueError(
-            "x must be (n, *features) and y (n,) with the same n; "
-            f"got shapes {tuple(x.shape)} and {tuple(labels.shape)}"
-        )
+    x, labels = _as_features_and_labels(x, y)
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if labels.numel() else 1
     train_idx, test_idx = _stratified_indices(labels, n_test, seed)
@@ -347,10 +374,11 @@ def split_dataset(
     Raises:
         ValueError: on a bad ``test_size``, non-floating ``dtype`` or mismatched shapes.
     """
-    n = int(torch.as_tensor(y).shape[0])
+    x, labels = _as_features_and_labels(x, y)
+    n = int(labels.shape[0])
     return split_from_count(
-        torch.as_tensor(x),
-        torch.as_tensor(y),
+        x,
+        labels,
         _test_count(n, test_size),
         seed=seed,
         name=name,

@@ -55,6 +55,14 @@ class CartPole:
         batch: tuple[int, ...], generator: torch.Generator, dtype: torch.dtype = torch.float32
     ) -> Tensor:
         """Start states ``(*batch, 4)`` uniform in ``[-0.05, 0.05]``."""
+        if not isinstance(batch, tuple) or not all(
+            isinstance(b, int) and not isinstance(b, bool) and b >= 0 for b in batch
+        ):
+            raise TypeError(f"batch must be a tuple of ints >= 0 (a batch shape); got {batch!r}")
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator; got {type(generator).__name__}")
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise ValueError(f"dtype must be a floating-point torch.dtype; got {dtype!r}")
         return (torch.rand(*batch, 4, generator=generator, dtype=torch.float64) * 0.1 - 0.05).to(
             dtype
         )
@@ -70,6 +78,18 @@ class CartPole:
         Returns:
             ``(next_state, done)`` with ``done`` True where the pole fell or the cart left.
         """
+        if (
+            not isinstance(state, Tensor)
+            or not state.is_floating_point()
+            or state.shape[-1:] != (4,)
+        ):
+            kind = f"{state.dtype} {tuple(state.shape)}" if isinstance(state, Tensor) else state
+            raise ValueError(f"state must be a floating (..., 4) tensor (x, ẋ, θ, θ̇); got {kind}")
+        if not isinstance(action, Tensor) or action.shape != state.shape[:-1]:
+            kind = tuple(action.shape) if isinstance(action, Tensor) else type(action).__name__
+            raise ValueError(
+                f"action must be a tensor of the batch shape {tuple(state.shape[:-1])}; got {kind}"
+            )
         x, x_dot, theta, theta_dot = state.unbind(-1)
         force = (action.to(state.dtype) * 2 - 1) * cls.force_mag
         cos, sin = torch.cos(theta), torch.sin(theta)
@@ -116,6 +136,9 @@ class CartPolePolicy(nn.Module):
         self.fc2.reset_parameters()
 
     def forward(self, obs: Tensor) -> Tensor:
+        if not isinstance(obs, Tensor) or not obs.is_floating_point() or obs.shape[-1:] != (4,):
+            kind = f"{obs.dtype} {tuple(obs.shape)}" if isinstance(obs, Tensor) else obs
+            raise ValueError(f"obs must be a floating (..., 4) tensor of observations; got {kind}")
         h = torch.tanh(self.fc1(obs))
         if self.activation == "int8":
             h = torch.round(h * 127) / 127
@@ -149,6 +172,8 @@ def episode_returns(
     Returns:
         ``(episodes,)`` or, with ``params``, ``(N, episodes)`` float returns.
     """
+    if not isinstance(policy, nn.Module):
+        raise TypeError(f"policy must be a torch.nn.Module; got {type(policy).__name__}")
     check_int("episodes", episodes)
     check_int("max_steps", max_steps)
     g = torch.Generator().manual_seed(seed)
@@ -189,6 +214,8 @@ class CartPoleClosure:
     def __init__(
         self, policy: nn.Module, *, episodes: int = 8, max_steps: int = 500, seed: int = 0
     ) -> None:
+        if not isinstance(policy, nn.Module):
+            raise TypeError(f"policy must be a torch.nn.Module; got {type(policy).__name__}")
         self.policy = policy
         self.episodes = check_int("episodes", episodes)
         self.max_steps = check_int("max_steps", max_steps)

@@ -20,6 +20,7 @@ satisfiability threshold), a continuous relaxation x ∈ R^n read as the assignm
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 
 __all__ = ["MaxSatClosure", "SatInstance", "probsat", "random_ksat"]
 
@@ -46,6 +47,24 @@ class SatInstance:
     num_vars: int
     variables: Tensor
     positive: Tensor
+
+    def __post_init__(self) -> None:
+        check_int("num_vars", self.num_vars)
+        v, p = self.variables, self.positive
+        if not isinstance(v, Tensor) or v.dtype != torch.int64 or v.dim() != 2:
+            kind = f"{v.dtype} {tuple(v.shape)}" if isinstance(v, Tensor) else type(v).__name__
+            raise ConfigError(f"variables must be an (m, k) int64 tensor; got {kind}")
+        if v.numel() and (int(v.min()) < 0 or int(v.max()) >= self.num_vars):
+            raise ConfigError(
+                f"variables must lie in [0, num_vars={self.num_vars}); got range "
+                f"[{int(v.min())}, {int(v.max())}]"
+            )
+        if not isinstance(p, Tensor) or p.dtype != torch.bool or p.shape != v.shape:
+            kind = f"{p.dtype} {tuple(p.shape)}" if isinstance(p, Tensor) else type(p).__name__
+            raise ConfigError(
+                f"positive must be a bool tensor of the shape of variables {tuple(v.shape)}; "
+                f"got {kind}"
+            )
 
     @property
     def num_clauses(self) -> int:
@@ -93,8 +112,7 @@ def random_ksat(num_vars: int, ratio: float = 4.26, *, k: int = 3, seed: int = 0
     """
     check_int("k", k)
     check_int("num_vars", num_vars, low=k)
-    if not ratio > 0:
-        raise ConfigError(f"ratio must be > 0; got {ratio}")
+    check_positive("ratio", ratio)
     g = torch.Generator().manual_seed(seed)
     m = max(1, round(ratio * num_vars))
     # Distinct variables per clause: redraw the clauses that repeat one until none do.
@@ -121,6 +139,11 @@ class MaxSatClosure:
     """
 
     def __init__(self, instance: SatInstance, x: Tensor) -> None:
+        if not isinstance(instance, SatInstance):
+            raise TypeError(f"instance must be a SatInstance; got {type(instance).__name__}")
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            kind = x.dtype if isinstance(x, Tensor) else type(x).__name__
+            raise TypeError(f"x must be a floating tensor (a relaxed assignment); got {kind}")
         if x.shape != (instance.num_vars,):
             raise ValueError(
                 f"x must have shape ({instance.num_vars},) for this instance; got {tuple(x.shape)}"
@@ -242,7 +265,12 @@ def probsat(
     Returns:
         ``(assignment (n,) bool, satisfied clause count)`` of the best assignment seen.
     """
+    if not isinstance(instance, SatInstance):
+        raise TypeError(f"instance must be a SatInstance; got {type(instance).__name__}")
     check_int("max_flips", max_flips, low=0)
+    if isinstance(cb, bool) or not isinstance(cb, int | float) or not math.isfinite(cb) or cb < 0:
+        raise ConfigError(f"cb must be a finite number >= 0; got {cb!r}")
+    check_positive("eps", eps)
     rng = random.Random(seed)
     n = instance.num_vars
     clauses = instance.variables.tolist()

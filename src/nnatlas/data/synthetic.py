@@ -20,6 +20,7 @@ from nnatlas.data._split import (
     DataSplit,
     check_int,
     check_nonnegative,
+    check_seed,
     derive_seed,
     split_from_count,
 )
@@ -83,7 +84,7 @@ def two_moons(
     """
     n = check_int("n", n, 2, "one sample per class at least")
     noise = check_nonnegative("noise", noise)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     y = _class_labels(n, 2)
     angle = math.pi * torch.rand(n, generator=generator, dtype=torch.float64)
     upper = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
@@ -130,7 +131,7 @@ def spirals(
     noise = check_nonnegative("noise", noise)
     if check_nonnegative("turns", turns) == 0:
         raise ValueError(f"turns must be positive; got {turns!r}")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     y = _class_labels(n, num_classes)
     radius = torch.rand(n, generator=generator, dtype=torch.float64).sqrt()
     angle = 2 * math.pi * (turns * radius + y.double() / num_classes)
@@ -222,7 +223,7 @@ def gaussian_mixture(
     means = mixture_means(num_classes, dim, separation)
     n = check_int("n", n, num_classes, "one sample per class at least")
     std = check_nonnegative("std", std)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     y = _class_labels(n, num_classes)
     x = means[y] + std * torch.randn(n, dim, generator=generator, dtype=torch.float64)
     return _finish(x, y, generator, dtype, device)

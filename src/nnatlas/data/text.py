@@ -49,6 +49,8 @@ def load_stdlib_text(modules: Sequence[str] = STDLIB_MODULES, max_chars: int | N
     Raises:
         ConfigError: a module has no such source file in this interpreter's stdlib.
     """
+    if isinstance(modules, str) or not all(isinstance(m, str) for m in modules):
+        raise TypeError(f"modules must be a sequence of module names (str); got {modules!r}")
     root = Path(sysconfig.get_paths()["stdlib"])
     parts = []
     for name in modules:
@@ -81,12 +83,23 @@ class CharCorpus:
     @classmethod
     def from_text(cls, text: str, val_fraction: float = 0.1) -> CharCorpus:
         """Encode ``text``; the last ``val_fraction`` of it is the validation part."""
-        if not 0 < val_fraction < 1:
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str; got {type(text).__name__}")
+        if (
+            isinstance(val_fraction, bool)
+            or not isinstance(val_fraction, int | float)
+            or not 0 < val_fraction < 1
+        ):
             raise ConfigError(f"val_fraction must be in (0, 1); got {val_fraction!r}")
+        cut = int(len(text) * (1 - val_fraction))
+        if cut < 1 or cut >= len(text):
+            raise ConfigError(
+                f"text of {len(text)} characters with val_fraction={val_fraction} leaves an empty "
+                "train or val part; pass a longer text"
+            )
         vocab = "".join(sorted(set(text)))
         index = {c: i for i, c in enumerate(vocab)}
         ids = torch.tensor([index[c] for c in text], dtype=torch.long)
-        cut = int(len(ids) * (1 - val_fraction))
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
         return cls(vocab, ids[:cut], ids[cut:], digest)
 

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_positive
+from nnatlas.data._split import check_float_dtype
 from nnatlas.data.pde._cache import cached_tensors
 
 __all__ = ["BurgersData", "burgers_data", "burgers_initial_conditions", "solve_burgers"]
@@ -139,6 +140,10 @@ def burgers_data(
     check_int("n_samples", n_samples)
     check_int("resolution", resolution, low=4)
     check_positive("viscosity", viscosity)
+    check_positive("t_final", t_final)
+    check_positive("dt", dt)
+    check_int("n_snapshots", n_snapshots)
+    check_float_dtype(dtype)
     params = {
         "n_samples": n_samples,
         "resolution": resolution,

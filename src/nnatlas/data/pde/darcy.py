@@ -17,6 +17,7 @@ grid (or at each grid, ``coarse_targets="solve"``). Needs SciPy (extra ``pde``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,7 +27,8 @@ from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.optional import require
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
+from nnatlas.data._split import check_float_dtype
 from nnatlas.data.pde._cache import cached_tensors
 from nnatlas.data.pde.grf import cosine_series_2d
 
@@ -230,8 +232,14 @@ def darcy_data(
     finest = res[-1]
     if coarse_targets not in ("subsample", "solve"):
         raise ConfigError(f"coarse_targets must be 'subsample' or 'solve'; got {coarse_targets!r}")
-    if not forcing == forcing:  # NaN
-        raise ConfigError("forcing must be a number, got NaN")
+    if isinstance(forcing, bool) or not isinstance(forcing, int | float):
+        raise TypeError(f"forcing must be a number; got {type(forcing).__name__} {forcing!r}")
+    if not math.isfinite(forcing):
+        raise ConfigError(f"forcing must be a finite number; got {forcing}")
+    for name, value in (("a_high", a_high), ("a_low", a_low), ("alpha", alpha), ("tau", tau)):
+        check_positive(name, value)
+    check_int("modes", modes)
+    check_float_dtype(dtype)
     params = {
         "n_samples": n_samples,
         "resolutions": list(res),

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.validation import check_int, check_positive
+from nnatlas.data._split import check_float_dtype
 from nnatlas.data.pde._cache import cached_tensors
 
 __all__ = [
@@ -184,6 +185,7 @@ def antiderivative_data(
         :class:`AntiderivativeData`.
     """
     check_int("n_functions", n_functions)
+    check_float_dtype(dtype)
     check_int("n_queries", n_queries)
     check_int("n_sensors", n_sensors, low=2)
     check_int("grid_size", grid_size, low=2)

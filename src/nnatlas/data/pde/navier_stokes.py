@@ -24,6 +24,7 @@ from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_positive
+from nnatlas.data._split import check_float_dtype
 from nnatlas.data.pde._cache import cached_tensors
 from nnatlas.data.pde.grf import grf_2d_periodic
 
@@ -137,6 +138,10 @@ def navier_stokes_data(
     check_int("n_samples", n_samples)
     check_int("resolution", resolution, low=4)
     check_positive("viscosity", viscosity)
+    check_positive("t_final", t_final)
+    check_positive("dt", dt)
+    check_int("n_snapshots", n_snapshots)
+    check_float_dtype(dtype)
     params = {
         "n_samples": n_samples,
         "resolution": resolution,

@@ -19,7 +19,8 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
+from nnatlas.data._split import check_float_dtype
 from nnatlas.data.pde._cache import cached_tensors
 from nnatlas.data.pde.grf import grf_2d_periodic, sine_series_2d
 
@@ -189,6 +190,10 @@ def poisson_data(
     check_int("resolution", resolution, low=3 if boundary == "dirichlet" else 2)
     if boundary not in ("periodic", "dirichlet"):
         raise ConfigError(f"boundary must be 'periodic' or 'dirichlet'; got {boundary!r}")
+    check_positive("alpha", alpha)
+    check_positive("tau", tau)
+    check_int("modes", modes)
+    check_float_dtype(dtype)
     params = {
         "n_samples": n_samples,
         "resolution": resolution,
