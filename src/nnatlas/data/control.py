@@ -86,9 +86,9 @@ class CartPole:
             kind = f"{state.dtype} {tuple(state.shape)}" if isinstance(state, Tensor) else state
             raise ValueError(f"state must be a floating (..., 4) tensor (x, ẋ, θ, θ̇); got {kind}")
         if not isinstance(action, Tensor) or action.shape != state.shape[:-1]:
-            kind = tuple(action.shape) if isinstance(action, Tensor) else type(action).__name__
+            got = tuple(action.shape) if isinstance(action, Tensor) else type(action).__name__
             raise ValueError(
-                f"action must be a tensor of the batch shape {tuple(state.shape[:-1])}; got {kind}"
+                f"action must be a tensor of the batch shape {tuple(state.shape[:-1])}; got {got}"
             )
         x, x_dot, theta, theta_dot = state.unbind(-1)
         force = (action.to(state.dtype) * 2 - 1) * cls.force_mag

@@ -242,6 +242,25 @@ def _break_count(
     return brk
 
 
+def _roulette(weights: list[float], rng: random.Random) -> int:
+    """An index drawn with probability proportional to ``weights``."""
+    r = rng.random() * sum(weights)
+    pick = 0
+    while r > weights[pick] and pick < len(weights) - 1:
+        r -= weights[pick]
+        pick += 1
+    return pick
+
+
+def _check_probsat_args(instance: object, max_flips: object, cb: object, eps: object) -> None:
+    if not isinstance(instance, SatInstance):
+        raise TypeError(f"instance must be a SatInstance; got {type(instance).__name__}")
+    check_int("max_flips", max_flips, low=0)
+    if isinstance(cb, bool) or not isinstance(cb, int | float) or not math.isfinite(cb) or cb < 0:
+        raise ConfigError(f"cb must be a finite number >= 0; got {cb!r}")
+    check_positive("eps", eps)
+
+
 def probsat(
     instance: SatInstance,
     *,
@@ -265,12 +284,7 @@ def probsat(
     Returns:
         ``(assignment (n,) bool, satisfied clause count)`` of the best assignment seen.
     """
-    if not isinstance(instance, SatInstance):
-        raise TypeError(f"instance must be a SatInstance; got {type(instance).__name__}")
-    check_int("max_flips", max_flips, low=0)
-    if isinstance(cb, bool) or not isinstance(cb, int | float) or not math.isfinite(cb) or cb < 0:
-        raise ConfigError(f"cb must be a finite number >= 0; got {cb!r}")
-    check_positive("eps", eps)
+    _check_probsat_args(instance, max_flips, cb, eps)
     rng = random.Random(seed)
     n = instance.num_vars
     clauses = instance.variables.tolist()
@@ -304,12 +318,7 @@ def probsat(
             break
         c = unsat[rng.randrange(len(unsat))]
         ws = [weight[_break_count(v, occurs, num_true, assign, clauses, signs)] for v in clauses[c]]
-        r = rng.random() * sum(ws)
-        pick = 0
-        while r > ws[pick] and pick < len(ws) - 1:
-            r -= ws[pick]
-            pick += 1
-        v = clauses[c][pick]
+        v = clauses[c][_roulette(ws, rng)]
         assign[v] = not assign[v]
         flips.append(v)
         for d in occurs[v]:
