@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nnatlas import __version__
-from nnatlas.core.errors import ConfigError, NnatlasError
+from nnatlas.core.errors import ConfigError, NnatlasError, StorageError
 
 log = logging.getLogger("nnatlas")
 
@@ -26,11 +26,13 @@ def _latest_outcomes(out: str) -> dict[tuple[str, str], str]:
     store = RunStore(out)
     if not store.root.exists():
         return {}
+    if not store.root.is_dir():
+        raise StorageError(f"--out {out!r} is a file, not a run store folder")
     return {(s["paper"], s["claim"]): s["verdict"]["outcome"] for s in store.latest_summaries()}
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from nnatlas.core.registry import all_papers, select_claims
+    from nnatlas.papers import all_papers, select_claims
 
     outcomes = _latest_outcomes(args.out)
     selected = select_claims(args.pattern) if args.pattern else None
@@ -47,7 +49,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from nnatlas.core.config import config_to_dict
-    from nnatlas.core.registry import get_paper
+    from nnatlas.papers import get_paper
 
     paper = get_paper(args.key)
     print(f"{paper.title}\n{paper.authors} · {paper.venue} {paper.year} · {paper.url}")
@@ -65,18 +67,23 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_cite(args: argparse.Namespace) -> int:
-    from nnatlas.core.registry import get_paper
+    from nnatlas.papers import get_paper
 
     print(get_paper(args.key).bibtex.strip())
     return 0
 
 
 def _print_table(summaries: Sequence[dict[str, Any]]) -> None:
-    from nnatlas.report.build import _ours
+    from nnatlas.report import format_ours, preset_note
 
     rows = [("claim", "paper", "ours (mean ± std)", "verdict")]
     rows += [
-        (f"{s['paper']}/{s['claim']}", s["paper_value_text"], _ours(s), s["verdict"]["outcome"])
+        (
+            f"{s['paper']}/{s['claim']}",
+            s["paper_value_text"],
+            format_ours(s),
+            s["verdict"]["outcome"] + (" (smoke)" if preset_note(s) else ""),
+        )
         for s in summaries
     ]
     widths = [min(48, max(len(r[i]) for r in rows)) for i in range(4)]
@@ -92,10 +99,13 @@ def _print_table(summaries: Sequence[dict[str, Any]]) -> None:
     for s in summaries:
         print(f"\n{s['paper']}/{s['claim']}: {s['verdict']['outcome']}")
         print(textwrap.indent(textwrap.fill(s["verdict"]["reason"], 92), "    "))
+    if any(preset_note(s) for s in summaries):
+        print(f"\n(smoke) verdicts: {preset_note({'preset': 'smoke'})}.")
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from nnatlas.core.config import parse_assignments
+    from nnatlas.core.io import check_writable_dir
     from nnatlas.core.progress import progress_enabled
     from nnatlas.report import write_report
     from nnatlas.runs.executors import make_executor
@@ -117,6 +127,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         preset=args.preset, seeds=args.seeds, overrides=parse_assignments(args.set or []),
         device=args.device, root=args.out, force=args.force, threads=threads,
     )  # fmt: skip
+    # Every config is validated by now (plan builds them); check the store before any run.
+    check_writable_dir(args.out, "--out")
     executor = make_executor(executor_name, jobs=args.jobs, address=args.address, root=args.out)
     n_runs = sum(len(cs.specs) for cs in plans)
     print(
@@ -141,15 +153,28 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         bar.write(msg)
         bar.update(1)
 
+    done_before = 0
     try:
         results = reproduce(plans, executor=executor, on_run=on_run)
+    except StorageError as exc:  # e.g. the disk filled up mid-way: keep what finished
+        done_before = sum(RunStore.is_complete(spec.run_dir) for cs in plans for spec in cs.specs)
+        print(
+            f"nnatlas: error: {exc}; {done_before} finished run(s) are kept in {args.out}/ "
+            "and a rerun resumes from them",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         bar.close()
     summaries = [cs.summary for cs in results]
     print(f"\ndone in {time.perf_counter() - t0:.0f} s\n")
     _print_table(summaries)
     store = RunStore(args.out)
-    paths = write_report(store.latest_summaries(), args.out)
+    try:
+        paths = write_report(store.latest_summaries(), args.out)
+    except StorageError as exc:
+        print(f"nnatlas: error: {exc}; the runs and summaries are kept", file=sys.stderr)
+        return 1
     print(f"\nreport: {paths['html']} (also {paths['markdown'].name}, {paths['json'].name})")
     if failures:
         print(f"{failures} run(s) failed; see error.json in their folders", file=sys.stderr)
@@ -162,6 +187,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from nnatlas.runs.store import RunStore
 
     store = RunStore(args.dir)
+    if store.root.exists() and not store.root.is_dir():
+        raise StorageError(f"{args.dir!r} is a file, not a run store folder")
     if not store.root.is_dir():
         raise ConfigError(f"no run store at {str(store.root)!r}; run `nnatlas reproduce` first")
     store.rebuild_index()
@@ -260,9 +287,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NnatlasError as exc:
         print(f"nnatlas: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `nnatlas info ... | head`
-        sys.stderr.close()
-        return 0
+    except OSError as exc:  # a file-system fault not met by a check above: still one line
+        if isinstance(exc, BrokenPipeError):  # `nnatlas info ... | head`
+            sys.stderr.close()
+            return 0
+        from nnatlas.core.io import storage_error
+
+        where = exc.filename if exc.filename is not None else "a file"
+        print(f"nnatlas: error: {storage_error(exc, where, 'use')}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("nnatlas: interrupted; completed runs are kept, rerun to resume", file=sys.stderr)
         return 130

@@ -122,10 +122,12 @@ def check_writable_dir(path: str | os.PathLike[str], what: str = "--out") -> Pat
         raise StorageError(f"{what}: {storage_error(exc, path, 'create the folder')}") from None
     probe = path / f".nnatlas-write-test.{os.getpid()}.{uuid.uuid4().hex}"
     try:
-        with open(probe, "wb") as fh:
-            fh.write(b"ok")
-            fh.flush()
-            os.fsync(fh.fileno())
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.write(fd, b"ok")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise StorageError(f"{what}: {storage_error(exc, path, 'write in')}") from None
     finally:

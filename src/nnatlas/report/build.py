@@ -16,9 +16,9 @@ from typing import Any
 
 import nnatlas
 from nnatlas.core.errors import MissingExtraError, NnatlasError
-from nnatlas.runs.store import atomic_write_json, atomic_write_text
+from nnatlas.core.io import atomic_write_json, atomic_write_text
 
-__all__ = ["render_html", "render_markdown", "write_report"]
+__all__ = ["format_ours", "preset_note", "render_html", "render_markdown", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,16 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def _ours(s: dict[str, Any]) -> str:
+SMOKE_NOTE = "smoke preset: a plumbing check of the code path, not a result"
+
+
+def preset_note(s: dict[str, Any]) -> str:
+    """What a verdict's preset means for reading it (empty for ``quick`` and ``paper``)."""
+    return SMOKE_NOTE if s.get("preset") == "smoke" else ""
+
+
+def format_ours(s: dict[str, Any]) -> str:
+    """A summary's headline metric as ``mean ± std (n=k)``, or ``–`` when nothing finished."""
     ours = s["ours"]
     if ours["mean"] is None:
         return "–"
@@ -74,9 +83,11 @@ def _paper_rows(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         row = rows.setdefault(
             s["paper"],
             {"paper": s["paper"], "title": s["paper_title"], "arxiv": s["arxiv"], "claims": 0,
-             "outcomes": {}, "wall_time_s": 0.0},
+             "outcomes": {}, "presets": [], "wall_time_s": 0.0},
         )  # fmt: skip
         row["claims"] += 1
+        if s.get("preset") not in row["presets"]:
+            row["presets"].append(s.get("preset"))
         outcome = s["verdict"]["outcome"]
         row["outcomes"][outcome] = row["outcomes"].get(outcome, 0) + 1
         row["wall_time_s"] += s.get("wall_time_s") or 0.0
@@ -85,7 +96,7 @@ def _paper_rows(summaries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _figure_b64(s: dict[str, Any]) -> tuple[str | None, str | None]:
     """(base64 PNG, note) for a summary's figure."""
-    from nnatlas.core.registry import resolve
+    from nnatlas.papers import resolve
     from nnatlas.report.figures import claim_figure
 
     try:
@@ -99,9 +110,17 @@ def _figure_b64(s: dict[str, Any]) -> tuple[str | None, str | None]:
     return (base64.b64encode(png).decode() if png else None), None
 
 
-def _badge(outcome: str) -> str:
+def _badge(outcome: str, preset: str | None = None) -> str:
+    if preset == "smoke":  # grey and labelled: nobody should read a smoke verdict as a result
+        label = f"{outcome} (smoke)"
+        return f'<span class="verdict" style="background:#8c959f">{html.escape(label)}</span>'
     colour = _COLOURS.get(outcome, "#57606a")
     return f'<span class="verdict" style="background:{colour}">{html.escape(outcome)}</span>'
+
+
+def _presets_cell(row: dict[str, Any]) -> str:
+    presets = ", ".join(str(p) for p in row["presets"])
+    return presets + (" (plumbing check)" if "smoke" in row["presets"] else "")
 
 
 def _kv_table(items: dict[str, Any]) -> str:
@@ -124,14 +143,29 @@ def render_html(
         f"<h1>{e(title)}</h1><p class='muted'>nnatlas {e(nnatlas.__version__)} · generated {now}. "
         "Every verdict below is computed from the measured metrics by a rule fixed in code before "
         "the run.</p>",
-        "<h2>Summary</h2><table><tr><th>paper</th><th>claims</th><th>verdicts</th><th>wall time</th></tr>",
+        "<h2>Summary</h2>",
     ]
+    if any(s.get("preset") == "smoke" for s in summaries):
+        out.append(
+            "<p><strong>Some verdicts below come from the <code>smoke</code> preset</strong>: "
+            "seconds-long runs that check the code path end to end. They are not results; a "
+            "smoke \u201cnot reproduced\u201d says nothing about the paper. Run the "
+            "<code>quick</code> preset (the default) for results.</p>"
+        )
+    out.append(
+        "<table><tr><th>paper</th><th>claims</th><th>preset</th><th>verdicts</th>"
+        "<th>wall time</th></tr>"
+    )
     for row in _paper_rows(summaries):
-        verdicts = " ".join(f"{_badge(k)}&nbsp;×{v}" for k, v in row["outcomes"].items())
+        smoke = row["presets"] == ["smoke"]
+        verdicts = " ".join(
+            f"{_badge(k, 'smoke' if smoke else None)}&nbsp;×{v}" for k, v in row["outcomes"].items()
+        )
         out.append(
             f"<tr><td><a href='#{e(row['paper'])}'>{e(row['paper'])}</a><br><span class='muted'>"
             f"{e(row['title'])} (arXiv <a href='https://arxiv.org/abs/{e(row['arxiv'])}'>"
-            f"{e(row['arxiv'])}</a>)</span></td><td>{row['claims']}</td><td>{verdicts}</td>"
+            f"{e(row['arxiv'])}</a>)</span></td><td>{row['claims']}</td>"
+            f"<td>{e(_presets_cell(row))}</td><td>{verdicts}</td>"
             f"<td>{row['wall_time_s']:.0f} s</td></tr>"
         )
     out.append("</table>")
@@ -142,16 +176,18 @@ def render_html(
             out.append(f"<h2 id='{e(s['paper'])}'>{e(s['paper_title'])}</h2>")
         v = s["verdict"]
         out.append(f"<div class='claim' id='{e(s['paper'])}-{e(s['claim'])}'>")
-        out.append(f"<h3>{e(s['claim'])} {_badge(v['outcome'])}</h3>")
+        out.append(f"<h3>{e(s['claim'])} {_badge(v['outcome'], s.get('preset'))}</h3>")
+        if preset_note(s):
+            out.append(f"<p class='muted'><strong>{e(preset_note(s))}.</strong></p>")
         out.append(f"<p>{e(s['statement'])} <span class='muted'>({e(s['source'])})</span></p>")
         out.append(
             "<table>"
             f"<tr><th>metric</th><td><code>{e(s['metric'])}</code></td></tr>"
             f"<tr><th>paper</th><td>{e(s['paper_value_text'])}</td></tr>"
-            f"<tr><th>ours</th><td>{e(_ours(s))} · preset <code>{e(s['preset'])}</code>, seeds "
+            f"<tr><th>ours</th><td>{e(format_ours(s))} · preset <code>{e(s['preset'])}</code>, seeds "
             f"{e(_fmt(s['seeds']))}</td></tr>"
             f"<tr><th>tolerance</th><td>{e(s['tolerance'])}</td></tr>"
-            f"<tr><th>verdict</th><td>{_badge(v['outcome'])} {e(v['reason'])}</td></tr>"
+            f"<tr><th>verdict</th><td>{_badge(v['outcome'], s.get('preset'))} {e(v['reason'])}</td></tr>"
             f"<tr><th>scaled down</th><td>{e(s['scaled_down'] or '–')}</td></tr>"
             f"<tr><th>wall time</th><td>{_fmt(s['wall_time_s'])} s over {s['n_seeds']} seeds</td></tr>"
             "</table>"
@@ -178,27 +214,43 @@ def render_markdown(
     summaries: Sequence[dict[str, Any]], *, title: str = "nnatlas reproduction report"
 ) -> str:
     """The report as GitHub-flavoured Markdown (no figures)."""
-    lines = [f"# {title}", "", "| paper | claims | verdicts | wall time |", "|---|---|---|---|"]
+    lines = [f"# {title}", ""]
+    if any(s.get("preset") == "smoke" for s in summaries):
+        lines += [
+            f"> Verdicts marked *(smoke)* come from the `smoke` preset ({SMOKE_NOTE}).",
+            "",
+        ]
+    lines += ["| paper | claims | preset | verdicts | wall time |", "|---|---|---|---|---|"]
     for row in _paper_rows(summaries):
         verdicts = ", ".join(f"{k} ×{v}" for k, v in row["outcomes"].items())
         lines.append(
-            f"| {row['paper']} | {row['claims']} | {verdicts} | {row['wall_time_s']:.0f} s |"
+            f"| {row['paper']} | {row['claims']} | {_presets_cell(row)} | {verdicts} | "
+            f"{row['wall_time_s']:.0f} s |"
         )
-    lines += ["", "| claim | paper | ours (mean ± std) | verdict |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| claim | paper | ours (mean ± std) | preset | verdict |",
+        "|---|---|---|---|---|",
+    ]
     for s in summaries:
+        verdict = f"**{s['verdict']['outcome']}**"
+        if s.get("preset") == "smoke":
+            verdict = f"*{s['verdict']['outcome']} (smoke)*"
         lines.append(
-            f"| {s['paper']}/{s['claim']} | {s['paper_value_text']} | `{s['metric']}` = {_ours(s)} | "
-            f"**{s['verdict']['outcome']}** |"
+            f"| {s['paper']}/{s['claim']} | {s['paper_value_text']} | `{s['metric']}` = "
+            f"{format_ours(s)} | `{s.get('preset')}` | {verdict} |"
         )
     for s in summaries:
         v = s["verdict"]
         lines += [
             "",
-            f"## {s['paper']} / {s['claim']}: {v['outcome']}",
+            f"## {s['paper']} / {s['claim']}: {v['outcome']}"
+            + (" (smoke)" if s.get("preset") == "smoke" else ""),
             "",
+            *([f"*{preset_note(s)}.*", ""] if preset_note(s) else []),
             f"{s['statement']} ({s['source']})",
             "",
-            f"- metric: `{s['metric']}`; paper: {s['paper_value_text']}; ours: {_ours(s)}",
+            f"- metric: `{s['metric']}`; paper: {s['paper_value_text']}; ours: {format_ours(s)}",
             f"- tolerance: {s['tolerance']}",
             f"- verdict: **{v['outcome']}**: {v['reason']}",
             f"- scaled down: {s['scaled_down'] or '–'}",
@@ -211,7 +263,7 @@ def render_markdown(
 
 def _claim_order(s: dict[str, Any]) -> tuple[str, int, str]:
     """Papers alphabetically, claims in the order the paper lists them."""
-    from nnatlas.core.registry import get_paper
+    from nnatlas.papers import get_paper
 
     try:
         keys = [c.key for c in get_paper(s["paper"]).claims]

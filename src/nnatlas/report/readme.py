@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nnatlas.core.registry import all_papers
-from nnatlas.runs.store import atomic_write_text
+from nnatlas.core.io import atomic_write_text
+from nnatlas.papers import all_papers
+from nnatlas.report.build import format_ours
 
 __all__ = ["CITE_END", "CITE_START", "END", "START", "citations", "claims_table", "update_readme"]
 
@@ -31,8 +32,6 @@ def _cell(text: str) -> str:
 
 def claims_table(summaries: Sequence[dict[str, Any]] = ()) -> str:
     """A Markdown table: one row per registered claim, with the newest measured result if any."""
-    from nnatlas.report.build import _ours
-
     latest = {(s["paper"], s["claim"]): s for s in summaries}
     rows = [
         "| paper | claim | paper's number | ours | verdict |",
@@ -41,8 +40,12 @@ def claims_table(summaries: Sequence[dict[str, Any]] = ()) -> str:
     for paper in all_papers():
         for claim in paper.claims:
             s = latest.get((paper.key, claim.key))
-            ours = f"`{claim.metric}` = {_ours(s)}, preset `{s['preset']}`" if s else "not run"
+            ours = (
+                f"`{claim.metric}` = {format_ours(s)}, preset `{s['preset']}`" if s else "not run"
+            )
             verdict = f"**{s['verdict']['outcome']}**" if s else "–"
+            if s and s.get("preset") == "smoke":
+                verdict = f"*{s['verdict']['outcome']} (smoke: plumbing check, not a result)*"
             rows.append(
                 f"| [{_cell(paper.key)}](https://arxiv.org/abs/{paper.arxiv}) | {_cell(claim.key)}: "
                 f"{_cell(claim.statement)} | {_cell(claim.paper_value_text)} | {_cell(ours)} | {verdict} |"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nnatlas.runs.store import atomic_write_json, read_json
+from nnatlas.core.io import atomic_write_json, read_json, storage_error
 
 __all__ = ["RunContext", "current_run", "log_metrics", "memoize", "run_context"]
 
@@ -47,8 +47,12 @@ class RunContext:
         """Append one JSON line ``{"step": step, "time_s": ..., **metrics}`` to metrics.jsonl."""
         record = {"step": step, "time_s": round(time.perf_counter() - self._t0, 4), **metrics}
         line = json.dumps(record, default=_jsonable)
-        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        path = self.run_dir / "metrics.jsonl"
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        except OSError as exc:
+            raise storage_error(exc, path, "append to") from None
         if self._on_log is not None:
             self._on_log()
 

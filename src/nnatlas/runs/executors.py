@@ -12,7 +12,7 @@ import multiprocessing
 from collections.abc import Callable
 from typing import Any
 
-from nnatlas.core.errors import UnknownNameError
+from nnatlas.core.errors import StorageError, UnknownNameError
 from nnatlas.core.optional import require
 from nnatlas.core.progress import set_progress
 from nnatlas.runs.runner import RunSpec, execute_run
@@ -35,6 +35,8 @@ def _safe_execute(spec: RunSpec) -> dict[str, Any]:
     # (a worker that cannot import the paper, a bad config) so one run never stops the grid.
     try:
         return execute_run(spec)
+    except StorageError:
+        raise  # the store failed (disk full, unwritable): the grid cannot go on
     except Exception as exc:
         return {
             "status": "failed",
@@ -68,6 +70,8 @@ def process_executor(jobs: int) -> Executor:
                 spec = futures[fut]
                 try:
                     record = fut.result()
+                except StorageError:
+                    raise
                 except Exception as exc:  # the worker process itself died
                     record = {"status": "failed", "run_dir": str(spec.run_dir), "error": repr(exc)}
                 done(spec, record)

@@ -9,6 +9,7 @@ measured metrics and writes ``summary.json`` next to the runs.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -29,10 +30,11 @@ import nnatlas
 from nnatlas.core.claims import PRESETS, Claim, Outcome, Paper, Verdict, mean_std
 from nnatlas.core.config import apply_overrides, config_from_dict, config_hash, config_to_dict
 from nnatlas.core.device import resolve_device, use_device
-from nnatlas.core.errors import ConfigError, UnknownNameError
+from nnatlas.core.errors import ConfigError, StorageError, UnknownNameError
+from nnatlas.core.io import storage_error
 from nnatlas.core.progress import progress_bar
-from nnatlas.core.registry import resolve, select_claims
 from nnatlas.core.seeding import seed_everything
+from nnatlas.papers import resolve, select_claims
 from nnatlas.runs.context import run_context
 from nnatlas.runs.store import RunStore, atomic_write_json, read_json
 
@@ -63,7 +65,7 @@ class RunSpec:
         force: recompute even if complete.
         threads: torch intra-op threads for this run (``None``: leave torch's default).
         module: the module defining the paper, so worker processes can find papers that
-            were registered at run time (:func:`~nnatlas.core.registry.register_paper`).
+            were registered at run time (:func:`~nnatlas.papers.register_paper`).
     """
 
     paper: str
@@ -77,8 +79,9 @@ class RunSpec:
     threads: int | None = None
     module: str = ""
 
-    @property
+    @functools.cached_property
     def config_hash(self) -> str:
+        """Hash of the config values and device type (computed once per spec)."""
         _, claim = resolve(self.paper, self.claim, self.module)
         cfg: Any = config_from_dict(claim.config_cls, self.config)
         return config_hash(cfg, extra={"device": torch.device(self.device).type})
@@ -149,7 +152,10 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         shutil.rmtree(run_dir)
     elif store.is_complete(run_dir):
         return {"status": "skipped", "run_dir": str(run_dir), "error": None}
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, run_dir, "create the run folder") from None
     atomic_write_json(
         run_dir / "config.json",
         {
@@ -159,8 +165,11 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         },
     )  # fmt: skip
     # A previous attempt may have been killed mid-line; the log restarts, memoised work stays.
-    (run_dir / "metrics.jsonl").write_text("")
-    (run_dir / "error.json").unlink(missing_ok=True)
+    try:
+        (run_dir / "metrics.jsonl").write_text("")
+        (run_dir / "error.json").unlink(missing_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, run_dir / "metrics.jsonl", "write") from None
     if spec.threads is not None:
         torch.set_num_threads(spec.threads)
     t0 = time.perf_counter()
@@ -169,6 +178,8 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         with use_device(spec.device), run_context(run_dir, on_log=bar.update) as ctx:
             seed_everything(spec.seed)
             metrics = _check_metrics(claim.run(cfg, spec.seed), f"{spec.paper}/{spec.claim}.run")
+    except StorageError:
+        raise  # the store itself failed (e.g. disk full): not this run's fault, stop here
     except Exception as exc:
         atomic_write_json(
             run_dir / "error.json",

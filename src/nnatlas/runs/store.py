@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 # The writers live in core (every layer uses them); re-exported here for existing imports.
+from nnatlas.core.errors import StorageError
 from nnatlas.core.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 
 __all__ = ["RunStore", "atomic_write_bytes", "atomic_write_json", "atomic_write_text", "read_json"]
@@ -78,12 +79,22 @@ class RunStore:
     # -- index -------------------------------------------------------------------------
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.root / "index.sqlite", timeout=30)
+        if self.root.exists() and not self.root.is_dir():
+            raise StorageError(f"run store {str(self.root)!r} is a file, not a directory")
         try:
-            con.executescript(_SCHEMA)
-            with con:  # one transaction: committed whole or not at all
-                yield con
+            self.root.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(self.root / "index.sqlite", timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the run index in {str(self.root)!r}: {exc}") from None
+        try:
+            try:
+                con.executescript(_SCHEMA)
+                with con:  # one transaction: committed whole or not at all
+                    yield con
+            except sqlite3.Error as exc:  # read-only folder, disk full, corrupt index
+                raise StorageError(
+                    f"cannot update the run index {str(self.root / 'index.sqlite')!r}: {exc}"
+                ) from None
         finally:
             con.close()
 
