@@ -35,17 +35,37 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 from torch import Tensor
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
+from nnatlas.core.verdicts import Check, guard, judge, stat, values
+from nnatlas.data import load_digits, load_mnist
+from nnatlas.nn import MLP
+from nnatlas.probes.nap import (
+    activation_patterns,
+    mine_naps_from_patterns,
+    nap_statistics,
+    non_ambiguity,
+    relu_layers,
+)
+from nnatlas.probes.verify import (
+    affine_layers,
+    certified_radius,
+    crown_margin_lower_bounds,
+    forward_margins,
+    interval_bounds,
+    margin_lower_bounds,
+    milp_margins,
+    pgd_in_nap,
+)
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
+from nnatlas.train.loop import accuracy, fit
 
 BIBTEX = """@inproceedings{geng2023towards,
   title     = {Towards Reliable Neural Specifications},
@@ -64,7 +84,7 @@ _SOUND_TOL = 1e-6  # float64 bounds vs float64 forward passes; MILP optima to Hi
 
 
 @dataclass(frozen=True, kw_only=True)
-class NapConfig:
+class NapConfig(ClaimConfig):
     """What every NAP claim shares: the data, the network and its training.
 
     Attributes:
@@ -80,28 +100,36 @@ class NapConfig:
     """
 
     dataset: Literal["digits", "mnist"] = "digits"
-    hidden: tuple[int, ...] = (32, 32)
-    epochs: int = 200
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    batch_size: int = 128
-    test_size: float = 0.3
-    min_accuracy: float = 0.9
+    hidden: tuple[int, ...] = param((32, 32), ge=1, min_len=1)
+    epochs: int = param(200, ge=1)
+    lr: float = param(1e-3, gt=0)
+    weight_decay: float = param(0.0, ge=0)
+    batch_size: int = param(128, ge=1)
+    test_size: float = param(0.3, gt=0, lt=1)
+    min_accuracy: float = param(0.9, ge=0, le=1)
+
+
+# δ > 1/2: a neuron cannot be both "active on ≥ δ" and "active on ≤ 1 − δ" of a class.
+def _delta(default: float) -> Any:
+    return param(default, gt=0.5, le=1)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecallConfig(NapConfig):
-    """Claim ``recall-at-delta``: recall of δ-NAPs mined on train, measured on test."""
+    """Claim ``recall-at-delta``: recall of δ-NAPs mined on train, measured on test; the
+    rule allows ``tolerance`` (a share, not points) either side of the paper's 84 %."""
 
-    delta: float = 0.95
-    tolerance: float = 0.10
+    delta: float = _delta(0.95)
+    tolerance: float = param(0.10, gt=0, le=1)
 
 
 @dataclass(frozen=True, kw_only=True)
 class TradeoffConfig(NapConfig):
-    """Claim ``delta-tradeoff``: recall and precision over a grid of δ (ascending)."""
+    """Claim ``delta-tradeoff``: recall and precision over a grid of δ (strictly ascending)."""
 
-    deltas: tuple[float, ...] = (0.9, 0.95, 0.99, 1.0)
+    deltas: tuple[float, ...] = param(
+        (0.9, 0.95, 0.99, 1.0), gt=0.5, le=1, min_len=2, increasing=True
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,15 +148,15 @@ class BoundsConfig(NapConfig):
         milp_time_limit: seconds per MILP query.
     """
 
-    delta: float = 0.95
-    num_inputs: int = 4
-    ball_radius: float = 0.03
-    samples: int = 2000
-    pgd_steps: int = 50
-    pgd_restarts: int = 8
+    delta: float = _delta(0.95)
+    num_inputs: int = param(4, ge=1)
+    ball_radius: float = param(0.03, gt=0, le=1)
+    samples: int = param(2000, ge=1)
+    pgd_steps: int = param(50, ge=1)
+    pgd_restarts: int = param(8, ge=1)
     milp_balls: bool = True
     milp_full_domain: bool = False
-    milp_time_limit: float = 10.0
+    milp_time_limit: float = param(10.0, gt=0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,18 +167,22 @@ class RadiusConfig(NapConfig):
         delta: δ of the NAPs.
         num_inputs: correctly classified test inputs matching their own NAP.
         method: ``ibp`` or ``crown`` (sound, incomplete) or ``milp`` (exact, slow).
-        max_radius, tol: bisection range and resolution.
+        max_radius, tol: bisection range (the inputs live in [0, 1]) and resolution (< range).
         milp_time_limit: seconds per MILP query (a timeout counts as not verified).
-        min_ratio: the mean NAP / plain radius ratio that counts as a real gain.
+        min_ratio: the mean NAP / plain radius ratio that counts as a real gain (> 1: the NAP
+            region is a subset, so a ratio of 1 is guaranteed).
     """
 
-    delta: float = 0.95
-    num_inputs: int = 5
+    delta: float = _delta(0.95)
+    num_inputs: int = param(5, ge=1)
     method: Literal["ibp", "crown", "milp"] = "crown"
-    max_radius: float = 0.5
-    tol: float = 1.0 / 512
-    milp_time_limit: float = 10.0
-    min_ratio: float = 2.0
+    max_radius: float = param(0.5, gt=0, le=1)
+    tol: float = param(1.0 / 512, gt=0)
+    milp_time_limit: float = param(10.0, gt=0)
+    min_ratio: float = param(2.0, gt=1)
+
+    def validate(self) -> None:
+        ensure(self, self.tol < self.max_radius, "tol must be < max_radius")
 
 
 # -- shared: data and network ---------------------------------------------------------------
@@ -171,10 +203,6 @@ _MODELS: dict[tuple[Any, ...], _Trained] = {}
 
 def _train(config: NapConfig, seed: int) -> _Trained:
     """Data in [0, 1] and a trained ReLU MLP, cached per process (claims share networks)."""
-    from nnatlas.data import load_digits, load_mnist
-    from nnatlas.nn.models import MLP
-    from nnatlas.train.loop import accuracy, fit
-
     key = (
         config.dataset, config.hidden, config.epochs, config.lr, config.weight_decay,
         config.batch_size, config.test_size, seed, str(current_device()),
@@ -209,8 +237,6 @@ def _train(config: NapConfig, seed: int) -> _Trained:
 
 
 def _mined(net: _Trained, deltas: tuple[float, ...]) -> tuple[Any, Tensor, Tensor, list[Any]]:
-    from nnatlas.probes.nap import activation_patterns, mine_naps_from_patterns, relu_layers
-
     widths = relu_layers(net.model).widths
     p_train = activation_patterns(net.model, net.x_train)
     p_test = activation_patterns(net.model, net.x_test)
@@ -221,8 +247,6 @@ def _mined(net: _Trained, deltas: tuple[float, ...]) -> tuple[Any, Tensor, Tenso
 
 
 def _nap_row(naps: Any, p_test: Tensor, y_test: Tensor, pred: Tensor) -> Metrics:
-    from nnatlas.probes.nap import nap_statistics, non_ambiguity
-
     stats = nap_statistics(naps, p_test, y_test, pred)
     conflict = non_ambiguity(naps)
     c = conflict.shape[0]
@@ -236,14 +260,12 @@ def _nap_row(naps: Any, p_test: Tensor, y_test: Tensor, pred: Tensor) -> Metrics
     }
 
 
-def _weak(per_seed: list[Metrics], config: NapConfig) -> Verdict | None:
-    acc = min(m["test_accuracy"] for m in per_seed)
-    if acc < config.min_accuracy:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            f"test accuracy {acc:.3f} < {config.min_accuracy}: the network itself did not learn",
-        )
-    return None
+def _learned(per_seed: list[Metrics], config: NapConfig) -> None:
+    acc = min(values(per_seed, "test_accuracy"))
+    guard(
+        acc >= config.min_accuracy,
+        f"test accuracy {acc:.3f} < {config.min_accuracy}: the network itself did not learn",
+    )
 
 
 # -- claim: recall at δ = 0.95 --------------------------------------------------------------
@@ -264,29 +286,23 @@ def run_recall(config: RecallConfig, seed: int) -> Metrics:
 
 
 def verdict_recall(per_seed: list[Metrics], config: RecallConfig) -> Verdict:
-    weak = _weak(per_seed, config)
-    if weak:
-        return weak
-    recall, sd, n = mean_std([m["recall"] for m in per_seed])
-    precision, _, _ = mean_std([m["precision"] for m in per_seed])
-    if n == 0:
-        return Verdict(Outcome.INCONCLUSIVE, "no seed produced a recall")
-    ok = abs(recall - PAPER_RECALL) <= config.tolerance
-    values = {
-        "delta": config.delta,
-        "recall (mean)": recall,
-        "recall (std)": sd,
-        "precision (mean)": precision,
-        "fixed neurons per NAP (mean)": mean_std([m["fixed_neurons"] for m in per_seed])[0],
-        "hidden neurons": per_seed[0]["hidden_neurons"],
-        "paper recall (MNIST)": PAPER_RECALL,
-        "tolerance": config.tolerance,
-    }
-    reason = (
-        f"held-out recall at δ = {config.delta:g}: {recall:.1%} ± {sd:.1%} over {n} seeds vs the "
-        f"paper's 84 % (|Δ| {'≤' if ok else '>'} {config.tolerance:.0%}); precision {precision:.1%}"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    _learned(per_seed, config)
+    recall = stat(values(per_seed, "recall"))
+    precision = stat(values(per_seed, "precision")).mean
+    return judge(
+        [Check("|mean held-out recall − paper's recall|", abs(recall.mean - PAPER_RECALL), "<=", config.tolerance, fmt=".3f")],
+        values={
+            "delta": config.delta, "recall (mean)": recall.mean, "recall (std)": recall.std,
+            "precision (mean)": precision,
+            "fixed neurons per NAP (mean)": stat(values(per_seed, "fixed_neurons")).mean,
+            "hidden neurons": per_seed[0].get("hidden_neurons"),
+            "paper recall (MNIST)": PAPER_RECALL,
+        },
+        prefix=(
+            f"held-out recall at δ = {config.delta:g}: {recall.format('.1%')} vs the paper's "
+            f"{PAPER_RECALL:.0%} (MNIST); precision {precision:.1%}"
+        ),
+    )  # fmt: skip
 
 
 # -- claim: δ trade-off ---------------------------------------------------------------------
@@ -315,38 +331,40 @@ def run_tradeoff(config: TradeoffConfig, seed: int) -> Metrics:
 
 
 def verdict_tradeoff(per_seed: list[Metrics], config: TradeoffConfig) -> Verdict:
-    if len(config.deltas) < 2 or list(config.deltas) != sorted(config.deltas):
-        return Verdict(
-            Outcome.INCONCLUSIVE, f"deltas must be ≥ 2 ascending values; got {config.deltas}"
-        )
-    weak = _weak(per_seed, config)
-    if weak:
-        return weak
-    k = len(config.deltas)
-    rec = [mean_std([m["recall"][i] for m in per_seed])[0] for i in range(k)]
-    prec = [mean_std([m["precision"][i] for m in per_seed])[0] for i in range(k)]
-    fixed = [mean_std([m["fixed_neurons"][i] for m in per_seed])[0] for i in range(k)]
-    if any(math.isnan(v) for v in rec + prec):
-        return Verdict(
-            Outcome.INCONCLUSIVE, "some NAP matched no held-out input (precision undefined)"
-        )
-    rises = all(b >= a for a, b in itertools.pairwise(rec)) and rec[-1] > rec[0]
-    falls = prec[-1] < prec[0]
-    monotone_prec = all(b <= a for a, b in itertools.pairwise(prec))
-    values: dict[str, Any] = {
+    _learned(per_seed, config)
+
+    def means(key: str) -> list[float]:
+        # A seed whose NAP matched no held-out input has an undefined (NaN) precision: average
+        # the seeds that have one; none at all makes the claim inconclusive.
+        out = []
+        for i in range(len(config.deltas)):
+            xs = [x for x in values(per_seed, key, i, finite=False) if math.isfinite(x)]
+            guard(
+                bool(xs),
+                f"no seed has a finite {key} at δ = {config.deltas[i]:g} (a NAP matched no held-out input)",
+            )
+            out.append(stat(xs).mean)
+        return out
+
+    rec, prec, fixed = means("recall"), means("precision"), means("fixed_neurons")
+    table: dict[str, Any] = {
         f"δ = {d:g}": f"recall {r:.1%}, precision {p:.1%}, fixed {f:.1f}"
         for d, r, p, f in zip(config.deltas, rec, prec, fixed, strict=True)
     }
-    values["precision monotone"] = monotone_prec
-    ok = rises and falls
-    reason = (
-        f"as δ goes {config.deltas[0]:g} → {config.deltas[-1]:g}, recall {rec[0]:.1%} → {rec[-1]:.1%} "
-        f"({'rises' if rises else 'does not rise monotonically'}), precision {prec[0]:.1%} → "
-        f"{prec[-1]:.1%} ({'falls' if falls else 'does not fall'}"
-        f"{'' if monotone_prec or not falls else ', not monotonically'}); "
-        f"fixed neurons per NAP {fixed[0]:.1f} → {fixed[-1]:.1f}"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    table["precision monotone"] = all(b <= a for a, b in itertools.pairwise(prec))
+    return judge(
+        [
+            Check("steps of the δ grid where mean recall falls", sum(b < a for a, b in itertools.pairwise(rec)), "<=", 0),
+            Check("recall gain, largest − smallest δ", rec[-1] - rec[0], ">", 0.0, fmt=".3f"),
+            Check("precision drop, smallest − largest δ", prec[0] - prec[-1], ">", 0.0, fmt=".3f"),
+        ],
+        values=table,
+        prefix=(
+            f"as δ goes {config.deltas[0]:g} → {config.deltas[-1]:g}: recall {rec[0]:.1%} → "
+            f"{rec[-1]:.1%}, precision {prec[0]:.1%} → {prec[-1]:.1%}, fixed neurons per NAP "
+            f"{fixed[0]:.1f} → {fixed[-1]:.1f}"
+        ),
+    )  # fmt: skip
 
 
 # -- claim: NAP bounds are sound and tighter ------------------------------------------------
@@ -365,16 +383,6 @@ def _check_region(
     milp: bool,
 ) -> Metrics:
     """Plain vs NAP IBP margin bounds on one region, checked against every in-region point."""
-    from nnatlas.probes.verify import (
-        affine_layers,
-        crown_margin_lower_bounds,
-        forward_margins,
-        interval_bounds,
-        margin_lower_bounds,
-        milp_margins,
-        pgd_in_nap,
-    )
-
     # Verification runs on CPU in float64 (HiGHS is CPU-only; the nets are small).
     layers = [(w.cpu(), b.cpu()) for w, b in affine_layers(net.model)]
     plain, _ = margin_lower_bounds(layers, lo, hi, label)
@@ -462,8 +470,6 @@ def _check_region(
 
 
 def run_bounds(config: BoundsConfig, seed: int) -> Metrics:
-    from nnatlas.probes.nap import activation_patterns
-
     net = _train(config, seed)
     p_test, pred, _, (naps,) = _mined(net, (config.delta,))
     generator = torch.Generator().manual_seed(seed)
@@ -528,56 +534,48 @@ def run_bounds(config: BoundsConfig, seed: int) -> Metrics:
 
 
 def verdict_bounds(per_seed: list[Metrics], config: BoundsConfig) -> Verdict:
-    weak = _weak(per_seed, config)
-    if weak:
-        return weak
-    checked = sum(m["checked_points"] for m in per_seed)
-    if checked == 0:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            "no point inside any NAP region was found to check the bounds against",
-        )
-    violations = sum(m["soundness_violations"] for m in per_seed)
-    looser = sum(m["looser_bounds"] for m in per_seed)
-    milp = sum(m["milp_checks"] for m in per_seed)
-    tighter, _, _ = mean_std([m["tighter_fraction"] for m in per_seed])
+    _learned(per_seed, config)
+
+    def total(key: str) -> int:
+        return int(sum(values(per_seed, key)))
+
+    checked = total("checked_points")
+    guard(checked > 0, "no point inside any NAP region was found to check the bounds against")
     verified = [
         max(m["full_domain_crown_verified"], m["full_domain_milp_verified"]) for m in per_seed
     ]
     falsified = [m["full_domain_falsified"] for m in per_seed]
     classes = per_seed[0]["num_classes"]
-    values = {
+    tighter = stat(values(per_seed, "tighter_fraction")).mean
+    table = {
         "in-region points checked": checked,
-        "exact MILP optima checked": milp,
-        "soundness violations": violations,
-        "bounds looser than plain IBP": looser,
+        "exact MILP optima checked": total("milp_checks"),
         "share of margin bounds strictly tightened by the NAP": tighter,
         "L∞ balls ∩ NAP verified by CROWN / MILP": (
-            f"{sum(m['balls_crown_verified'] for m in per_seed)} / "
-            f"{sum(m['balls_milp_verified'] for m in per_seed)} of "
-            f"{sum(m['num_balls'] for m in per_seed)}"
+            f"{total('balls_crown_verified')} / {total('balls_milp_verified')} of {total('num_balls')}"
         ),
         "full domain ∩ NAP verified (classes, per seed)": verified,
         "full domain ∩ NAP falsified (classes, per seed)": falsified,
     }
-    ok = violations == 0 and looser == 0
-    reason = (
-        f"{checked} in-region points and {milp} MILP optima: {violations} fell below the NAP "
-        f"bounds (IBP, CROWN); {looser} NAP-IBP bounds were looser than plain IBP; the NAP "
-        f"strictly tightened {tighter:.0%} of the IBP margin bounds. Full domain ∩ NAP_ℓ ⇒ ℓ: "
-        f"verified for "
-        f"{max(verified)} of {classes} classes, falsified (counterexample found) for "
-        f"{min(falsified)}–{max(falsified)} of {classes}"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    return judge(
+        [
+            Check("points or MILP optima below the NAP bounds (IBP, CROWN)", total("soundness_violations"), "<=", 0),
+            Check("NAP-IBP bounds looser than plain IBP", total("looser_bounds"), "<=", 0),
+        ],
+        values=table,
+        prefix=(
+            f"{checked} in-region points and {total('milp_checks')} MILP optima; the NAP strictly "
+            f"tightened {tighter:.0%} of the IBP margin bounds; full domain ∩ NAP_ℓ ⇒ ℓ verified "
+            f"for {max(verified)} of {classes} classes, falsified for "
+            f"{min(falsified)}–{max(falsified)} of {classes}"
+        ),
+    )  # fmt: skip
 
 
 # -- claim: certified radius ----------------------------------------------------------------
 
 
 def run_radius(config: RadiusConfig, seed: int) -> Metrics:
-    from nnatlas.probes.verify import affine_layers, certified_radius
-
     net = _train(config, seed)
     p_test, pred, _, (naps,) = _mined(net, (config.delta,))
     # Verification runs on CPU in float64 (HiGHS is CPU-only; the nets are small).
@@ -615,41 +613,39 @@ def run_radius(config: RadiusConfig, seed: int) -> Metrics:
 
 
 def verdict_radius(per_seed: list[Metrics], config: RadiusConfig) -> Verdict:
-    weak = _weak(per_seed, config)
-    if weak:
-        return weak
+    _learned(per_seed, config)
     plain = [r for m in per_seed for r in m["radius"]]
     nap = [r for m in per_seed for r in m["radius_nap"]]
-    ratio, sd, n = mean_std([m["radius_ratio"] for m in per_seed])
-    if n == 0:
-        return Verdict(
-            Outcome.INCONCLUSIVE,
-            "no correctly classified test input matching its NAP had a positive certified radius",
-        )
-    smaller = sum(m["smaller_with_nap"] for m in per_seed)
-    values = {
+    ratios = [m["radius_ratio"] for m in per_seed if m.get("radius_ratio") is not None]
+    guard(
+        bool(ratios),
+        "no correctly classified test input matching its NAP had a positive certified radius",
+    )
+    ratio = stat(ratios)
+    smaller = int(sum(values(per_seed, "smaller_with_nap")))
+    table = {
         "method": config.method,
         "inputs": len(plain),
-        "radius without NAP (mean)": sum(plain) / len(plain),
-        "radius with NAP (mean)": sum(nap) / len(nap),
-        "NAP / plain ratio (mean over seeds)": ratio,
+        "radius without NAP (mean)": stat(plain).mean,
+        "radius with NAP (mean)": stat(nap).mean,
+        "NAP / plain ratio (sd over seeds)": ratio.std,
         "inputs with a strictly larger radius": sum(b > a for a, b in zip(plain, nap, strict=True)),
         "paper ratio (CIFAR-10)": PAPER_RADIUS_GAIN,
     }
-    if smaller:
-        return Verdict(
-            Outcome.NOT_REPRODUCED,
-            f"{smaller} inputs got a smaller radius with the NAP than without: the check is not monotone",
-            values,
-        )
-    ok = ratio >= config.min_ratio
-    reason = (
-        f"{config.method.upper()} certified L∞ radius over {len(plain)} inputs: "
-        f"{values['radius without NAP (mean)']:.4f} without vs {values['radius with NAP (mean)']:.4f} "
-        f"with the NAP, ratio {ratio:.2f} ± {sd:.2f} {'≥' if ok else '<'} {config.min_ratio:g} "
-        f"required (paper: 10× on CIFAR-10)"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    return judge(
+        [
+            # The NAP region is a subset of the ball: a smaller radius means a broken check.
+            Check("inputs with a smaller radius with the NAP", smaller, "<=", 0),
+            Check("NAP / plain radius ratio (mean over seeds)", ratio.mean, ">=", config.min_ratio, fmt=".3g"),
+        ],
+        values=table,
+        prefix=(
+            f"{config.method.upper()} certified L∞ radius over {len(plain)} inputs: "
+            f"{table['radius without NAP (mean)']:.4f} without vs "
+            f"{table['radius with NAP (mean)']:.4f} with the NAP (paper: "
+            f"{PAPER_RADIUS_GAIN:g}× on CIFAR-10)"
+        ),
+    )  # fmt: skip
 
 
 # -- figures --------------------------------------------------------------------------------
@@ -670,22 +666,10 @@ def plot_recall(ax: Any, per_seed: list[Metrics], config: RecallConfig) -> None:
 
 def plot_tradeoff(ax: Any, per_seed: list[Metrics], config: TradeoffConfig) -> None:
     for j, m in enumerate(per_seed):
-        ax.plot(
-            m["deltas"],
-            m["recall"],
-            marker="o",
-            color="C0",
-            alpha=0.6,
-            label="recall" if j == 0 else "_",
-        )
-        ax.plot(
-            m["deltas"],
-            m["precision"],
-            marker="s",
-            color="C1",
-            alpha=0.6,
-            label="precision" if j == 0 else "_",
-        )
+        ax.plot(m["deltas"], m["recall"], marker="o", color="C0", alpha=0.6,
+                label="recall" if j == 0 else "_")  # fmt: skip
+        ax.plot(m["deltas"], m["precision"], marker="s", color="C1", alpha=0.6,
+                label="precision" if j == 0 else "_")  # fmt: skip
     ax.set_xlabel("δ")
     ax.set_ylabel("held-out share")
     ax.legend(fontsize=8)
@@ -730,11 +714,23 @@ _PAPER: dict[str, Any] = {
     "epochs": 10,
     "min_accuracy": 0.95,
 }
-
-_RECALL = RecallConfig()
-_TRADEOFF = TradeoffConfig()
-_BOUNDS = BoundsConfig()
-_RADIUS = RadiusConfig()
+_BOUNDS = presets(
+    BoundsConfig(),
+    smoke={
+        "num_inputs": 1,
+        "samples": 200,
+        "pgd_steps": 10,
+        "pgd_restarts": 2,
+        "milp_balls": False,
+        **_SMOKE,
+    },
+    paper={"milp_full_domain": True, "milp_time_limit": 120.0, "num_inputs": 10, **_PAPER},
+)
+_RADIUS = presets(
+    RadiusConfig(),
+    smoke={"num_inputs": 2, "tol": 1.0 / 64, **_SMOKE},
+    paper={"method": "milp", "tol": 1.0 / 256, "milp_time_limit": 60.0, "num_inputs": 5, **_PAPER},
+)  # fmt: skip
 
 SCALED_DOWN = (
     "scikit-learn digits (8×8 pixels in [0, 1], 1,257 train / 540 test) and a 64-32-32-10 ReLU MLP "
@@ -784,11 +780,7 @@ PAPER = Paper(
             ),
             tolerance="|mean held-out recall − 84 %| ≤ 10 points; inconclusive if test accuracy < 90 %",
             config_cls=RecallConfig,
-            presets={
-                "smoke": replace(_RECALL, **_SMOKE),
-                "quick": _RECALL,
-                "paper": replace(_RECALL, **_PAPER),
-            },
+            presets=presets(RecallConfig(), smoke=_SMOKE, paper=_PAPER),
             run=run_recall,
             verdict=verdict_recall,
             scaled_down=SCALED_DOWN,
@@ -809,11 +801,7 @@ PAPER = Paper(
                 "precision lower at the largest δ than at the smallest"
             ),
             config_cls=TradeoffConfig,
-            presets={
-                "smoke": replace(_TRADEOFF, **_SMOKE),
-                "quick": _TRADEOFF,
-                "paper": replace(_TRADEOFF, **_PAPER),
-            },
+            presets=presets(TradeoffConfig(), smoke=_SMOKE, paper=_PAPER),
             run=run_tradeoff,
             verdict=verdict_tradeoff,
             scaled_down=SCALED_DOWN,
@@ -839,21 +827,7 @@ PAPER = Paper(
                 "NAP bounds looser than plain IBP; inconclusive if no in-region point was found"
             ),
             config_cls=BoundsConfig,
-            presets={
-                "smoke": replace(
-                    _BOUNDS,
-                    num_inputs=1,
-                    samples=200,
-                    pgd_steps=10,
-                    pgd_restarts=2,
-                    milp_balls=False,
-                    **_SMOKE,
-                ),
-                "quick": _BOUNDS,
-                "paper": replace(
-                    _BOUNDS, milp_full_domain=True, milp_time_limit=120.0, num_inputs=10, **_PAPER
-                ),
-            },
+            presets=_BOUNDS,
             run=run_bounds,
             verdict=verdict_bounds,
             scaled_down=SCALED_DOWN
@@ -875,18 +849,7 @@ PAPER = Paper(
                 "NAP; not reproduced if any radius shrinks with the NAP; inconclusive if none qualifies"
             ),
             config_cls=RadiusConfig,
-            presets={
-                "smoke": replace(_RADIUS, num_inputs=2, tol=1.0 / 64, **_SMOKE),
-                "quick": _RADIUS,
-                "paper": replace(
-                    _RADIUS,
-                    method="milp",
-                    tol=1.0 / 256,
-                    milp_time_limit=60.0,
-                    num_inputs=5,
-                    **_PAPER,
-                ),
-            },
+            presets=_RADIUS,
             run=run_radius,
             verdict=verdict_radius,
             scaled_down=SCALED_DOWN
