@@ -72,7 +72,7 @@ def cached_tensors(
     if path.is_file():
         try:
             loaded = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, EOFError):
+        except Exception:
             loaded = None  # unreadable entry: recompute and overwrite
         if isinstance(loaded, dict):
             return loaded
