@@ -73,7 +73,9 @@ def cached_tensors(
         try:
             loaded = torch.load(path, map_location="cpu", weights_only=True)
         except Exception:
-            loaded = None  # unreadable entry: recompute and overwrite
+            # Any unreadable entry (torn write of an old version, not a pickle, ...) is rebuilt:
+            # torch.load raises KeyError/UnpicklingError as well as OSError for those.
+            loaded = None
         if isinstance(loaded, dict):
             return loaded
     out = build()
