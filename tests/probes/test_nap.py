@@ -185,7 +185,7 @@ def test_bad_labels_and_patterns():
     x, y = _known_data()
     with pytest.raises(ConfigError, match="labels must be a 1-D integer tensor of length 40"):
         mine_naps(_identity_net(), x, y.float())
-    with pytest.raises(ConfigError, match="patterns must be a"):
+    with pytest.raises(ConfigError, match="sum\\(widths\\) = 2"):
         mine_naps_from_patterns(torch.zeros(4, 3, dtype=torch.bool), y[:4], (2,))
     with pytest.raises(ConfigError, match="disjoint"):
         NAP(0, torch.tensor([True]), torch.tensor([True]), (1,))

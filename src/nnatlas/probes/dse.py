@@ -284,9 +284,11 @@ def spectral_entropy(eigenvalues: Tensor, t: float = 1) -> float:
 
 
 def _subsample(z: Tensor, max_n: int | None, seed: int, *others: Tensor) -> tuple[Tensor, ...]:
-    if max_n is None or z.shape[0] <= max_n:
+    if max_n is None:
         return (z, *others)
     check_int("max_n", max_n, low=1)
+    if z.shape[0] <= max_n:
+        return (z, *others)
     gen = torch.Generator().manual_seed(seed)
     idx = torch.randperm(z.shape[0], generator=gen)[:max_n]
     logger.info("subsampling %d of %d rows for DSE/DSMI", max_n, z.shape[0])
@@ -545,6 +547,8 @@ def knn_mutual_information(x: Tensor, y: Any, k: int = 3, *, base: float = 2.0) 
     x = _as_features("x", x, min_rows=2)
     check_int("k", k, low=1)
     base = check_positive("base", base)
+    if base == 1.0:
+        raise ConfigError("base must be a logarithm base > 0 other than 1; got 1")
     if isinstance(y, np.ndarray):
         y = torch.from_numpy(y)
     if not isinstance(y, Tensor):

@@ -8,14 +8,21 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.errors import UnknownNameError
+from nnatlas.core.errors import ConfigError, UnknownNameError
+from nnatlas.core.validation import check_int
 
 __all__ = ["capture_features", "extract_features", "layer_names"]
 
 
 def layer_names(model: nn.Module) -> list[str]:
     """Names of every submodule of ``model`` (what ``layers`` arguments accept)."""
+    _check_model(model)
     return [name for name, _ in model.named_modules() if name]
+
+
+def _check_model(model: nn.Module) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
 
 
 def _output_tensor(output: object, name: str) -> Tensor:
@@ -43,6 +50,9 @@ def capture_features(
     Raises:
         UnknownNameError: a layer name the model does not have, listing the valid names.
     """
+    _check_model(model)
+    if not isinstance(layers, str) and not isinstance(layers, Sequence):
+        raise TypeError(f"layers must be a layer name or a sequence of names; got {layers!r}")
     names = [layers] if isinstance(layers, str) else list(layers)
     modules = dict(model.named_modules())
     for name in names:
@@ -87,8 +97,12 @@ def extract_features(
     Returns:
         ``{name: (N, features)}`` (or ``(N, ...)`` without ``flatten``), on ``x``'s device.
     """
+    _check_model(model)
     if not isinstance(x, Tensor) or x.dim() == 0:
         raise TypeError(f"x must be a tensor with a batch dimension; got {type(x).__name__}")
+    if x.shape[0] == 0:
+        raise ConfigError(f"x must hold at least one input; got shape {tuple(x.shape)}")
+    check_int("batch_size", batch_size)
     was_training = model.training
     if eval_mode:
         model.eval()

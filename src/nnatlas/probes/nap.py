@@ -163,6 +163,7 @@ def activation_patterns(
         Boolean patterns ``(N, num_neurons)``, the layers concatenated in the given order
         (forward order by default), each layer's output flattened.
     """
+    _check_inputs(x)
     names = list(relu_layers(model).relu if layers is None else layers)
     if not names:
         raise ConfigError("layers must name at least one layer; got an empty sequence")
@@ -192,6 +193,8 @@ class NAP:
     support: int = 0
 
     def __post_init__(self) -> None:
+        if isinstance(self.label, bool) or not isinstance(self.label, int) or self.label < 0:
+            raise ConfigError(f"NAP.label must be a class index (int >= 0); got {self.label!r}")
         n = sum(self.widths)
         for field_name, mask in (("active", self.active), ("inactive", self.inactive)):
             if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != (n,):
@@ -240,6 +243,41 @@ def _check_patterns(patterns: Tensor, n: int) -> None:
         raise ConfigError(f"patterns must be bool (from activation_patterns); got {patterns.dtype}")
 
 
+def _check_labels(name: str, labels: Tensor, n: int) -> None:
+    if (
+        not isinstance(labels, Tensor)
+        or labels.dim() != 1
+        or labels.is_floating_point()
+        or labels.is_complex()
+        or labels.dtype == torch.bool
+        or labels.shape[0] != n
+    ):
+        got = (
+            f"shape {tuple(labels.shape)}, dtype {labels.dtype}"
+            if isinstance(labels, Tensor)
+            else type(labels).__name__
+        )
+        raise ConfigError(f"{name} must be a 1-D integer tensor of length {n}; got {got}")
+
+
+def _check_inputs(x: Tensor) -> None:
+    """Patterns of NaN inputs would silently read as "inactive": refuse them."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}")
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ConfigError("x must be finite; it holds NaN or inf")
+
+
+def _check_naps(naps: Mapping[int, NAP]) -> None:
+    if not isinstance(naps, Mapping):
+        raise TypeError(f"naps must be a mapping label -> NAP; got {type(naps).__name__}")
+    if not naps:
+        raise ConfigError("naps must hold at least one NAP; got an empty mapping")
+    for label, nap in naps.items():
+        if not isinstance(nap, NAP):
+            raise TypeError(f"naps[{label!r}] must be a NAP; got {type(nap).__name__}")
+
+
 def _check_delta(delta: float) -> float:
     if isinstance(delta, bool) or not isinstance(delta, int | float):
         raise TypeError(f"delta must be a float in (0.5, 1]; got {type(delta).__name__}")
@@ -278,18 +316,8 @@ def mine_naps(
         ConfigError: δ out of range, or ``labels`` not a 1-D integer tensor matching ``x``.
     """
     delta = _check_delta(delta)
-    if (
-        not isinstance(labels, Tensor)
-        or labels.dim() != 1
-        or labels.is_floating_point()
-        or labels.shape[0] != x.shape[0]
-    ):
-        got = (
-            f"shape {tuple(labels.shape)}, dtype {labels.dtype}"
-            if isinstance(labels, Tensor)
-            else type(labels).__name__
-        )
-        raise ConfigError(f"labels must be a 1-D integer tensor of length {x.shape[0]}; got {got}")
+    _check_inputs(x)
+    _check_labels("labels", labels, x.shape[0])
     names = relu_layers(model).relu if layers is None else tuple(layers)
     feats = extract_features(model, x, list(names), batch_size=batch_size)
     widths = tuple(feats[n].shape[1] for n in names)
@@ -313,7 +341,14 @@ def mine_naps_from_patterns(
     """
     delta = _check_delta(delta)
     widths = tuple(int(w) for w in widths)
+    if not isinstance(patterns, Tensor) or patterns.dim() != 2 or patterns.shape[1] != sum(widths):
+        shape = tuple(patterns.shape) if isinstance(patterns, Tensor) else type(patterns).__name__
+        raise ConfigError(
+            f"patterns (N, num_neurons) and widths must agree: sum(widths) = {sum(widths)}; got "
+            f"patterns of shape {shape}"
+        )
     _check_patterns(patterns, sum(widths))
+    _check_labels("labels", labels, patterns.shape[0])
     labels = labels.to(patterns.device)
     naps: dict[int, NAP] = {}
     # A tiny slack so that e.g. 19/20 = 0.95 counts as ≥ 0.95 despite rounding.
@@ -371,17 +406,13 @@ def nap_statistics(
     Returns:
         A :class:`NAPStats`.
     """
-    if not naps:
-        raise ConfigError("naps must hold at least one NAP; got an empty mapping")
+    _check_naps(naps)
     n = next(iter(naps.values())).active.shape[0]
     _check_patterns(patterns, n)
+    _check_labels("labels", labels, patterns.shape[0])
+    _check_labels("predictions", predictions, patterns.shape[0])
     labels = labels.to(patterns.device)
     predictions = predictions.to(patterns.device)
-    if labels.shape != (patterns.shape[0],) or predictions.shape != labels.shape:
-        raise ConfigError(
-            f"labels and predictions must be ({patterns.shape[0]},); got {tuple(labels.shape)} "
-            f"and {tuple(predictions.shape)}"
-        )
     recall_pc: dict[int, float] = {}
     precision_pc: dict[int, float] = {}
     matches: dict[int, int] = {}
@@ -418,6 +449,7 @@ def non_ambiguity(naps: Mapping[int, NAP]) -> Tensor:
         proves that no input matches both (trivial non-ambiguity). False does not prove an
         overlap; a verifier must decide those pairs.
     """
+    _check_naps(naps)
     keys = sorted(naps)
     act = torch.stack([naps[k].active for k in keys])  # (C, n)
     ina = torch.stack([naps[k].inactive for k in keys])
