@@ -115,8 +115,8 @@ def run_coord(config: CoordConfig, seed: int) -> Metrics:
     for par in PARAMETRIZATIONS:
         result = coord_check(
             lambda w: _mlp(w, config.depth, zero_readout=False), config.widths, x, y,
-            lr=config.lr, steps=config.steps, parametrization=par, base_width=config.widths[0],
-            delta_width=config.delta_width, seed=seed,
+            lr=config.lr, steps=config.steps, parametrization=par,  # type: ignore[arg-type]
+            base_width=config.widths[0], delta_width=config.delta_width, seed=seed,
         )  # fmt: skip
         last = {m: result.l1(m, config.steps) for m in result.modules}
         out[par] = {"l1_last": last, "l1": result.to_dict()["l1"]}
