@@ -501,6 +501,38 @@ SCALED_DOWN = (
     "of the paper's benchmarks; squared loss on ±1 labels; CVXPY's default solver as the reference."
 )
 
+_ADMM_OPTIMALITY_PRESETS = presets(
+    _OPT_QUICK,
+    smoke={"n": 20, "num_samples": 20, "max_iter": 1000},
+    paper={"n": 200, "num_samples": 200},
+)  # fmt: skip
+
+_GLOBAL_VS_ADAM_PRESETS = presets(
+    _GLOBAL_QUICK,
+    smoke={"n": 30, "num_samples": 2000, "max_iter": 800, "adam_runs": 2, "adam_steps": 500,
+           "adam_width": 50},
+    paper={"num_samples": 50_000, "max_iter": 20_000},
+)  # fmt: skip
+
+_FEW_ARRANGEMENTS_PRESETS = presets(
+    _FEW_QUICK,
+    smoke={"n": 60, "max_iter": 200, "adam_runs": 1, "adam_steps": 300, "adam_width": 40},
+    paper={"adam_runs": 10, "adam_steps": 6000},
+)  # fmt: skip
+
+_ROBUST_PGD_PRESETS = presets(
+    RobustConfig(),
+    smoke={"n_train": 24, "n_test": 100, "num_samples": 40, "pgd_steps": 20},
+    paper={"n_train": 200, "n_test": 1000, "num_samples": 1000, "pgd_steps": 100},
+)  # fmt: skip
+
+_SCP_CLASSIFICATION_PRESETS = presets(
+    ScpConfig(),
+    smoke={"num_samples": 50, "max_iter": 200, "tol": 0.01, "adam_width": 20, "adam_steps": 100,
+           "adam_runs": 1},
+    paper={"num_samples": 5000, "max_iter": 20_000, "tol": 1e-6, "adam_runs": 10},
+)  # fmt: skip
+
 PAPER = Paper(
     key="convex-relu",
     title="Efficient Global Optimization of Two-layer ReLU Networks: Quadratic-time Algorithms and Adversarial Training",
@@ -535,13 +567,12 @@ PAPER = Paper(
             metric="relative_gap",
             paper_value=None,
             paper_value_text="high accuracy after the first iterations; linear global convergence",
-            tolerance="relative gap to CVXPY ≤ 1 % on every seed; inconclusive without cvxpy",
-            config_cls=OptimalityConfig,
-            presets=presets(
-                _OPT_QUICK,
-                smoke={"n": 20, "num_samples": 20, "max_iter": 1000},
-                paper={"n": 200, "num_samples": 200},
+            tolerance=(
+                f"relative gap to CVXPY ≤ {_OPT_QUICK.max_gap:.0%} on every seed; inconclusive "
+                "without cvxpy"
             ),
+            config_cls=OptimalityConfig,
+            presets=_ADMM_OPTIMALITY_PRESETS,
             run=run_optimality,
             verdict=verdict_optimality,
             scaled_down=SCALED_DOWN,
@@ -559,18 +590,7 @@ PAPER = Paper(
             paper_value_text="global optimum ≤ any local method (notes: spirals 0.536 vs Adam best 0.539)",
             tolerance="recovered objective ≤ best Adam objective on every seed",
             config_cls=AdamConfig,
-            presets=presets(
-                _GLOBAL_QUICK,
-                smoke={
-                    "n": 30,
-                    "num_samples": 2000,
-                    "max_iter": 800,
-                    "adam_runs": 2,
-                    "adam_steps": 500,
-                    "adam_width": 50,
-                },
-                paper={"num_samples": 50000, "max_iter": 20000},
-            ),
+            presets=_GLOBAL_VS_ADAM_PRESETS,
             run=run_adam,
             verdict=verdict_global,
             scaled_down=SCALED_DOWN
@@ -590,17 +610,7 @@ PAPER = Paper(
             paper_value_text=f"notes: sampled convex {NOTES_FEW[0]} vs Adam {NOTES_FEW[1]} (β = 1, n = 200)",
             tolerance="reproduced when the recovered objective > best Adam objective on every seed",
             config_cls=AdamConfig,
-            presets=presets(
-                _FEW_QUICK,
-                smoke={
-                    "n": 60,
-                    "max_iter": 200,
-                    "adam_runs": 1,
-                    "adam_steps": 300,
-                    "adam_width": 40,
-                },
-                paper={"adam_runs": 10, "adam_steps": 6000},
-            ),
+            presets=_FEW_ARRANGEMENTS_PRESETS,
             run=run_adam,
             verdict=verdict_few,
             scaled_down=SCALED_DOWN + " Adam width 120, 3 runs of 3,000 steps.",
@@ -618,15 +628,12 @@ PAPER = Paper(
             paper_value=None,
             paper_value_text="robust one-hidden-layer nets with better PGD accuracy than standard training",
             tolerance=(
-                "mean PGD accuracy robust > standard, with clean accuracies within 3 points; "
+                "mean PGD accuracy robust > standard, with clean accuracies within "
+                f"{100 * RobustConfig().max_clean_gap:g} points; "
                 "inconclusive otherwise or without cvxpy"
             ),
             config_cls=RobustConfig,
-            presets=presets(
-                RobustConfig(),
-                smoke={"n_train": 24, "n_test": 100, "num_samples": 40, "pgd_steps": 20},
-                paper={"n_train": 200, "n_test": 1000, "num_samples": 1000, "pgd_steps": 100},
-            ),
+            presets=_ROBUST_PGD_PRESETS,
             run=run_robust,
             verdict=verdict_robust,
             scaled_down=SCALED_DOWN
@@ -652,18 +659,7 @@ PAPER = Paper(
                 f"inconclusive if the KKT residual exceeds {KKT_SLACK}× tol"
             ),
             config_cls=ScpConfig,
-            presets=presets(
-                ScpConfig(),
-                smoke={
-                    "num_samples": 50,
-                    "max_iter": 200,
-                    "tol": 1e-2,
-                    "adam_width": 20,
-                    "adam_steps": 100,
-                    "adam_runs": 1,
-                },
-                paper={"num_samples": 5000, "max_iter": 20000, "tol": 1e-6, "adam_runs": 10},
-            ),
+            presets=_SCP_CLASSIFICATION_PRESETS,
             run=run_scp,
             verdict=verdict_scp,
             scaled_down=(

@@ -239,6 +239,12 @@ def plot_small_batch(ax: Any, per_seed: list[Metrics], config: SmallBatchConfig)
 
 _QUICK = SmallBatchConfig()
 
+_SMALL_BATCH_ROBUSTNESS_PRESETS = presets(
+    _QUICK,
+    smoke={"width": 8, "large_epochs": 1, "small_epochs": 1, "small_batch": 16, "test_size": 0.5},
+    paper={"norms": ("bn", "gn", "b0", "s0"), "large_epochs": 30, "small_epochs": 30, "width": 64},
+)  # fmt: skip
+
 PAPER = Paper(
     key="evonorm",
     title="Evolving Normalization-Activation Layers",
@@ -280,22 +286,7 @@ PAPER = Paper(
                 f"{MIN_LARGE_BATCH_ACCURACY:.0%} at the large batch"
             ),
             config_cls=SmallBatchConfig,
-            presets=presets(
-                _QUICK,
-                smoke={
-                    "width": 8,
-                    "large_epochs": 1,
-                    "small_epochs": 1,
-                    "small_batch": 16,
-                    "test_size": 0.5,
-                },
-                paper={
-                    "norms": ("bn", "gn", "b0", "s0"),
-                    "large_epochs": 30,
-                    "small_epochs": 30,
-                    "width": 64,
-                },
-            ),
+            presets=_SMALL_BATCH_ROBUSTNESS_PRESETS,
             run=run_small_batch,
             verdict=verdict_small_batch,
             scaled_down=(

@@ -198,6 +198,12 @@ def plot_distance(ax: Any, per_seed: list[Metrics], config: DistanceConfig) -> N
 
 _QUICK = DistanceConfig()
 
+_DISTANCE_MATCHES_STANDARD_PRESETS = presets(
+    _QUICK,
+    smoke={"epochs": 1, "channels": (4, 8), "batch_size": 128},
+    paper={"epochs": 100, "channels": (32, 64)},
+)  # fmt: skip
+
 PAPER = Paper(
     key="generalized-convolution",
     title="Generalizing the Convolution Operator in Convolutional Neural Networks",
@@ -240,11 +246,7 @@ PAPER = Paper(
                 f"{MIN_STANDARD_ACCURACY:.0%}"
             ),
             config_cls=DistanceConfig,
-            presets=presets(
-                _QUICK,
-                smoke={"epochs": 1, "channels": (4, 8), "batch_size": 128},
-                paper={"epochs": 100, "channels": (32, 64)},
-            ),
+            presets=_DISTANCE_MATCHES_STANDARD_PRESETS,
             run=run_distance,
             verdict=verdict_distance,
             scaled_down=(

@@ -28,6 +28,7 @@ them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import torch
@@ -109,6 +110,10 @@ def build_digits_net(block: Block, config: DigitsConfig) -> torch.nn.Module:
     )  # fmt: skip
 
 
+def _log_epoch(block: str, epoch: int, record: dict[str, float]) -> None:
+    log_metrics(step=epoch, block=block, loss=record["loss"])
+
+
 def run_digits(config: DigitsConfig, seed: int) -> Metrics:
     data = load_digits(test_size=config.test_size, seed=0, as_images=True)
     accs: dict[str, float] = {}
@@ -121,7 +126,7 @@ def run_digits(config: DigitsConfig, seed: int) -> Metrics:
             model, data.x_train, data.y_train,
             optimizer=torch.optim.Adam(model.parameters(), lr=config.lr),
             epochs=config.epochs, batch_size=config.batch_size, generator=generator,
-            on_epoch=lambda e, r, b=block: log_metrics(step=e, block=b, loss=r["loss"]),
+            on_epoch=partial(_log_epoch, block),
         )  # fmt: skip
         accs[block] = accuracy(model, data.x_test, data.y_test)
         log_metrics(block=block, test_accuracy=accs[block], parameters=params[block])
@@ -216,6 +221,14 @@ def plot_digits(ax: Any, per_seed: list[Metrics], config: DigitsConfig) -> None:
 
 _DIGITS = DigitsConfig()
 
+_DIGITS_ACCURACY_PRESETS = presets(
+    _DIGITS,
+    smoke={"epochs": 1, "widths": (4, 8), "stem_channels": 8, "batch_size": 128},
+    paper={"epochs": 60, "depths": (3, 4), "widths": (32, 64)},
+)  # fmt: skip
+
+_IMAGENET_PARAMETER_COUNTS_PRESETS = presets(CountConfig())
+
 PAPER = Paper(
     key="parameter-free-layers",
     title="Learning Features with Parameter-Free Layers",
@@ -264,11 +277,7 @@ PAPER = Paper(
                 f"{_DIGITS.min_param_reduction:.0%} of the parameters"
             ),
             config_cls=DigitsConfig,
-            presets=presets(
-                _DIGITS,
-                smoke={"epochs": 1, "widths": (4, 8), "stem_channels": 8, "batch_size": 128},
-                paper={"epochs": 60, "depths": (3, 4), "widths": (32, 64)},
-            ),
+            presets=_DIGITS_ACCURACY_PRESETS,
             run=run_digits,
             verdict=verdict_digits,
             scaled_down=(
@@ -291,7 +300,7 @@ PAPER = Paper(
             paper_value_text=" / ".join(f"{v} M" for v in PAPER_PARAMS_M.values()) + " [README]",
             tolerance=f"each count within {COUNT_TOLERANCE_M} M of the paper's (rounds to it)",
             config_cls=CountConfig,
-            presets=presets(CountConfig()),
+            presets=_IMAGENET_PARAMETER_COUNTS_PRESETS,
             run=run_counts,
             verdict=verdict_counts,
             scaled_down="none: exact counts of the full-size builders (built on the meta device).",

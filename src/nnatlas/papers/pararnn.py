@@ -575,6 +575,32 @@ def plot_lm(ax: Any, per_seed: list[Metrics], config: LMConfig) -> None:
 # -- record -----------------------------------------------------------------------------------
 
 
+_EXACTNESS_PRESETS = presets(
+    ExactnessConfig(),
+    smoke={"batch": 2, "length": 128, "hidden": 16},
+    paper={"batch": 8, "length": 16_384, "hidden": 256},
+)  # fmt: skip
+
+_NEWTON_QUADRATIC_PRESETS = presets(
+    ConvergenceConfig(),
+    smoke={"batch": 2, "length": 256, "hidden": 16, "inits": ("random",)},
+    paper={"batch": 16, "length": 16_384, "hidden": 256},
+)  # fmt: skip
+
+_CHAR_LM_PRESETS = presets(
+    LMConfig(),
+    smoke={"d_model": 16, "num_layers": 1, "steps": 4, "batch": 4, "length": 16,
+           "eval_batches": 1, "max_chars": 20_000},
+    paper={"d_model": 256, "num_layers": 4, "steps": 5000, "batch": 32, "length": 512,
+           "max_chars": 2_000_000},
+)  # fmt: skip
+
+_CPU_SPEED_PRESETS = presets(
+    SpeedConfig(),
+    smoke={"batch": 2, "length": 256, "hidden": 32, "repeats": 1},
+    paper={"batch": 16, "length": 16_384, "hidden": 256, "repeats": 3},
+)  # fmt: skip
+
 PAPER = Paper(
     key="pararnn",
     title="ParaRNN: Unlocking Parallel Training of Nonlinear RNNs for Large Language Models",
@@ -611,13 +637,12 @@ PAPER = Paper(
             metric="max_forward_error",
             paper_value=NOTES_FORWARD_ERROR,
             paper_value_text="notes: 1.5e-14 (forward, 5-6 Newton steps) and 3.6e-15 (adjoint vs reverse loop)",
-            tolerance="max forward error ≤ 1e-10 and max relative gradient error ≤ 1e-8, both cells, parallel and chunked",
-            config_cls=ExactnessConfig,
-            presets=presets(
-                ExactnessConfig(),
-                smoke={"batch": 2, "length": 128, "hidden": 16},
-                paper={"batch": 8, "length": 16384, "hidden": 256},
+            tolerance=(
+                f"max forward error ≤ {ExactnessConfig().forward_tol:g} and max relative gradient "
+                f"error ≤ {ExactnessConfig().grad_tol:g}, both cells, parallel and chunked"
             ),
+            config_cls=ExactnessConfig,
+            presets=_EXACTNESS_PRESETS,
             run=run_exactness,
             verdict=verdict_exactness,
             scaled_down="B = 4, L = 2,048, N = 64 in float64 (ParaGRU and ParaLSTM, random init a_scale = 1).",
@@ -631,13 +656,9 @@ PAPER = Paper(
             metric="min_order",
             paper_value=2.0,
             paper_value_text="quadratic (order 2); notes: 4.4e-1, 6.0e-2, 7.1e-4, 1.9e-7, 1.5e-14 (GRU, random init)",
-            tolerance="estimated asymptotic order ≥ 1.7 for every (cell, init) case",
+            tolerance=f"estimated asymptotic order ≥ {ConvergenceConfig().min_order:g} for every (cell, init) case",
             config_cls=ConvergenceConfig,
-            presets=presets(
-                ConvergenceConfig(),
-                smoke={"batch": 2, "length": 256, "hidden": 16, "inits": ("random",)},
-                paper={"batch": 16, "length": 16384, "hidden": 256},
-            ),
+            presets=_NEWTON_QUADRATIC_PRESETS,
             run=run_convergence,
             verdict=verdict_convergence,
             scaled_down="The notes' size (B = 8, L = 2,048, N = 128, float64); the paper's cells at 1-layer scale.",
@@ -654,28 +675,13 @@ PAPER = Paper(
             metric="gru_to_transformer",
             paper_value=None,
             paper_value_text="perplexity comparable to similarly sized Transformers (400M-7B); per-size tables not re-read",
-            tolerance="both RNNs' val loss ≤ 1.10 × the Transformer's; max |Δloss| parallel vs sequential ≤ 0.02",
-            config_cls=LMConfig,
-            presets=presets(
-                LMConfig(),
-                smoke={
-                    "d_model": 16,
-                    "num_layers": 1,
-                    "steps": 4,
-                    "batch": 4,
-                    "length": 16,
-                    "eval_batches": 1,
-                    "max_chars": 20_000,
-                },
-                paper={
-                    "d_model": 256,
-                    "num_layers": 4,
-                    "steps": 5000,
-                    "batch": 32,
-                    "length": 512,
-                    "max_chars": 2_000_000,
-                },
+            tolerance=(
+                f"both RNNs' val loss ≤ {1 + LMConfig().max_gap:.2f} × the Transformer's; max |Δloss| "
+                f"parallel vs sequential ≤ {LMConfig().max_curve_gap:g}; inconclusive if every val "
+                f"loss exceeds {LEARNED_FRACTION:g} × ln(vocab)"
             ),
+            config_cls=LMConfig,
+            presets=_CHAR_LM_PRESETS,
             run=run_lm,
             verdict=verdict_lm,
             scaled_down=(
@@ -695,13 +701,12 @@ PAPER = Paper(
             metric="speedup",
             paper_value=PAPER_SPEEDUP,
             paper_value_text="up to 665× on GPU (fused kernels); notes: pure PyTorch on 2 CPU cores ≈ 0.25× (4× slower)",
-            tolerance="sequential / best(parallel, chunked) fwd+bwd time ≥ 1 at L = 4,096",
-            config_cls=SpeedConfig,
-            presets=presets(
-                SpeedConfig(),
-                smoke={"batch": 2, "length": 256, "hidden": 32, "repeats": 1},
-                paper={"batch": 16, "length": 16384, "hidden": 256, "repeats": 3},
+            tolerance=(
+                f"sequential / best(parallel, chunked) fwd+bwd time ≥ {SpeedConfig().target:g} at "
+                f"L = {SpeedConfig().length:,}"
             ),
+            config_cls=SpeedConfig,
+            presets=_CPU_SPEED_PRESETS,
             run=run_speed,
             verdict=verdict_speed,
             scaled_down="CPU, pure PyTorch, float32, B = 8, N = 128, L = 4,096; no CUDA kernels.",

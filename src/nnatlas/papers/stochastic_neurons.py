@@ -469,6 +469,24 @@ SCALED_DOWN = (
     "the paper; accuracy and on-rate averaged over 5 sampled test passes; 3 seeds."
 )
 
+_GATING_PRESETS = presets(
+    GatingConfig(),
+    smoke=_SMOKE_GATING,
+    paper=_PAPER_GATING,
+)  # fmt: skip
+
+_ST_AMONG_BEST_PRESETS = presets(
+    RankingConfig(),
+    smoke=_SMOKE_GATING,
+    paper=_PAPER_GATING,
+)  # fmt: skip
+
+_REINFORCE_BASELINE_PRESETS = presets(
+    BaselineConfig(),
+    smoke={"batches": 30},
+    paper={"num_units": 64, "batches": 1000},
+)  # fmt: skip
+
 PAPER = Paper(
     key="stochastic-neurons",
     title=(
@@ -515,11 +533,13 @@ PAPER = Paper(
                 "accuracy loss (secondary summary, unverified; MNIST errors ~1.2–1.9 % are a guess)"
             ),
             tolerance=(
-                "every estimator: mean on-rate ≤ 50 % and mean accuracy ≥ ungated − 5 points; the "
-                "estimator ranking is reported, not judged"
+                f"every estimator: mean on-rate ≤ {GatingConfig().max_on_fraction:.0%} and mean "
+                f"accuracy ≥ ungated − {100 * GatingConfig().max_accuracy_drop:g} points; the "
+                f"estimator ranking is reported, not judged; inconclusive if the ungated net is below "
+                f"{MIN_DENSE_ACCURACY:.0%}"
             ),
             config_cls=GatingConfig,
-            presets=presets(GatingConfig(), smoke=_SMOKE_GATING, paper=_PAPER_GATING),
+            presets=_GATING_PRESETS,
             run=run_gating,
             verdict=verdict_gating,
             scaled_down=SCALED_DOWN,
@@ -536,11 +556,12 @@ PAPER = Paper(
             paper_value=None,
             paper_value_text="ST among the best validation/test errors (secondary summary, unverified)",
             tolerance=(
-                "with every on-rate within 0.05 of each other (else inconclusive), the better ST "
-                "variant's mean accuracy ≤ 1 point below the best estimator's"
+                f"with every on-rate within {RankingConfig().matched_tolerance:g} of each other (else "
+                f"inconclusive), the better ST variant's mean accuracy ≤ "
+                f"{100 * RankingConfig().st_tolerance:g} point below the best estimator's"
             ),
             config_cls=RankingConfig,
-            presets=presets(RankingConfig(), smoke=_SMOKE_GATING, paper=_PAPER_GATING),
+            presets=_ST_AMONG_BEST_PRESETS,
             run=run_ranking,
             verdict=verdict_ranking,
             scaled_down=SCALED_DOWN.replace(
@@ -561,13 +582,12 @@ PAPER = Paper(
             paper_value=None,
             paper_value_text="derived (unbiased; variance-minimising per unit); no measured number",
             tolerance=(
-                "every unit's Monte-Carlo mean within 4 standard errors of the exact gradient, and "
+                f"every unit's Monte-Carlo mean within {BaselineConfig().max_z:g} standard errors of "
+                "the exact gradient, and "
                 "total variance ratio (optimal / none) < 1"
             ),
             config_cls=BaselineConfig,
-            presets=presets(
-                BaselineConfig(), smoke={"batches": 30}, paper={"num_units": 64, "batches": 1000}
-            ),
+            presets=_REINFORCE_BASELINE_PRESETS,
             run=run_baseline,
             verdict=verdict_baseline,
             scaled_down="A toy loss with an exact gradient; 200,000 samples per estimator.",
