@@ -31,15 +31,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, param
+from nnatlas.core.verdicts import Check, judge, stat, values
+from nnatlas.kernels import Dense, SurrogateErf, gradient_flow_mse, serial, train_sign_ensemble
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
 
 BIBTEX = """@inproceedings{eilers2024generalized,
   title     = {A generalized neural tangent kernel for surrogate gradient learning},
@@ -51,12 +52,12 @@ BIBTEX = """@inproceedings{eilers2024generalized,
 
 
 @dataclass(frozen=True, kw_only=True)
-class SglConfig:
+class SglConfig(ClaimConfig):
     """Claim ``sgl-matches-sg-ntk``.
 
     Attributes:
         n_train, n_test: random training angles; evenly spaced test angles.
-        widths: hidden widths, ascending.
+        widths: hidden widths, increasing (at least two: the error must fall with width).
         num_networks: networks per width.
         steps: full-batch gradient-descent steps (step size 1/λ_max of the SG-NTK).
         sigma_w, sigma_b: NTK-parametrization scales (σ_b > 0, see the module docstring).
@@ -64,15 +65,15 @@ class SglConfig:
         max_error: allowed mean per-network relative L2 error at the largest width.
     """
 
-    n_train: int = 12
-    n_test: int = 200
-    widths: tuple[int, ...] = (30, 300, 3000)
-    num_networks: int = 8
-    steps: int = 1000
-    sigma_w: float = 1.0
-    sigma_b: float = 0.5
-    sharpness: float = 1.0
-    max_error: float = 0.3
+    n_train: int = param(12, ge=1)
+    n_test: int = param(200, ge=1)
+    widths: tuple[int, ...] = param((30, 300, 3000), ge=1, min_len=2, increasing=True)
+    num_networks: int = param(8, ge=1)
+    steps: int = param(1000, ge=1)
+    sigma_w: float = param(1.0, gt=0)
+    sigma_b: float = param(0.5, gt=0)
+    sharpness: float = param(1.0, gt=0)
+    max_error: float = param(0.3, gt=0)
 
 
 def _circle(angles: torch.Tensor) -> torch.Tensor:
@@ -80,10 +81,6 @@ def _circle(angles: torch.Tensor) -> torch.Tensor:
 
 
 def run_sgl(config: SglConfig, seed: int) -> Metrics:
-    from nnatlas.kernels.analytic import Dense, serial
-    from nnatlas.kernels.inference import gradient_flow_mse
-    from nnatlas.kernels.surrogate_ntk import SurrogateErf, train_sign_ensemble
-
     generator = torch.Generator().manual_seed(seed)
     ang = torch.rand(config.n_train, generator=generator, dtype=torch.float64) * 2 * math.pi
     ang_test = torch.linspace(0, 2 * math.pi, config.n_test + 1, dtype=torch.float64)[:-1]
@@ -143,27 +140,23 @@ def run_sgl(config: SglConfig, seed: int) -> Metrics:
 
 
 def verdict_sgl(per_seed: list[Metrics], config: SglConfig) -> Verdict:
-    means = [
-        mean_std([m["per_net_error"][i] for m in per_seed])[0] for i in range(len(config.widths))
+    widths = config.widths
+    err = [stat(values(per_seed, "per_net_error", i)).mean for i in range(len(widths))]
+    ens = [stat(values(per_seed, "ensemble_error", i)).mean for i in range(len(widths))]
+    checks = [
+        Check(f"error ratio width {b} / width {a}", eb / ea, "<", 1.0, ".3g")
+        for (a, ea), (b, eb) in itertools.pairwise(zip(widths, err, strict=True))
     ]
-    ens = [
-        mean_std([m["ensemble_error"][i] for m in per_seed])[0] for i in range(len(config.widths))
-    ]
-    decreasing = all(b < a for a, b in itertools.pairwise(means))
-    last = means[-1]
-    ok = decreasing and last <= config.max_error
-    values: dict[str, Any] = {}
-    for w, e, en in zip(config.widths, means, ens, strict=True):
-        values[f"width {w}: per-net rel. L2"] = e
-        values[f"width {w}: ensemble-mean rel. L2"] = en
-    values["allowed at the largest width"] = config.max_error
-    reason = (
-        f"per-network relative L2 between SGL-trained sign nets and SG-NTK regression: "
-        f"{' → '.join(f'{e:.3f}' for e in means)} at widths {', '.join(map(str, config.widths))} "
-        f"({'decreasing' if decreasing else 'not monotone'}; {last:.3f} "
-        f"{'≤' if last <= config.max_error else '>'} {config.max_error} at width {config.widths[-1]}) over {len(per_seed)} seeds"
+    last = f"per-net rel. L2 at width {widths[-1]}"
+    checks.append(Check(last, err[-1], "<=", config.max_error, ".3g"))
+    table: dict[str, Any] = {}
+    for w, e, en in zip(widths, err, ens, strict=True):
+        table |= {f"width {w}: per-net rel. L2": e, f"width {w}: ensemble-mean rel. L2": en}
+    prefix = (
+        "per-network relative L2 between SGL-trained sign nets and SG-NTK regression "
+        f"{' → '.join(f'{e:.3f}' for e in err)} over {len(per_seed)} seed(s)"
     )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    return judge(checks, values=table, prefix=prefix)
 
 
 def plot_sgl(ax: Any, per_seed: list[Metrics], config: SglConfig) -> None:
@@ -192,7 +185,11 @@ def plot_sgl(ax: Any, per_seed: list[Metrics], config: SglConfig) -> None:
     ax.legend(fontsize=8)
 
 
-_QUICK = SglConfig()
+PRESETS = presets(
+    SglConfig(),
+    smoke={"widths": (20, 400), "num_networks": 4, "steps": 150, "n_test": 60, "max_error": 0.6},
+    paper={"widths": (30, 300, 3000, 30_000, 100_000), "num_networks": 16},
+)
 
 PAPER = Paper(
     key="surrogate-gradient-ntk",
@@ -231,15 +228,12 @@ PAPER = Paper(
                 "qualitative agreement improving with width (paper); our notes measured 0.67 / 0.41 / 0.23 at "
                 "widths 30 / 300 / 3000"
             ),
-            tolerance="mean per-net rel. L2 strictly decreasing over widths and ≤ 0.3 at the largest width",
+            tolerance=(
+                "mean per-net rel. L2 strictly decreasing over widths and ≤ "
+                f"{PRESETS['quick'].max_error:g} at the largest width"
+            ),
             config_cls=SglConfig,
-            presets={
-                "smoke": replace(
-                    _QUICK, widths=(20, 400), num_networks=4, steps=150, n_test=60, max_error=0.6
-                ),
-                "quick": _QUICK,
-                "paper": replace(_QUICK, widths=(30, 300, 3000, 30_000, 100_000), num_networks=16),
-            },
+            presets=PRESETS,
             run=run_sgl,
             verdict=verdict_sgl,
             scaled_down=(
