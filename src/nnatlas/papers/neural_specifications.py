@@ -246,6 +246,22 @@ def _mined(net: _Trained, deltas: tuple[float, ...]) -> tuple[Any, Tensor, Tenso
     return p_test, pred, torch.as_tensor(widths), naps
 
 
+def _matching(net: _Trained, naps: Any, p_test: Tensor, pred: Tensor, n: int) -> list[int]:
+    """The first ``n`` test inputs that are correctly classified and match their own NAP."""
+    out: list[int] = []
+    for i, label in enumerate(net.y_test.tolist()):
+        if len(out) == n:
+            break
+        if int(pred[i]) == label and bool(naps[label].contains(p_test[i : i + 1])[0]):
+            out.append(i)
+    return out
+
+
+def _cpu_layers(net: _Trained) -> list[tuple[Tensor, Tensor]]:
+    # Verification runs on CPU in float64 (HiGHS is CPU-only; the nets are small).
+    return [(w.cpu(), b.cpu()) for w, b in affine_layers(net.model)]
+
+
 def _nap_row(naps: Any, p_test: Tensor, y_test: Tensor, pred: Tensor) -> Metrics:
     stats = nap_statistics(naps, p_test, y_test, pred)
     conflict = non_ambiguity(naps)
@@ -383,8 +399,7 @@ def _check_region(
     milp: bool,
 ) -> Metrics:
     """Plain vs NAP IBP margin bounds on one region, checked against every in-region point."""
-    # Verification runs on CPU in float64 (HiGHS is CPU-only; the nets are small).
-    layers = [(w.cpu(), b.cpu()) for w, b in affine_layers(net.model)]
+    layers = _cpu_layers(net)
     plain, _ = margin_lower_bounds(layers, lo, hi, label)
     tight, empty = margin_lower_bounds(layers, lo, hi, label, nap=nap)
     crown, crown_empty = crown_margin_lower_bounds(layers, lo, hi, label, nap=nap)
@@ -399,12 +414,9 @@ def _check_region(
             ib_nap.pre_lower, ib_nap.pre_upper, ib_plain.pre_lower, ib_plain.pre_upper, strict=True
         )
     )
-    width_plain = sum(
-        float((u - lo_).sum())
-        for lo_, u in zip(ib_plain.pre_lower, ib_plain.pre_upper, strict=True)
-    )
-    width_nap = sum(
-        float((u - lo_).sum()) for lo_, u in zip(ib_nap.pre_lower, ib_nap.pre_upper, strict=True)
+    width_plain, width_nap = (
+        sum(float((u - l_).sum()) for l_, u in zip(ib.pre_lower, ib.pre_upper, strict=True))
+        for ib in (ib_plain, ib_nap)
     )
 
     # Points inside the region: uniform samples that match the NAP, plus PGD's best.
@@ -494,13 +506,8 @@ def run_bounds(config: BoundsConfig, seed: int) -> Metrics:
     # L∞ balls around correctly classified test inputs that match their own NAP.
     balls: list[Metrics] = []
     x_test = net.x_test.cpu().double()
-    y_test = net.y_test.cpu()
-    for i in range(x_test.shape[0]):
-        if len(balls) >= config.num_inputs:
-            break
-        label = int(y_test[i])
-        if int(pred[i]) != label or not bool(naps[label].contains(p_test[i : i + 1])[0]):
-            continue
+    for i in _matching(net, naps, p_test, pred, config.num_inputs):
+        label = int(net.y_test[i])
         lo = (x_test[i] - config.ball_radius).clamp(0.0, 1.0)
         hi = (x_test[i] + config.ball_radius).clamp(0.0, 1.0)
         row = _check_region(
@@ -578,29 +585,20 @@ def verdict_bounds(per_seed: list[Metrics], config: BoundsConfig) -> Verdict:
 def run_radius(config: RadiusConfig, seed: int) -> Metrics:
     net = _train(config, seed)
     p_test, pred, _, (naps,) = _mined(net, (config.delta,))
-    # Verification runs on CPU in float64 (HiGHS is CPU-only; the nets are small).
-    layers = [(w.cpu(), b.cpu()) for w, b in affine_layers(net.model)]
+    layers = _cpu_layers(net)
     x_test = net.x_test.cpu().double()
-    y_test = net.y_test.cpu()
+    kwargs: dict[str, Any] = {
+        "method": config.method, "max_radius": config.max_radius, "tol": config.tol,
+        "time_limit": config.milp_time_limit,
+    }  # fmt: skip
     plain: list[float] = []
     with_nap: list[float] = []
-    indices: list[int] = []
-    for i in range(x_test.shape[0]):
-        if len(indices) >= config.num_inputs:
-            break
-        label = int(y_test[i])
-        if int(pred[i]) != label or not bool(naps[label].contains(p_test[i : i + 1])[0]):
-            continue
-        kwargs: dict[str, Any] = {
-            "method": config.method, "max_radius": config.max_radius, "tol": config.tol,
-            "time_limit": config.milp_time_limit,
-        }  # fmt: skip
-        r0 = certified_radius(layers, x_test[i], label, **kwargs)
-        r1 = certified_radius(layers, x_test[i], label, nap=naps[label], **kwargs)
-        log_metrics(step=len(indices), index=i, label=label, radius=r0, radius_nap=r1)
-        plain.append(r0)
-        with_nap.append(r1)
-        indices.append(i)
+    indices = _matching(net, naps, p_test, pred, config.num_inputs)
+    for step, i in enumerate(indices):
+        label = int(net.y_test[i])
+        plain.append(certified_radius(layers, x_test[i], label, **kwargs))
+        with_nap.append(certified_radius(layers, x_test[i], label, nap=naps[label], **kwargs))
+        log_metrics(step=step, index=i, label=label, radius=plain[-1], radius_nap=with_nap[-1])
     ratios = [b / a for a, b in zip(plain, with_nap, strict=True) if a > 0]
     return {
         "test_accuracy": net.accuracy,
@@ -659,8 +657,7 @@ def plot_recall(ax: Any, per_seed: list[Metrics], config: RecallConfig) -> None:
             marker="o", ms=3, lw=1, color="C0", alpha=0.6, label="per-class recall" if j == 0 else "_",
         )  # fmt: skip
     ax.axhline(PAPER_RECALL, color="C3", ls=":", label="paper (MNIST, overall)")
-    ax.set_xlabel("class")
-    ax.set_ylabel(f"held-out recall at δ = {config.delta:g}")
+    ax.set(xlabel="class", ylabel=f"held-out recall at δ = {config.delta:g}")
     ax.legend(fontsize=8)
 
 
@@ -670,8 +667,7 @@ def plot_tradeoff(ax: Any, per_seed: list[Metrics], config: TradeoffConfig) -> N
                 label="recall" if j == 0 else "_")  # fmt: skip
         ax.plot(m["deltas"], m["precision"], marker="s", color="C1", alpha=0.6,
                 label="precision" if j == 0 else "_")  # fmt: skip
-    ax.set_xlabel("δ")
-    ax.set_ylabel("held-out share")
+    ax.set(xlabel="δ", ylabel="held-out share")
     ax.legend(fontsize=8)
 
 
@@ -700,8 +696,7 @@ def plot_radius(ax: Any, per_seed: list[Metrics], config: RadiusConfig) -> None:
     ax.scatter(plain, nap, s=12, color="C0")
     hi = max(plain + nap + [1e-3])
     ax.plot([0, hi], [0, hi], color="grey", ls=":", lw=1)
-    ax.set_xlabel("certified L∞ radius without NAP")
-    ax.set_ylabel("with NAP")
+    ax.set(xlabel="certified L∞ radius without NAP", ylabel="with NAP")
 
 
 # -- presets --------------------------------------------------------------------------------
