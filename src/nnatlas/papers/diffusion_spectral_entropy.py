@@ -161,8 +161,7 @@ def plot_blobs(ax: Any, per_seed: list[Metrics], config: BlobsConfig) -> None:
         ax.plot(ks, m["dse_t1"], "s--", color="C1", alpha=0.6, label="DSE, t=1" if j == 0 else "_")
     ax.plot(ks, [math.log2(k) for k in ks], "k:", label="log₂ k")
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("number of blobs k")
-    ax.set_ylabel("DSE (bits)")
+    ax.set(xlabel="number of blobs k", ylabel="DSE (bits)")
     ax.legend(fontsize=8)
 
 
@@ -368,8 +367,7 @@ def _plot_curves(ax: Any, per_seed: list[Metrics], key: str, ylabel: str) -> Non
                 c["epochs"], c[key], style, marker="o", ms=3, color=colour, alpha=0.7,
                 label=f"{cond} labels" if j == 0 else "_",
             )  # fmt: skip
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
+    ax.set(xlabel="epoch", ylabel=ylabel)
     ax.legend(fontsize=8)
 
 

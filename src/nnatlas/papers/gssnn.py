@@ -309,8 +309,7 @@ def plot_spread(ax: Any, per_seed: list[Metrics], config: SpreadConfig) -> None:
                    label="baseline inits" if i == 0 else "_")  # fmt: skip
         ax.scatter([i + 0.1] * len(graphs), graphs, color="C1", s=12,
                    label="random graph structures" if i == 0 else "_")  # fmt: skip
-    ax.set_xlabel("seed (data subset)")
-    ax.set_ylabel("held-out accuracy")
+    ax.set(xlabel="seed (data subset)", ylabel="held-out accuracy")
     ax.legend(fontsize=8)
 
 

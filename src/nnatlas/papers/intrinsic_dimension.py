@@ -358,9 +358,7 @@ def _plot_curves(ax: Any, curves: list[tuple[str, list[list[float]], float, str]
         ds, accs = zip(*curve, strict=True) if curve else ((), ())
         ax.plot(ds, accs, marker="o", ms=3, lw=1, color=colour, alpha=0.6, label=label)
         ax.axhline(level, color=colour, ls=":", lw=1)
-    ax.set_xscale("log")
-    ax.set_xlabel("subspace dimension d")
-    ax.set_ylabel("test accuracy")
+    ax.set(xscale="log", xlabel="subspace dimension d", ylabel="test accuracy")
 
 
 def plot_fraction(ax: Any, per_seed: list[Metrics], config: FractionConfig) -> None:

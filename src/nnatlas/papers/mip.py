@@ -283,9 +283,7 @@ def plot(ax: Any, per_seed: list[Metrics], config: MipConfig) -> None:
                 label = f"{method} lr={lr:g}" if j == 0 else "_"
                 ax.plot(xs, ys, style, color=f"C{i}", lw=1, alpha=0.7, label=label)
     ax.axhline(config.threshold, color="k", lw=0.8, ls="--")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss on the γ grid")
+    ax.set(yscale="log", xlabel="step", ylabel="loss on the γ grid")
     ax.legend(fontsize=7)
 
 

@@ -176,9 +176,7 @@ def plot_coord(ax: Any, per_seed: list[Metrics], config: CoordConfig) -> None:
             ax.plot(config.widths, vals, ls=ls, marker="o", ms=3, color=f"C{i % 10}",
                     label=f"{m} ({PARAMETRIZATIONS[par]})")  # fmt: skip
     ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("width")
-    ax.set_ylabel(f"mean |activation| after {config.steps} steps")
+    ax.set(yscale="log", xlabel="width", ylabel=f"mean |activation| after {config.steps} steps")
     ax.legend(fontsize=6, ncol=2)
 
 

@@ -427,8 +427,7 @@ def plot_compression(ax: Any, per_seed: list[Metrics], config: CompressionConfig
                 label="magnitude pruning" if j == 0 else "_")  # fmt: skip
         ax.axhline(m["full_accuracy"], color="k", lw=0.8, ls="--",
                    label="pretrained full" if j == 0 else "_")  # fmt: skip
-    ax.set_xlabel("hidden width")
-    ax.set_ylabel("test accuracy")
+    ax.set(xlabel="hidden width", ylabel="test accuracy")
     ax.legend(fontsize=8)
 
 
