@@ -168,7 +168,7 @@ def check_float_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
     their meaning silently.
     """
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"{name} must be a floating-point torch.dtype; got {dtype!r}")
+        raise ValueError(f"{name} must be a floating-point dtype; got {dtype!r}")
     return dtype
 
 
@@ -190,13 +190,19 @@ def _permutation(n: int, generator: torch.Generator) -> torch.Tensor:
     return torch.rand(n, generator=generator, dtype=torch.float64).argsort(stable=True)
 
 
-def _test_count(n: int, test_size: float) -> int:
+def check_fraction(test_size: object) -> float:
+    """Return ``test_size`` if it is a number in the open interval (0, 1); else ``ValueError``."""
     if isinstance(test_size, bool) or not isinstance(test_size, int | float):
         raise ValueError(
             f"test_size must be a float in the open interval (0, 1); got {test_size!r}"
         )
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be in the open interval (0, 1); got {test_size!r}")
+    return float(test_size)
+
+
+def _test_count(n: int, test_size: float) -> int:
+    check_fraction(test_size)
     n_test = math.floor(n * test_size + 0.5)
     if not 1 <= n_test <= n - 1:
         raise ValueError(

@@ -18,7 +18,13 @@ import torch
 
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.optional import require
-from nnatlas.data._split import DataSplit, split_dataset
+from nnatlas.data._split import (
+    DataSplit,
+    check_float_dtype,
+    check_fraction,
+    check_seed,
+    split_dataset,
+)
 
 __all__ = [
     "DATASET_NAMES",
@@ -52,6 +58,10 @@ def _load(
     device: torch.device | str | None,
     feature_shape: tuple[int, ...] | None = None,
 ) -> DataSplit:
+    # Argument errors first: loading a set imports scikit-learn (seconds).
+    check_fraction(test_size)
+    check_seed(seed)
+    check_float_dtype(dtype)
     x_np, y_np = _raw(name)
     x = torch.tensor(x_np)  # copies: the cached arrays stay untouched
     if feature_shape is not None:
