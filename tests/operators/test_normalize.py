@@ -131,3 +131,19 @@ def test_evaluate_rejects_a_model_of_the_wrong_output_shape():
     x, y = _data()
     with pytest.raises(ConfigError, match="model output"):
         evaluate_operator(nn.Identity(), x, y)
+
+
+def test_evaluate_passes_tuples_to_two_input_models_and_encodes_the_first():
+    from nnatlas.operators import DeepONet
+
+    torch.manual_seed(0)
+    net = DeepONet([5, 8, 6], [1, 8, 6], dtype=torch.float64)
+    u, q = randn(9, 5, dtype=torch.float64), randn(9, 1, dtype=torch.float64, seed=4)
+    s = randn(9, dtype=torch.float64, seed=5)
+    norm = OperatorNormalizer.fit(u, s)
+    metrics = evaluate_operator(net, (u, q), s, normalizer=norm, batch_size=4)
+    with torch.no_grad():
+        pred = net(norm.encode_x(u), q) * norm.y_std
+    assert metrics["mse"] == pytest.approx(float((pred - s).pow(2).mean()), rel=1e-13)
+    with pytest.raises(ConfigError, match="sample count"):
+        evaluate_operator(net, (u, q[:5]), s)

@@ -21,6 +21,7 @@ hand-written ``(a - a.mean()) / a.std()`` of earlier code bit for bit.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,10 +243,25 @@ class OperatorNormalizer:
         )
 
 
+def _check_inputs(x: object) -> tuple[Tensor, ...]:
+    """``x`` as a tuple of tensors with one common sample count (a tensor or a tuple of them)."""
+    if isinstance(x, tuple | list):
+        if not x:
+            raise ConfigError("x must be a tensor or a non-empty tuple of tensors; got ()")
+        parts = tuple(_check_samples(f"x[{i}]", t) for i, t in enumerate(x))
+        counts = {t.shape[0] for t in parts}
+        if len(counts) != 1:
+            raise ConfigError(
+                f"x's tensors must share the sample count; got shapes {[tuple(t.shape) for t in parts]}"
+            )
+        return parts
+    return (_check_samples("x", x),)
+
+
 @torch.no_grad()
 def evaluate_operator(
     model: nn.Module,
-    x: Tensor,
+    x: Tensor | Sequence[Tensor],
     y: Tensor,
     *,
     normalizer: OperatorNormalizer | None = None,
@@ -259,7 +275,9 @@ def evaluate_operator(
 
     Args:
         model: maps a batch of (encoded) inputs to a batch shaped like ``y``.
-        x: test inputs (n, ...) in physical units.
+        x: test inputs (n, ...) in physical units; or a tuple of tensors sharing n, passed to
+            ``model(*x_batch)`` (e.g. DeepONet's ``(u, y)``), of which only the first (the
+            input function) is encoded by the normaliser.
         y: test outputs (n, ...) in physical units.
         normalizer: the one fitted on the training set, or ``None``.
         batch_size: samples per forward pass.
@@ -272,12 +290,11 @@ def evaluate_operator(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    x = _check_samples("x", x)
+    xs = _check_inputs(x)
     y = _check_samples("y", y)
-    if x.shape[0] != y.shape[0]:
-        raise ConfigError(
-            f"x and y must hold the same number of samples; got {x.shape[0]} and {y.shape[0]}"
-        )
+    n = xs[0].shape[0]
+    if n != y.shape[0]:
+        raise ConfigError(f"x and y must hold the same number of samples; got {n} and {y.shape[0]}")
     if normalizer is not None and not isinstance(normalizer, OperatorNormalizer):
         raise TypeError(
             f"normalizer must be an OperatorNormalizer or None; got {type(normalizer).__name__}"
@@ -287,10 +304,12 @@ def evaluate_operator(
     model.eval()
     rel_sum, sq_sum = 0.0, 0.0
     try:
-        for begin in range(0, x.shape[0], batch_size):
-            xb, yb = x[begin : begin + batch_size], y[begin : begin + batch_size]
-            inp = xb if normalizer is None else normalizer.encode_x(xb)
-            out = model(inp)
+        for begin in range(0, n, batch_size):
+            xb = [t[begin : begin + batch_size] for t in xs]
+            yb = y[begin : begin + batch_size]
+            if normalizer is not None:
+                xb[0] = normalizer.encode_x(xb[0])
+            out = model(*xb)
             pred = out if normalizer is None else normalizer.decode_y(out)
             if not isinstance(pred, Tensor) or pred.shape != yb.shape:
                 shape = tuple(pred.shape) if isinstance(pred, Tensor) else type(pred).__name__
@@ -302,4 +321,4 @@ def evaluate_operator(
             sq_sum += float((pred - yb).pow(2).sum())
     finally:
         model.train(was_training)
-    return {"rel_l2": rel_sum / x.shape[0], "mse": sq_sum / y.numel()}
+    return {"rel_l2": rel_sum / n, "mse": sq_sum / y.numel()}
