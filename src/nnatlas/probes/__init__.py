@@ -2,10 +2,12 @@
 
 * :mod:`nnatlas.probes.features`: take any layer's outputs by name (forward hooks).
 * :mod:`nnatlas.probes.nap`, :mod:`nnatlas.probes.verify`: neural activation patterns (Geng et al.
-  2023) and sound/exact checks of NAP specifications.
+  2023) and sound/exact checks of NAP specifications (``verify`` is a subpackage: IBP, CROWN,
+  MILP, PGD, certified radius, one module each).
 * :mod:`nnatlas.probes.dse`: diffusion spectral entropy and mutual information (Liao et al. 2023),
   with binned and kNN entropy/MI baselines.
-* :mod:`nnatlas.probes.callbacks`: :class:`ProbeCallback`, a probe computed every epoch.
+* :mod:`nnatlas.probes.callbacks`: :class:`ProbeCallback`, a probe computed every epoch
+  (reported through its ``on_log`` argument; the family never imports ``nnatlas.runs``).
 """
 
 from nnatlas.probes.callbacks import ProbeCallback

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_positive
 from nnatlas.probes.nap import NAP
 from nnatlas.probes.verify.crown import crown_margin_lower_bounds
 from nnatlas.probes.verify.ibp import margin_lower_bounds
@@ -119,27 +120,10 @@ def certified_radius(
     """
     layers = as_affine(model)
     _check_method(method)
-    check_points("x", x)
-    d = layers[0][0].shape[1]
-    if x.numel() != d:
-        raise ConfigError(f"x must be one input ({d},) (or flatten to it); got {tuple(x.shape)}")
-    centre = x.to(dtype=torch.float64, device=layers[0][0].device).reshape(-1)
-    for name, value in (("tol", tol), ("max_radius", max_radius)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not 0 < value < math.inf
-        ):
-            raise ConfigError(f"{name} must be a positive finite number; got {value!r}")
-    if domain is not None and not (
-        isinstance(domain, tuple | list)
-        and len(domain) == 2
-        and all(isinstance(v, int | float) and math.isfinite(v) for v in domain)
-        and domain[0] <= domain[1]
-    ):
-        raise ConfigError(
-            f"domain must be None or a pair (low, high) with low <= high; got {domain!r}"
-        )
+    centre = _centre(x, layers)
+    check_positive("tol", tol)
+    check_positive("max_radius", max_radius)
+    _check_domain(domain)
 
     def verified(eps: float) -> bool:
         lo, hi = centre - eps, centre + eps
@@ -173,3 +157,24 @@ def certified_radius(
 def _check_method(method: str) -> None:
     if method not in METHODS:
         raise ConfigError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
+
+
+def _centre(x: Tensor, layers: Affine) -> Tensor:
+    """One input ``x`` as a float64 ``(in_features,)`` tensor on the layers' device."""
+    check_points("x", x)
+    d = layers[0][0].shape[1]
+    if x.numel() != d:
+        raise ConfigError(f"x must be one input ({d},) (or flatten to it); got {tuple(x.shape)}")
+    return x.to(dtype=torch.float64, device=layers[0][0].device).reshape(-1)
+
+
+def _check_domain(domain: tuple[float, float] | None) -> None:
+    if domain is not None and not (
+        isinstance(domain, tuple | list)
+        and len(domain) == 2
+        and all(isinstance(v, int | float) and math.isfinite(v) for v in domain)
+        and domain[0] <= domain[1]
+    ):
+        raise ConfigError(
+            f"domain must be None or a pair (low, high) with low <= high; got {domain!r}"
+        )
