@@ -32,17 +32,31 @@ numerically).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
+from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.config import ClaimConfig, param
 from nnatlas.core.device import current_device
+from nnatlas.core.verdicts import Check, guard, judge, stat, values
+from nnatlas.data import load_digits
+from nnatlas.nn import (
+    BundledSNNK,
+    ReLUSNNK,
+    arccos_kernel,
+    gaussian_projection,
+    num_parameters,
+    relu_features,
+    urf_input_features,
+    urf_weight_features,
+)
+from nnatlas.nn.snnk import spectrum
 from nnatlas.runs.context import log_metrics
-
-Metrics = dict[str, Any]
+from nnatlas.train import accuracy, fit
 
 BIBTEX = """@inproceedings{sehanobish2024scalable,
   title     = {Scalable Neural Network Kernels},
@@ -54,30 +68,38 @@ BIBTEX = """@inproceedings{sehanobish2024scalable,
 }"""
 
 
+MIN_BASELINE_ACCURACY = 0.9
+"""Digits test accuracy a backprop-trained baseline must reach for a comparison with it to count."""
+
+
+def _stat(per_seed: list[Metrics], key: str) -> Any:
+    return stat(values(per_seed, key))
+
+
 # -- claim: kernel estimation ---------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class KernelConfig:
+class KernelConfig(ClaimConfig):
     """Claim ``kernel-estimation``.
 
     Attributes:
         dim: input dimension d.
-        num_features: the m grid (ascending).
+        num_features: the m grid (increasing, at least two values for a slope).
         trials: independent projections per m.
         num_inputs, num_weights: random unit inputs x and weights w (pairs: all combinations).
         weight_norm: ‖w‖ (inputs have norm 1).
         slope: the expected log–log slope of the relative MSE; ``slope_tolerance`` its band.
     """
 
-    dim: int = 64
-    num_features: tuple[int, ...] = (64, 256, 1024, 4096)
-    trials: int = 60
-    num_inputs: int = 16
-    num_weights: int = 16
-    weight_norm: float = 1.0
-    slope: float = -1.0
-    slope_tolerance: float = 0.2
+    dim: int = param(64, ge=1)
+    num_features: tuple[int, ...] = param((64, 256, 1024, 4096), ge=1, min_len=2, increasing=True)
+    trials: int = param(60, ge=1)
+    num_inputs: int = param(16, ge=1)
+    num_weights: int = param(16, ge=1)
+    weight_norm: float = param(1.0, gt=0)
+    slope: float = param(-1.0)
+    slope_tolerance: float = param(0.2, gt=0)
 
 
 def _relative_mse(estimates: list[torch.Tensor], exact: torch.Tensor) -> float:
@@ -93,15 +115,6 @@ def _slope(ms: tuple[int, ...], errors: list[float]) -> float:
 
 
 def run_kernel(config: KernelConfig, seed: int) -> Metrics:
-    from nnatlas.nn.snnk import (
-        arccos_kernel,
-        gaussian_projection,
-        relu_features,
-        spectrum,
-        urf_input_features,
-        urf_weight_features,
-    )
-
     f64 = torch.float64
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(config.num_inputs, config.dim, generator=gen, dtype=f64)
@@ -143,27 +156,23 @@ def run_kernel(config: KernelConfig, seed: int) -> Metrics:
 
 
 def verdict_kernel(per_seed: list[Metrics], config: KernelConfig) -> Verdict:
-    relu, relu_sd, n = mean_std([m["slope_relu"] for m in per_seed])
-    urf, urf_sd, _ = mean_std([m["slope_urf_sin"] for m in per_seed])
-    orth, _, _ = mean_std([m["slope_relu_orthogonal"] for m in per_seed])
-    ratio, _, _ = mean_std(
-        [sum(m["orthogonal_to_iid_mse"]) / len(m["orthogonal_to_iid_mse"]) for m in per_seed]
-    )
-    lo, hi = config.slope - config.slope_tolerance, config.slope + config.slope_tolerance
-    ok = lo <= relu <= hi and lo <= urf <= hi
-    values = {
-        "slope ReLU features (relative MSE vs m)": f"{relu:.3f} ± {relu_sd:.3f}",
-        "slope URF sin features": f"{urf:.3f} ± {urf_sd:.3f}",
-        "slope ReLU orthogonal features": orth,
-        "orthogonal / i.i.d. relative MSE (mean over m)": ratio,
-        "allowed slope band": f"[{lo:g}, {hi:g}]",
+    relu, urf = _stat(per_seed, "slope_relu"), _stat(per_seed, "slope_urf_sin")
+    orth = [m.get("orthogonal_to_iid_mse") or [math.nan] for m in per_seed]  # reported only
+    ratios = [sum(r) / len(r) for r in orth]
+    table = {
+        "slope ReLU features (mean ± sd)": str(relu),
+        "slope URF sin features (mean ± sd)": str(urf),
+        "slope ReLU orthogonal features": _stat(per_seed, "slope_relu_orthogonal").mean,
+        "orthogonal / i.i.d. relative MSE (mean over m, not judged)": stat(ratios).mean,
     }
-    reason = (
-        f"log–log slope of the relative MSE over m = {list(config.num_features)}: ReLU {relu:.3f}, "
-        f"URF(sin) {urf:.3f} over {n} seeds ({'both in' if ok else 'not both in'} [{lo:g}, {hi:g}]); "
-        f"orthogonal features have {ratio:.2f}× the i.i.d. MSE"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    tol, target = config.slope_tolerance, config.slope
+    checks = [
+        Check(f"|slope ReLU − ({target:g})|", abs(relu.mean - target), "<=", tol, ".3g"),
+        Check(f"|slope URF(sin) − ({target:g})|", abs(urf.mean - target), "<=", tol, ".3g"),
+    ]
+    ms = list(config.num_features)
+    prefix = f"log–log slope of the relative MSE over m = {ms}, {relu.n} seed(s)"
+    return judge(checks, values=table, prefix=prefix)
 
 
 def plot_kernel(ax: Any, per_seed: list[Metrics], config: KernelConfig) -> None:
@@ -173,14 +182,8 @@ def plot_kernel(ax: Any, per_seed: list[Metrics], config: KernelConfig) -> None:
         ("relative_mse_urf_sin", "C1", "URF sin"),
     ):
         for i, m in enumerate(per_seed):
-            ax.plot(
-                m["num_features"],
-                m[key],
-                marker="o",
-                ms=3,
-                color=colour,
-                label=label if i == 0 else "_",
-            )
+            ax.plot(m["num_features"], m[key], marker="o", ms=3, color=colour,
+                    label=label if i == 0 else "_")  # fmt: skip
     ms = list(config.num_features)
     ref = per_seed[0]["relative_mse_relu"][0]
     ax.plot(ms, [ref * ms[0] / m for m in ms], ls=":", color="k", label="∝ 1/m")
@@ -195,7 +198,7 @@ def plot_kernel(ax: Any, per_seed: list[Metrics], config: KernelConfig) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EfficiencyConfig:
+class EfficiencyConfig(ClaimConfig):
     """Claim ``parameter-efficiency``: dense MLP vs the same MLP with a ReLU-SNNK middle layer.
 
     Attributes:
@@ -208,15 +211,15 @@ class EfficiencyConfig:
         min_parameter_ratio: required dense / SNNK trainable-parameter ratio.
     """
 
-    width: int = 256
-    num_features: int = 32
-    projection_std_scale: float = 1.0
-    epochs: int = 40
-    lr: float = 2e-3
-    batch_size: int = 64
-    test_size: float = 0.25
-    max_accuracy_drop: float = 0.01
-    min_parameter_ratio: float = 3.0
+    width: int = param(256, ge=1)
+    num_features: int = param(32, ge=1)
+    projection_std_scale: float = param(1.0, gt=0)
+    epochs: int = param(40, ge=1)
+    lr: float = param(2e-3, gt=0)
+    batch_size: int = param(64, ge=1)
+    test_size: float = param(0.25, gt=0, lt=1)
+    max_accuracy_drop: float = param(0.01, ge=0, le=1)
+    min_parameter_ratio: float = param(3.0, gt=0)
 
 
 class _Net(nn.Module):
@@ -234,8 +237,6 @@ class _Net(nn.Module):
 
 
 def _train_digits(model: nn.Module, config: EfficiencyConfig, seed: int, data: Any) -> float:
-    from nnatlas.train.loop import accuracy, fit
-
     model.to(current_device())
     fit(
         model,
@@ -250,10 +251,6 @@ def _train_digits(model: nn.Module, config: EfficiencyConfig, seed: int, data: A
 
 
 def run_efficiency(config: EfficiencyConfig, seed: int) -> Metrics:
-    from nnatlas.data import load_digits
-    from nnatlas.nn.models import num_parameters
-    from nnatlas.nn.snnk import ReLUSNNK
-
     data = load_digits(test_size=config.test_size, seed=0).to(device=current_device())
     torch.manual_seed(seed)
     dense = _Net(config.width, nn.Sequential(nn.Linear(config.width, config.width), nn.ReLU()))
@@ -281,47 +278,30 @@ def run_efficiency(config: EfficiencyConfig, seed: int) -> Metrics:
 
 
 def verdict_efficiency(per_seed: list[Metrics], config: EfficiencyConfig) -> Verdict:
-    dense, dense_sd, n = mean_std([m["accuracy_dense"] for m in per_seed])
-    snnk, snnk_sd, _ = mean_std([m["accuracy_snnk"] for m in per_seed])
-    ratio = per_seed[0]["parameter_ratio"]
-    drop = dense - snnk
-    if dense < 0.9:
-        return Verdict(
-            Outcome.INCONCLUSIVE, f"the dense baseline reached only {dense:.3f}: it did not train"
-        )
-    ok = drop <= config.max_accuracy_drop and ratio >= config.min_parameter_ratio
-    values = {
-        "dense accuracy": f"{dense:.4f} ± {dense_sd:.4f}",
-        "SNNK accuracy": f"{snnk:.4f} ± {snnk_sd:.4f}",
-        "accuracy drop (mean)": drop,
-        "dense parameters": per_seed[0]["parameters_dense"],
-        "SNNK parameters": per_seed[0]["parameters_snnk"],
-        "parameter ratio (dense / SNNK)": ratio,
-        "ratio in the replaced layer": per_seed[0]["layer_parameter_ratio"],
+    dense, snnk = _stat(per_seed, "accuracy_dense"), _stat(per_seed, "accuracy_snnk")
+    ratio = values(per_seed, "parameter_ratio")[0]
+    table = {
+        "dense accuracy": str(dense),
+        "SNNK accuracy": str(snnk),
+        "dense parameters": values(per_seed, "parameters_dense")[0],
+        "SNNK parameters": values(per_seed, "parameters_snnk")[0],
+        "ratio in the replaced layer": values(per_seed, "layer_parameter_ratio")[0],
     }
-    reason = (
-        f"SNNK (m = {config.num_features}) {snnk:.4f} vs dense {dense:.4f} over {n} seeds: drop "
-        f"{100 * drop:.2f} points ({'≤' if drop <= config.max_accuracy_drop else '>'} "
-        f"{100 * config.max_accuracy_drop:g}) with {ratio:.2f}× fewer trainable parameters "
-        f"({'≥' if ratio >= config.min_parameter_ratio else '<'} {config.min_parameter_ratio:g}×)"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    low = f"the dense baseline reached only {dense.mean:.3f} (< {MIN_BASELINE_ACCURACY:g})"
+    guard(dense.mean >= MIN_BASELINE_ACCURACY, f"{low}: it did not train", table)
+    drop, min_ratio = config.max_accuracy_drop, config.min_parameter_ratio
+    checks = [
+        Check("accuracy drop (dense − SNNK)", dense.mean - snnk.mean, "<=", drop, ".4f"),
+        Check("trainable-parameter ratio (dense / SNNK)", ratio, ">=", min_ratio, ".3g"),
+    ]
+    prefix = f"SNNK (m = {config.num_features}) vs dense, {dense.n} seed(s)"
+    return judge(checks, values=table, prefix=prefix)
 
 
 def plot_efficiency(ax: Any, per_seed: list[Metrics], config: EfficiencyConfig) -> None:
-    for i, m in enumerate(per_seed):
-        ax.scatter(
-            [m["parameters_dense"]],
-            [m["accuracy_dense"]],
-            color="C0",
-            label="dense" if i == 0 else "_",
-        )
-        ax.scatter(
-            [m["parameters_snnk"]],
-            [m["accuracy_snnk"]],
-            color="C1",
-            label="ReLU-SNNK" if i == 0 else "_",
-        )
+    for i, (key, label) in enumerate((("dense", "dense"), ("snnk", "ReLU-SNNK"))):
+        ax.scatter([m[f"parameters_{key}"] for m in per_seed],
+                   [m[f"accuracy_{key}"] for m in per_seed], color=f"C{i}", label=label)  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlabel("trainable parameters")
     ax.set_ylabel("digits test accuracy")
@@ -332,7 +312,7 @@ def plot_efficiency(ax: Any, per_seed: list[Metrics], config: EfficiencyConfig) 
 
 
 @dataclass(frozen=True, kw_only=True)
-class BundlingConfig:
+class BundlingConfig(ClaimConfig):
     """Claim ``bundling``: fixed ReLU features of digits with a closed-form vs a trained head.
 
     Attributes:
@@ -343,22 +323,16 @@ class BundlingConfig:
         max_accuracy_gap: the closed form may trail the trained head by at most this.
     """
 
-    num_features: int = 2048
-    ridge: float = 0.1
-    epochs: int = 40
-    lr: float = 1e-2
-    batch_size: int = 64
-    test_size: float = 0.25
-    max_accuracy_gap: float = 0.005
+    num_features: int = param(2048, ge=1)
+    ridge: float = param(0.1, gt=0)
+    epochs: int = param(40, ge=1)
+    lr: float = param(1e-2, gt=0)
+    batch_size: int = param(64, ge=1)
+    test_size: float = param(0.25, gt=0, lt=1)
+    max_accuracy_gap: float = param(0.005, ge=0, le=1)
 
 
 def run_bundling(config: BundlingConfig, seed: int) -> Metrics:
-    import time
-
-    from nnatlas.data import load_digits
-    from nnatlas.nn.snnk import BundledSNNK
-    from nnatlas.train.loop import accuracy, fit
-
     data = load_digits(test_size=config.test_size, seed=0).to(device=current_device())
     torch.manual_seed(seed)
     model = BundledSNNK(data.num_features, data.num_classes, config.num_features).to(
@@ -393,34 +367,21 @@ def run_bundling(config: BundlingConfig, seed: int) -> Metrics:
 
 
 def verdict_bundling(per_seed: list[Metrics], config: BundlingConfig) -> Verdict:
-    ridge, ridge_sd, n = mean_std([m["accuracy_ridge"] for m in per_seed])
-    bp, bp_sd, _ = mean_std([m["accuracy_backprop"] for m in per_seed])
-    speed, _, _ = mean_std([m["speedup"] for m in per_seed])
-    if bp < 0.9:
-        return Verdict(
-            Outcome.INCONCLUSIVE, f"the trained head reached only {bp:.3f}: it did not train"
-        )
-    gap = bp - ridge
-    ok = gap <= config.max_accuracy_gap and speed > 1.0
-    values = {
-        "closed-form accuracy": f"{ridge:.4f} ± {ridge_sd:.4f}",
-        "backprop accuracy": f"{bp:.4f} ± {bp_sd:.4f}",
-        "backprop − closed form": gap,
-        "speedup (backprop time / closed-form time)": speed,
-    }
-    reason = (
-        f"closed-form head {ridge:.4f} vs backprop-trained head {bp:.4f} over {n} seeds (gap "
-        f"{100 * gap:+.2f} points, allowed ≤ {100 * config.max_accuracy_gap:g}); closed form "
-        f"{speed:.1f}× faster than {config.epochs} epochs of Adam"
-    )
-    return Verdict(Outcome.REPRODUCED if ok else Outcome.NOT_REPRODUCED, reason, values)
+    ridge, bp = _stat(per_seed, "accuracy_ridge"), _stat(per_seed, "accuracy_backprop")
+    table = {"closed-form accuracy": str(ridge), "backprop accuracy": str(bp)}
+    low = f"the trained head reached only {bp.mean:.3f} (< {MIN_BASELINE_ACCURACY:g})"
+    guard(bp.mean >= MIN_BASELINE_ACCURACY, f"{low}: it did not train", table)
+    speedup = _stat(per_seed, "speedup").mean
+    checks = [
+        Check("accuracy gap (backprop − closed form)", bp.mean - ridge.mean, "<=",
+              config.max_accuracy_gap, ".4f"),
+        Check("speedup (backprop time / closed-form time)", speedup, ">", 1.0, ".3g"),
+    ]  # fmt: skip
+    prefix = f"closed-form head vs {config.epochs} epochs of Adam, {bp.n} seed(s)"
+    return judge(checks, values=table, prefix=prefix)
 
 
 # -- record ---------------------------------------------------------------------------------
-
-_KERNEL_QUICK = KernelConfig()
-_EFF_QUICK = EfficiencyConfig()
-_BUNDLE_QUICK = BundlingConfig()
 
 PAPER = Paper(
     key="snnk",
@@ -460,13 +421,11 @@ PAPER = Paper(
             paper_value_text="slope −1 of the MSE vs m (the Monte-Carlo rate implied by unbiased i.i.d. features)",
             tolerance="log–log slope of the relative MSE in [−1.2, −0.8] for both ReLU and URF(sin), mean over seeds",
             config_cls=KernelConfig,
-            presets={
-                "smoke": replace(_KERNEL_QUICK, dim=16, num_features=(16, 64, 256), trials=30),
-                "quick": _KERNEL_QUICK,
-                "paper": replace(
-                    _KERNEL_QUICK, num_features=(64, 256, 1024, 4096, 16384), trials=500
-                ),
-            },
+            presets=presets(
+                KernelConfig(),
+                smoke={"dim": 16, "num_features": (16, 64, 256), "trials": 30},
+                paper={"num_features": (64, 256, 1024, 4096, 16384), "trials": 500},
+            ),
             run=run_kernel,
             verdict=verdict_kernel,
             scaled_down="d = 64, 16 × 16 random unit input/weight pairs, 60 independent projections per m.",
@@ -484,11 +443,9 @@ PAPER = Paper(
             paper_value_text="'up to 5x reduction in the number of trainable parameters, while maintaining competitive accuracy' (abstract; BERT/ViT)",
             tolerance="mean accuracy drop ≤ 1 point and dense/SNNK trainable-parameter ratio ≥ 3",
             config_cls=EfficiencyConfig,
-            presets={
-                "smoke": replace(_EFF_QUICK, width=64, num_features=8, epochs=3),
-                "quick": _EFF_QUICK,
-                "paper": _EFF_QUICK,
-            },
+            presets=presets(
+                EfficiencyConfig(), smoke={"width": 64, "num_features": 8, "epochs": 3}
+            ),
             run=run_efficiency,
             verdict=verdict_efficiency,
             scaled_down=(
@@ -511,11 +468,7 @@ PAPER = Paper(
             paper_value_text="qualitative: the fully bundled network's optimal parameters have explicit formulae (e.g. MSE), 'opening a possibility to bypass backpropagation' (abstract)",
             tolerance="mean accuracy of the closed-form head ≥ backprop head − 0.5 point, and closed form faster (wall clock)",
             config_cls=BundlingConfig,
-            presets={
-                "smoke": replace(_BUNDLE_QUICK, num_features=128, epochs=2),
-                "quick": _BUNDLE_QUICK,
-                "paper": _BUNDLE_QUICK,
-            },
+            presets=presets(BundlingConfig(), smoke={"num_features": 128, "epochs": 2}),
             run=run_bundling,
             verdict=verdict_bundling,
             scaled_down=(
