@@ -400,3 +400,10 @@ EXEMPT = {
     "MNIST_FILES": "a constant: the four MNIST file names",
     "STDLIB_MODULES": "a constant: the default module list of the text corpus",
 }
+
+
+def test_unknown_fields_and_resolutions_of_generated_data_are_named():
+    pytest.importorskip("scipy")
+    data = darcy_data(1, (5, 9), modes=2, cache=False)
+    assert_clear_error(data.at, 7, argument="resolution")
+    assert_clear_error(data.at, "9", argument="resolution")
