@@ -203,11 +203,7 @@ class TrainConfig(ClaimConfig):
     min_contrast: float = param(5.0, gt=0)
 
     def validate(self) -> None:
-        ensure(
-            self,
-            self.probe_every <= self.epochs,
-            "probe_every must be ≤ epochs (else no probe after training)",
-        )
+        ensure(self, self.probe_every <= self.epochs, "probe_every must be ≤ epochs (no probe)")
 
 
 class _AccuracyCallback:
@@ -238,27 +234,20 @@ def _train_condition(config: TrainConfig, seed: int, shuffled: bool) -> Metrics:
     layer = f"layers.{2 * len(config.hidden) - 1}"  # the last hidden ReLU
     dse = functools.partial(diffusion_spectral_entropy, sigma=config.sigma, t=config.t)
     dsmi = functools.partial(
-        diffusion_spectral_mutual_information,
-        sigma=config.sigma,
-        t=config.t,
-        num_repetitions=config.num_repetitions,
-        seed=seed,
+        diffusion_spectral_mutual_information, sigma=config.sigma, t=config.t,
+        num_repetitions=config.num_repetitions, seed=seed,
+    )  # fmt: skip
+    probe = functools.partial(
+        ProbeCallback, layer=layer, inputs=probe_x, every=config.probe_every, on_log=log_metrics
     )
-    every = config.probe_every
     callbacks: list[Callback] = [
-        ProbeCallback(dse, layer=layer, inputs=probe_x, name="dse", every=every),
-        ProbeCallback(dsmi, layer=layer, inputs=probe_x, labels=probe_y, name="dsmi", every=every),
-        _AccuracyCallback(x, y_train, every),
+        probe(dse, name="dse"),
+        probe(dsmi, labels=probe_y, name="dsmi"),
+        _AccuracyCallback(x, y_train, config.probe_every),
     ]
     feats = extract_features(model, probe_x, layer)[layer]
-    records = [
-        {
-            "epoch": 0,
-            "dse": dse(feats),
-            "dsmi": dsmi(feats, probe_y),
-            "train_acc": accuracy(model, x, y_train),
-        }
-    ]
+    acc = accuracy(model, x, y_train)
+    records = [{"epoch": 0, "dse": dse(feats), "dsmi": dsmi(feats, probe_y), "train_acc": acc}]
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     history = fit(
         model, x, y_train, optimizer=opt, epochs=config.epochs, batch_size=config.batch_size,
@@ -274,13 +263,8 @@ def _train_condition(config: TrainConfig, seed: int, shuffled: bool) -> Metrics:
         log_metrics(
             step=int(r["epoch"]), condition=label, **{k: v for k, v in r.items() if k != "epoch"}
         )
-    return {
-        "epochs": [r["epoch"] for r in records],
-        "dse": [r["dse"] for r in records],
-        "dsmi": [r["dsmi"] for r in records],
-        "train_acc": [r["train_acc"] for r in records],
-        "num_parameters": num_parameters(model),
-    }
+    out: Metrics = {k: [r[k] for r in records] for k in ("dse", "dsmi", "train_acc")}
+    return {"epochs": [r["epoch"] for r in records], **out, "num_parameters": num_parameters(model)}
 
 
 @functools.lru_cache(maxsize=4)
