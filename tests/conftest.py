@@ -1,4 +1,10 @@
-"""Test-wide settings: one thread (faster on 2 shared cores), seeded RNGs."""
+"""Test-wide settings: torch threads, seeded RNGs, a private cache folder.
+
+Threads: one by default (on 2 shared, loaded cores it is faster, and it makes float reductions
+run in one order). ``NNATLAS_TEST_THREADS=N`` sets N threads, and ``NNATLAS_TEST_THREADS=default``
+keeps torch's own choice; CI runs the numerical tests both ways, so a tolerance that holds only
+for one reduction order is caught.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,24 @@ import numpy as np
 import pytest
 import torch
 
-torch.set_num_threads(1)
+_THREADS = os.environ.get("NNATLAS_TEST_THREADS", "1").strip().lower()
+if _THREADS != "default":
+    torch.set_num_threads(int(_THREADS))
+
+
+def pytest_report_header(config):
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")),
+                cpu,
+            )
+    except OSError:
+        pass
+    return f"nnatlas tests: torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU {cpu}"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -49,12 +72,12 @@ def toy_paper(monkeypatch):
     import importlib
     from pathlib import Path
 
-    from nnatlas.core import registry
+    from nnatlas import papers
 
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     module = importlib.import_module("toy_paper")
-    paper = registry.register_paper(
+    paper = papers.register_paper(
         dataclasses.replace(module.PAPER, module="toy_paper"), replace=True
     )
     yield paper
-    registry._registry().pop(paper.key, None)
+    papers.unregister_paper(paper.key)

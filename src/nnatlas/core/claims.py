@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import numbers
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,7 +70,16 @@ class Verdict:
 
 
 def mean_std(values: Sequence[float | None]) -> tuple[float, float, int]:
-    """Mean, sample standard deviation (0 for one value) and count of the finite values."""
+    """Mean, sample standard deviation (0 for one value) and count of the finite values.
+
+    ``None``, NaN and infinite values are skipped.
+
+    Raises:
+        TypeError: a value that is not a number (or ``None``).
+    """
+    bad = [v for v in values if v is not None and not isinstance(v, numbers.Real)]
+    if bad:
+        raise TypeError(f"values must be numbers or None; got {type(bad[0]).__name__} {bad[0]!r}")
     finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     if not finite:
         return math.nan, math.nan, 0
