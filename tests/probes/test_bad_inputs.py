@@ -296,3 +296,41 @@ def test_unknown_sigma_modes(name: str) -> None:
 @given(name=unknown_names(["ibp", "crown", "milp"]))
 def test_unknown_verification_methods(name: str) -> None:
     assert_clear_error(verify_region, NET, LO, HI, 0, method=name, argument="method")
+
+
+# -- a missing optional package names an extra that really installs it ------------------------
+
+
+def _extra_provides(extra: str, distribution: str) -> bool:
+    """Whether the installed nnatlas's extra ``extra`` requires ``distribution``."""
+    from importlib.metadata import metadata
+
+    requires = metadata("nnatlas").get_all("Requires-Dist") or []
+    return any(
+        req.startswith(distribution) and f'extra == "{extra}"' in req.replace("'", '"')
+        for req in requires
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "module", "distribution"),
+    [
+        (lambda: milp_margins(NET, LO, HI, 0), "scipy.optimize", "scipy"),
+        (lambda: discretize_labels(torch.randn(8, 2)), "sklearn.cluster", "scikit-learn"),
+    ],
+    ids=["milp-scipy", "dse-sklearn"],
+)
+def test_missing_extra_message_names_a_real_extra(
+    call: Callable[[], Any], module: str, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import sys
+
+    from nnatlas.core.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, module, None)  # makes ``import module`` fail
+    with pytest.raises(MissingExtraError) as info:
+        call()
+    named = re.search(r"nnatlas\[(\w+)\]", str(info.value))
+    assert named is not None, str(info.value)
+    assert _extra_provides(named.group(1), distribution), named.group(1)
