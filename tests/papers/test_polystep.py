@@ -56,7 +56,9 @@ def test_snn_losing_beyond_noise_does_not_reproduce():
 
 def test_snn_one_seed_never_decides():
     c, cfg = claim("snn-plateau")
-    assert c.judge([snn_seed(ps=0.9)], cfg).outcome is Outcome.INCONCLUSIVE
+    v = c.judge([snn_seed(ps=0.9)], cfg)
+    assert v.outcome is Outcome.INCONCLUSIVE
+    assert "one seed cannot decide" in v.reason
 
 
 @pytest.mark.parametrize(

@@ -112,6 +112,17 @@ class AdamConfig(ProblemConfig):
     adam_width: int = param(200, ge=1)
 
 
+def _sign_accuracy(scores: torch.Tensor, y: torch.Tensor) -> float:
+    """Accuracy of the classifier ``score > 0`` against 0/1 labels ``y``."""
+    return float(((scores.detach().reshape(-1) > 0).long() == y).double().mean())
+
+
+def _arrangements(x: torch.Tensor, num_samples: int, g: torch.Generator) -> torch.Tensor:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # coverage is recorded as a metric instead
+        return sample_arrangements(x, num_samples, generator=g)
+
+
 def _data(config: ProblemConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     if config.dataset == "breast_cancer":
         split = load_breast_cancer(seed=seed)
@@ -126,9 +137,7 @@ def _data(config: ProblemConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor]
 def _solve(config: ProblemConfig, seed: int) -> tuple[Any, torch.Tensor, torch.Tensor, Metrics]:
     x, y = _data(config, seed)
     g = torch.Generator().manual_seed(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # coverage is recorded as a metric instead
-        pats = sample_arrangements(x, config.num_samples, generator=g)
+    pats = _arrangements(x, config.num_samples, g)
     bound = max_arrangements(x.shape[0], int(torch.linalg.matrix_rank(x).item()) + 1)
     t0 = time.perf_counter()
     sol = admm_convex_relu(
@@ -198,14 +207,9 @@ def run_adam(config: AdamConfig, seed: int) -> Metrics:
     adams = []
     for r in range(config.adam_runs):
         model = adam_two_layer(
-            x,
-            y,
-            beta=config.beta,
-            width=config.adam_width,
-            steps=config.adam_steps,
-            lr=config.adam_lr,
-            seed=1000 * seed + r,
-        )
+            x, y, beta=config.beta, width=config.adam_width, steps=config.adam_steps,
+            lr=config.adam_lr, seed=1000 * seed + r,
+        )  # fmt: skip
         adams.append(network_objective(model, x, y, config.beta))
         log_metrics(step=r, adam_objective=adams[-1])
     return {
@@ -287,9 +291,7 @@ def run_robust(config: RobustConfig, seed: int) -> Metrics:
     sp = make_split("two_moons", config.n_train, config.n_test, seed=seed, noise=config.noise)
     x, y, xt, yt = sp.x_train.double(), sp.y_train, sp.x_test.double(), sp.y_test
     g = torch.Generator().manual_seed(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pats = sample_arrangements(x, config.num_samples, generator=g)
+    pats = _arrangements(x, config.num_samples, g)
     out: Metrics = {"arrangements": int(pats.shape[1])}
     for name, eps in (("standard", 0.0), ("robust", config.eps_train)):
         try:
@@ -298,10 +300,10 @@ def run_robust(config: RobustConfig, seed: int) -> Metrics:
             return {**out, "available": False}
         net = sol.to_module()
         with torch.no_grad():
-            clean = float(((net(xt).reshape(-1) > 0).long() == yt).double().mean())
+            clean = _sign_accuracy(net(xt), yt)
         adv = pgd_attack(net, xt, yt, config.eps_attack, steps=config.pgd_steps, generator=g)
         with torch.no_grad():
-            robust = float(((net(adv).reshape(-1) > 0).long() == yt).double().mean())
+            robust = _sign_accuracy(net(adv), yt)
         out |= {f"{name}_clean": clean, f"{name}_pgd": robust, f"{name}_neurons": sol.num_neurons}
     out["available"] = True
     out["pgd_advantage"] = out["robust_pgd"] - out["standard_pgd"]
@@ -418,31 +420,20 @@ def run_scp(config: ScpConfig, seed: int) -> Metrics:
     gates = sample_gates(x, config.num_samples, generator=torch.Generator().manual_seed(seed))
     t0 = time.perf_counter()
     sol = gated_relu_fista(
-        x,
-        y,
-        beta=config.beta,
-        gates=gates,
-        loss="logistic",
-        max_iter=config.max_iter,
+        x, y, beta=config.beta, gates=gates, loss="logistic", max_iter=config.max_iter,
         tol=config.tol,
-    )
+    )  # fmt: skip
     scp_seconds = time.perf_counter() - t0
-    scp_acc = float(((sol.predict(xt) > 0).long() == yt).double().mean())
+    scp_acc = _sign_accuracy(sol.predict(xt), yt)
     adam_accs = []
     t0 = time.perf_counter()
     for r in range(config.adam_runs):
         net = adam_two_layer(
-            x,
-            y,
-            beta=config.beta,
-            width=config.adam_width,
-            steps=config.adam_steps,
-            lr=config.adam_lr,
-            seed=1000 * seed + r,
-            loss="logistic",
-        )
+            x, y, beta=config.beta, width=config.adam_width, steps=config.adam_steps,
+            lr=config.adam_lr, seed=1000 * seed + r, loss="logistic",
+        )  # fmt: skip
         with torch.no_grad():
-            adam_accs.append(float(((net(xt).reshape(-1) > 0).long() == yt).double().mean()))
+            adam_accs.append(_sign_accuracy(net(xt), yt))
         log_metrics(step=r, adam_accuracy=adam_accs[-1])
     adam_acc = statistics.fmean(adam_accs)
     return {

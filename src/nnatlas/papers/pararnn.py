@@ -36,12 +36,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
+import torch.nn.functional as F
 
 from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.timing import best_time
 from nnatlas.core.verdicts import Check, guard, judge, stat, threshold, values
 from nnatlas.data.text import CharCorpus, load_stdlib_text
+from nnatlas.nn import num_parameters
 from nnatlas.nn.pararnn import (
     NewtonConfig,
     ParaGRU,
@@ -84,9 +86,16 @@ def _threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _cell(name: str, input_size: int, hidden: int, *, a_scale: float, dtype: torch.dtype) -> Any:
+def _cell(name: str, hidden: int, *, a_scale: float, dtype: torch.dtype = torch.float64) -> Any:
+    """A 2-layer ParaGRU / ParaLSTM with input size = ``hidden``, in sequential mode."""
     cls = ParaGRU if name == "gru" else ParaLSTM
-    return cls(input_size, hidden, 2, a_scale=a_scale, dtype=dtype, mode="sequential")
+    return cls(hidden, hidden, 2, a_scale=a_scale, dtype=dtype, mode="sequential")
+
+
+def _inputs(config: Any, gen: torch.Generator) -> torch.Tensor:
+    """A float64 standard-normal ``(batch, length, hidden)`` input drawn from ``gen``."""
+    shape = (config.batch, config.length, config.hidden)
+    return torch.randn(*shape, generator=gen, dtype=torch.float64)
 
 
 # -- claim: exactness -----------------------------------------------------------------------
@@ -120,17 +129,10 @@ def run_exactness(config: ExactnessConfig, seed: int) -> Metrics:
     out: Metrics = {"cells": list(config.cells)}
     for name in config.cells:
         torch.manual_seed(seed)
-        cell = _cell(
-            name, config.hidden, config.hidden, a_scale=config.a_scale, dtype=torch.float64
-        )
+        cell = _cell(name, config.hidden, a_scale=config.a_scale)
         cell.newton = NewtonConfig(max_iters=config.max_iters)
         gen = torch.Generator().manual_seed(seed)
-        x = torch.randn(
-            config.batch, config.length, config.hidden, generator=gen, dtype=torch.float64
-        )
-        w = torch.randn(
-            config.batch, config.length, config.hidden, generator=gen, dtype=torch.float64
-        )
+        x, w = _inputs(config, gen), _inputs(config, gen)
         x.requires_grad_(True)
         results = {}
         for mode in ("sequential", "parallel", "chunked"):
@@ -151,7 +153,7 @@ def run_exactness(config: ExactnessConfig, seed: int) -> Metrics:
             log_metrics(cell=name, mode=mode, forward_error=fwd, grad_error=grad)
     out["max_forward_error"] = max(v for k, v in out.items() if k.endswith("forward_error"))
     out["max_grad_error"] = max(v for k, v in out.items() if k.endswith("grad_error"))
-    out["num_parameters"] = sum(p.numel() for p in cell.parameters())
+    out["num_parameters"] = num_parameters(cell)
     return out
 
 
@@ -234,14 +236,11 @@ def run_convergence(config: ConvergenceConfig, seed: int) -> Metrics:
         for init in config.inits:
             torch.manual_seed(seed)
             a_scale = 1.0 if init == "random" else 0.5
-            cell = _cell(name, config.hidden, config.hidden, a_scale=a_scale, dtype=torch.float64)
+            cell = _cell(name, config.hidden, a_scale=a_scale)
             if init == "random":
                 with torch.no_grad():
                     cell.bias[0].fill_(-1.0 if name == "gru" else 1.0)
-            gen = torch.Generator().manual_seed(seed)
-            x = torch.randn(
-                config.batch, config.length, config.hidden, generator=gen, dtype=torch.float64
-            )
+            x = _inputs(config, torch.Generator().manual_seed(seed))
             with torch.no_grad():
                 u = cell.project(x)
                 h0 = u.new_zeros(config.batch, cell.state_size)
@@ -260,7 +259,7 @@ def run_convergence(config: ConvergenceConfig, seed: int) -> Metrics:
                 log_metrics(step=i + 1, case=key, error=e)
     orders = [out[k]["order"] for k in out["cases"]]
     out["min_order"] = min(orders) if all(o is not None for o in orders) else None
-    out["num_parameters"] = sum(p.numel() for p in cell.parameters())
+    out["num_parameters"] = num_parameters(cell)
     return out
 
 
@@ -337,7 +336,7 @@ def run_speed(config: SpeedConfig, seed: int) -> Metrics:
 
 def _run_speed(config: SpeedConfig, seed: int) -> Metrics:
     torch.manual_seed(seed)
-    cell = _cell(config.cell, config.hidden, config.hidden, a_scale=0.5, dtype=torch.float32)
+    cell = _cell(config.cell, config.hidden, a_scale=0.5, dtype=torch.float32)
     cell.newton = NewtonConfig(max_iters=config.newton_iters, tol=0.0)
     x = torch.randn(config.batch, config.length, config.hidden)
     out: Metrics = {"threads": torch.get_num_threads()}
@@ -361,9 +360,7 @@ def _run_speed(config: SpeedConfig, seed: int) -> Metrics:
             ref = y
         out[f"{mode}_max_error"] = (y - ref).abs().max().item()
         log_metrics(
-            mode=mode,
-            forward_s=out[f"{mode}_forward_s"],
-            forward_backward_s=out[f"{mode}_forward_backward_s"],
+            mode=mode, **{k: out[f"{mode}_{k}"] for k in ("forward_s", "forward_backward_s")}
         )
     for kind in ("forward", "forward_backward"):
         seq = out[f"sequential_{kind}_s"]
@@ -371,7 +368,7 @@ def _run_speed(config: SpeedConfig, seed: int) -> Metrics:
     out["speedup"] = out["forward_backward_speedup"]
     out["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     out["cpu_count"] = os.cpu_count()
-    out["num_parameters"] = sum(p.numel() for p in cell.parameters())
+    out["num_parameters"] = num_parameters(cell)
     return out
 
 
@@ -462,7 +459,7 @@ def _train_lm(
     t0 = time.perf_counter()
     for step in range(config.steps):
         x, y = corpus.batch("train", config.batch, config.length, gen)
-        loss = torch.nn.functional.cross_entropy(model(x).flatten(0, 1), y.flatten())
+        loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -471,19 +468,16 @@ def _train_lm(
             log_metrics(step=step, model=name, loss=losses[-1])
     train_s = time.perf_counter() - t0
     eval_gen = torch.Generator().manual_seed(12345)
+    val = []
     with torch.no_grad():
-        val = [
-            torch.nn.functional.cross_entropy(model(x).flatten(0, 1), y.flatten()).item()
-            for x, y in (
-                corpus.batch("val", config.batch, config.length, eval_gen)
-                for _ in range(config.eval_batches)
-            )
-        ]
+        for _ in range(config.eval_batches):
+            x, y = corpus.batch("val", config.batch, config.length, eval_gen)
+            val.append(F.cross_entropy(model(x).flatten(0, 1), y.flatten()).item())
     return {
         "losses": losses,
         "val_loss": sum(val) / len(val),
         "train_s": train_s,
-        "params": sum(p.numel() for p in model.parameters()),
+        "params": num_parameters(model),
     }
 
 
@@ -501,11 +495,9 @@ def run_lm(config: LMConfig, seed: int) -> Metrics:
             vocab, width, config.num_layers, nhead=config.nhead, max_len=config.length
         )
 
-    target = sum(p.numel() for p in rnn("gru", "parallel").parameters())
+    target = num_parameters(rnn("gru", "parallel"))
     widths = range(config.nhead, 4 * config.d_model + 1, config.nhead)
-    width = min(
-        widths, key=lambda w: abs(sum(p.numel() for p in transformer(w).parameters()) - target)
-    )
+    width = min(widths, key=lambda w: abs(num_parameters(transformer(w)) - target))
     out: Metrics = {"corpus_digest": corpus.digest, "vocab_size": vocab, "transformer_width": width}
     out["threads"] = config.threads
     for name, build in (

@@ -373,7 +373,11 @@ def verdict_snn(per_seed: list[Metrics], config: SnnConfig) -> Verdict:
     if plateau.outcome is not Outcome.REPRODUCED:
         return plateau
     outcome = cmp.outcome(1.0, two_sided=True)
-    tie = "; PolyStep and the best baseline tie within one standard error"
+    tie = (
+        "; PolyStep and the best baseline tie within one standard error"
+        if cmp.n > 1
+        else "; one seed cannot decide the comparison (a standard error needs two)"
+    )
     return Verdict(
         outcome, plateau.reason + (tie if outcome is Outcome.INCONCLUSIVE else ""), table
     )
