@@ -494,6 +494,12 @@ def plot_noise(ax: Any, per_seed: list[Metrics], config: NoiseConfig) -> None:
 
 # -- presets --------------------------------------------------------------------------------
 
+_BLOBS = presets(
+    BlobsConfig(),
+    smoke={"n": 300, "ks": (1, 2, 4)},
+    paper={"n": 10_000, "ks": (1, 2, 4, 8, 16, 32)},
+)
+_NOISE = presets(NoiseConfig(), smoke={"n": 300, "extra_dims": (0, 16)}, paper={"n": 3000})
 _TRAIN = presets(
     TrainConfig(),
     smoke={"epochs": 4, "probe_every": 2, "probe_size": 150, "num_repetitions": 1},
@@ -555,13 +561,12 @@ PAPER = Paper(
                 "σ = 10): measured in our research notes, not a number printed in the paper; "
                 "the paper states the log₂ k behaviour as theory"
             ),
-            tolerance="worst-seed max_k |DSE - log₂ k| ≤ 0.15 bits and DSE monotone in k in every seed",
-            config_cls=BlobsConfig,
-            presets=presets(
-                BlobsConfig(),
-                smoke={"n": 300, "ks": (1, 2, 4)},
-                paper={"n": 10_000, "ks": (1, 2, 4, 8, 16, 32)},
+            tolerance=(
+                f"worst-seed max_k |DSE - log₂ k| ≤ {_BLOBS['quick'].tolerance:g} bits and DSE "
+                "increasing in k in every seed"
             ),
+            config_cls=BlobsConfig,
+            presets=_BLOBS,
             run=run_blobs,
             verdict=verdict_blobs,
             scaled_down="None at quick (N = 1,000 as in the check); paper preset uses N = 10,000 (max_N).",
@@ -581,9 +586,10 @@ PAPER = Paper(
                 "(same setting): 0.03 → 4.50 (true) and 0.03 → 0.51 (shuffled) over 40 epochs"
             ),
             tolerance=(
-                "mean rise (last - first probe) ≥ 0.1 bits in both conditions and positive in every "
-                "seed; inconclusive if true-label training accuracy < 0.9 or shuffled-label accuracy "
-                "< 0.2 (not yet memorising)"
+                f"mean rise (last - first probe) ≥ {_TRAIN['quick'].min_rise:g} bits in both "
+                "conditions and positive in every seed; inconclusive if true-label training "
+                f"accuracy < {MIN_TRAIN_ACCURACY:g} or shuffled-label accuracy < "
+                f"{MIN_MEMORISATION:g} (not yet memorising)"
             ),
             config_cls=TrainConfig,
             presets=_TRAIN,
@@ -606,8 +612,9 @@ PAPER = Paper(
                 "notes' CPU run: 2.09 vs 0.13 bits at epoch 40 (16×)"
             ),
             tolerance=(
-                "true-label DSMI rises ≥ 0.5 bits and ends ≥ 5× the shuffled-label DSMI (means over "
-                "seeds); inconclusive if true-label training accuracy < 0.9"
+                f"true-label DSMI rises ≥ {_TRAIN['quick'].min_dsmi_rise:g} bits and ends ≥ "
+                f"{_TRAIN['quick'].min_contrast:g}× the shuffled-label DSMI (means over seeds); "
+                f"inconclusive if true-label training accuracy < {MIN_TRAIN_ACCURACY:g}"
             ),
             config_cls=TrainConfig,
             presets=_TRAIN,
@@ -635,13 +642,13 @@ PAPER = Paper(
                 "robust to noise, CSE/CSMI saturate"
             ),
             tolerance=(
-                "DSMI (Y = blob id) within 15 % of its clean value at every noise level and ≤ 0.1 bits "
-                "for independent Y; inconclusive if binned MI moves < 0.5 bits"
+                f"DSMI (Y = blob id) within {_NOISE['quick'].max_dsmi_drift:.0%} of its clean value "
+                f"(mean over seeds of the worst noise level) and ≤ "
+                f"{_NOISE['quick'].max_independent_dsmi:g} bits for independent Y; inconclusive "
+                f"if binned MI moves < {_NOISE['quick'].min_binned_drift:g} bits"
             ),
             config_cls=NoiseConfig,
-            presets=presets(
-                NoiseConfig(), smoke={"n": 300, "extra_dims": (0, 16)}, paper={"n": 3000}
-            ),
+            presets=_NOISE,
             run=run_noise,
             verdict=verdict_noise,
             scaled_down=(

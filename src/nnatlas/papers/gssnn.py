@@ -361,8 +361,9 @@ PAPER = Paper(
             tolerance=(
                 "structure sd / baseline seed sd > 1, best structure − baseline mean > 0 and mean "
                 "structure − baseline mean ≤ 0 (each averaged over seeds); with ≥ 2 runs per structure, "
-                "the structure effect must also be significant (one-way F, permutation p < 0.05), "
-                "else inconclusive"
+                "the structure effect must also be significant (one-way F, permutation p < "
+                f"{_PRESETS['quick'].alpha:g}), else inconclusive; inconclusive if the baseline "
+                f"accuracy is below {_PRESETS['quick'].min_baseline_accuracy:g}"
             ),
             config_cls=SpreadConfig,
             presets=_PRESETS,

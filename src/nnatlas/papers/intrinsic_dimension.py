@@ -401,6 +401,13 @@ _PAPER: dict[str, Any] = {
     "baseline_epochs": 10,
 }
 
+_FRACTION = presets(FractionConfig(), smoke={"width": 32, **_SMOKE}, paper=_PAPER)
+_WIDTH = presets(
+    WidthConfig(), smoke={"widths": (16, 32, 64, 128), **_SMOKE},
+    paper={"widths": (50, 100, 200, 400), **_PAPER},
+)  # fmt: skip
+_CNN = presets(CnnConfig(), smoke={"fc_width": 32, **_SMOKE}, paper={"fc_width": 200, **_PAPER})
+
 SCALED_DOWN = (
     "scikit-learn digits (8×8 images, 1,437 train / 360 test) instead of MNIST (28×28, 60k / 10k); "
     "input layer 64 instead of 784, so D is ~4× smaller at equal width; 40 epochs instead of 100; "
@@ -442,9 +449,13 @@ PAPER = Paper(
             metric="d_int90",
             paper_value=float(PAPER_FC_DINT90),
             paper_value_text="d_int90 = 750 of D = 199,210 (0.38 %), MNIST FC 784-200-200-10",
-            tolerance="d_int90 / D ≤ 2 % (mean over seeds); inconclusive if any seed never reaches 90 % of its baseline",
+            tolerance=(
+                f"d_int90 / D ≤ {_FRACTION['quick'].max_fraction:.0%} (mean over seeds); "
+                f"inconclusive if any seed never reaches {_FRACTION['quick'].fraction:.0%} of its "
+                f"baseline or a baseline stays below {MIN_BASELINE_ACCURACY:g} accuracy"
+            ),
             config_cls=FractionConfig,
-            presets=presets(FractionConfig(), smoke={"width": 32, **_SMOKE}, paper=_PAPER),
+            presets=_FRACTION,
             run=run_fraction,
             verdict=verdict_fraction,
             scaled_down=SCALED_DOWN + " Width 200 as in the paper (D = 55,210 here).",
@@ -461,15 +472,12 @@ PAPER = Paper(
             paper_value=None,
             paper_value_text="roughly constant (≈750) across FC widths and depths on MNIST",
             tolerance=(
-                "max / min of the per-width mean d_int90 ≤ 2; the widths must span ≥ 8× in D "
-                "(checked when the config is built)"
+                f"max / min of the per-width mean d_int90 ≤ {_WIDTH['quick'].max_spread:g}; the "
+                f"widths must span ≥ {_WIDTH['quick'].min_size_span:g}× in D (checked when the "
+                "config is built)"
             ),
             config_cls=WidthConfig,
-            presets=presets(
-                WidthConfig(),
-                smoke={"widths": (16, 32, 64, 128), **_SMOKE},
-                paper={"widths": (50, 100, 200, 400), **_PAPER},
-            ),
+            presets=_WIDTH,
             run=run_width,
             verdict=verdict_width,
             scaled_down=SCALED_DOWN,
@@ -482,11 +490,12 @@ PAPER = Paper(
             metric="cnn_to_fc_ratio",
             paper_value=PAPER_LENET_DINT90 / PAPER_FC_DINT90,
             paper_value_text="LeNet 290 vs FC 750 on MNIST: ratio 0.39 (LeNet value as recalled from Table 1)",
-            tolerance="mean CNN d_int90 < mean FC d_int90, with baseline accuracies within 3 points; else inconclusive",
-            config_cls=CnnConfig,
-            presets=presets(
-                CnnConfig(), smoke={"fc_width": 32, **_SMOKE}, paper={"fc_width": 200, **_PAPER}
+            tolerance=(
+                "mean CNN d_int90 < mean FC d_int90, with baseline accuracies within "
+                f"{100 * _CNN['quick'].max_accuracy_gap:g} points; else inconclusive"
             ),
+            config_cls=CnnConfig,
+            presets=_CNN,
             run=run_cnn,
             verdict=verdict_cnn,
             scaled_down=SCALED_DOWN + " LeNet with 3×3 kernels (8×8 inputs) instead of 5×5.",

@@ -375,8 +375,9 @@ PAPER = Paper(
                 "same setting, widths 64->2048: SP logits ×36.5, muP ×0.82"
             ),
             tolerance=(
-                "muP: every module's seed-averaged l1 ratio widest/narrowest in [1/2, 2]; "
-                "SP: output grows ≥ (width span)^0.5"
+                "muP: every module's seed-averaged l1 ratio widest/narrowest in "
+                f"[1/{_COORD_PRESETS['quick'].flat_band:g}, {_COORD_PRESETS['quick'].flat_band:g}]; "
+                f"SP: output grows ≥ (width span)^{_COORD_PRESETS['quick'].sp_growth_power:g}"
             ),
             config_cls=CoordConfig,
             presets=_COORD_PRESETS,
@@ -400,7 +401,8 @@ PAPER = Paper(
                 "our notes (H200, widths 128->8192): best log2 lr muP -6,-6,-7,-6, SP -6,-7,-8,-8"
             ),
             tolerance=(
-                "|shift| of the best lr (seed-averaged loss) ≤ 1 octave under muP and ≥ 3 under SP; "
+                f"|shift| of the best lr (seed-averaged loss) ≤ {_TRANSFER_PRESETS['quick'].max_mup_shift:g} "
+                f"octave under muP and ≥ {_TRANSFER_PRESETS['quick'].min_sp_shift:g} under SP; "
                 "inconclusive if an optimum is at the grid edge or a width did not learn"
             ),
             config_cls=TransferConfig,

@@ -441,6 +441,18 @@ _COMP_PAPER: dict[str, Any] = {
     "steps": 30000, "hidden": 256, "layers": 6, "num_freqs": 16, "samples": 50, "lr": 1e-3,
 }  # fmt: skip
 
+_PERM = presets(PermutationConfig(), smoke={"epochs": 1}, paper={"epochs": 30})
+_COMP = presets(CompressionConfig(), smoke=_COMP_SMOKE, paper=_COMP_PAPER)
+_ALL = presets(CompressionConfig(morph="all"), smoke=_COMP_SMOKE, paper=_COMP_PAPER)
+
+
+def _compression_rule(c: CompressionConfig) -> str:
+    return (
+        f"gap to the pretrained full net ≤ {c.max_gap:g} points and lead over L1 pruning ≥ "
+        f"{c.min_margin:g} points at width {c.compressed_width} of {c.full_width} (means over seeds)"
+    )
+
+
 SCALED_DOWN = (
     "digits MLPs (widths 8–32) instead of ResNet20 on CIFAR-10 (hidden width 16–64); 2,500 INR steps "
     "on one CPU thread instead of 200 epochs; INR hidden 64 × 3 layers instead of 512 × 8."
@@ -481,9 +493,12 @@ PAPER = Paper(
             metric="max_output_change",
             paper_value=0.0,
             paper_value_text="function preserving by construction; TV reduced (no number given)",
-            tolerance="max |output change| ≤ 1e-6 (float64) and TV after < TV before on both networks",
+            tolerance=(
+                f"max |output change| ≤ {_PERM['quick'].tolerance:g} (float64) and TV after < TV "
+                "before on both networks"
+            ),
             config_cls=PermutationConfig,
-            presets=presets(PermutationConfig(), smoke={"epochs": 1}, paper={"epochs": 30}),
+            presets=_PERM,
             run=run_permutation,
             verdict=verdict_permutation,
             scaled_down="digits CNN with BatchNorm and a residual MLP instead of ResNets on CIFAR/ImageNet.",
@@ -500,9 +515,9 @@ PAPER = Paper(
             metric="gap_points",
             paper_value=None,
             paper_value_text="'sustains full-size performance even at a 75 % compression rate' (abstract; table values unverified)",
-            tolerance="gap to the pretrained full net ≤ 3 points and lead over L1 pruning ≥ 10 points at width 8 of 32 (means over seeds)",
+            tolerance=_compression_rule(_COMP["quick"]),
             config_cls=CompressionConfig,
-            presets=presets(CompressionConfig(), smoke=_COMP_SMOKE, paper=_COMP_PAPER),
+            presets=_COMP,
             run=run_compression,
             verdict=verdict_compression,
             scaled_down=SCALED_DOWN,
@@ -517,9 +532,9 @@ PAPER = Paper(
             metric="gap_points",
             paper_value=None,
             paper_value_text="full-size performance at 75 % compression (abstract; MNIST table values unverified)",
-            tolerance="gap to the pretrained full net ≤ 3 points and lead over L1 pruning ≥ 10 points at width 8 of 32 (means over seeds)",
+            tolerance=_compression_rule(_ALL["quick"]),
             config_cls=CompressionConfig,
-            presets=presets(CompressionConfig(morph="all"), smoke=_COMP_SMOKE, paper=_COMP_PAPER),
+            presets=_ALL,
             run=run_compression,
             verdict=verdict_compression,
             scaled_down=SCALED_DOWN,

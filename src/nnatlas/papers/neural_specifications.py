@@ -709,6 +709,7 @@ _PAPER: dict[str, Any] = {
     "epochs": 10,
     "min_accuracy": 0.95,
 }
+_RECALL = presets(RecallConfig(), smoke=_SMOKE, paper=_PAPER)
 _BOUNDS = presets(
     BoundsConfig(),
     smoke={
@@ -773,9 +774,12 @@ PAPER = Paper(
                 "84 % recall on MNIST (abstract); δ = 0.95 is the official code's default — which "
                 "δ the paper's 84 % used is [unverified]"
             ),
-            tolerance="|mean held-out recall − 84 %| ≤ 10 points; inconclusive if test accuracy < 90 %",
+            tolerance=(
+                f"|mean held-out recall − {PAPER_RECALL:.0%}| ≤ {_RECALL['quick'].tolerance:.0%}; "
+                f"inconclusive if test accuracy < {_RECALL['quick'].min_accuracy:.0%}"
+            ),
             config_cls=RecallConfig,
-            presets=presets(RecallConfig(), smoke=_SMOKE, paper=_PAPER),
+            presets=_RECALL,
             run=run_recall,
             verdict=verdict_recall,
             scaled_down=SCALED_DOWN,
@@ -840,7 +844,8 @@ PAPER = Paper(
             paper_value=PAPER_RADIUS_GAIN,
             paper_value_text="10× larger verifiable bound with the NAP on CIFAR-10 (abstract)",
             tolerance=(
-                "mean NAP / plain radius ratio ≥ 2 over correctly classified inputs matching their "
+                f"mean NAP / plain radius ratio ≥ {_RADIUS['quick'].min_ratio:g} over correctly "
+                "classified inputs matching their "
                 "NAP; not reproduced if any radius shrinks with the NAP; inconclusive if none qualifies"
             ),
             config_cls=RadiusConfig,
