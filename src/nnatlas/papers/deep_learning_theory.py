@@ -375,8 +375,7 @@ def plot_variance(ax: Any, per_seed: list[Metrics], config: VarianceConfig) -> N
     for label, curve in m["variance_curve"].items():
         ax.semilogy(range(1, len(curve) + 1), curve, label=f"ReLU C_W = {label}")
     ax.semilogy(range(1, len(m["gelu_curve"]) + 1), m["gelu_curve"], "k--", label="GELU critical")
-    ax.set_xlabel("layer l")
-    ax.set_ylabel("E[z²]")
+    ax.set(xlabel="layer l", ylabel="E[z²]")
     ax.legend(fontsize=8)
 
 
@@ -386,13 +385,15 @@ def plot_kurtosis(ax: Any, per_seed: list[Metrics], config: KurtosisConfig) -> N
         ax.plot([p["ratio"] for p in pts], [p["kurtosis"] for p in pts], "o", label=f"n = {width}")
     r = max(config.ratios)
     ax.plot([0, r], [0, LEADING_ORDER_RELU_SLOPE * r], "k--", label="15 (l-1)/n")
-    ax.set_xlabel("(l - 1) / n")
-    ax.set_ylabel("excess kurtosis")
+    ax.set(xlabel="(l - 1) / n", ylabel="excess kurtosis")
     ax.legend(fontsize=8)
 
 
 # -- record ------------------------------------------------------------------------------------
 
+_V, _KU, _T, _KM = VarianceConfig(), KurtosisConfig(), TrainabilityConfig(), KernelMCConfig()
+
+# fmt: off
 PAPER = Paper(
     key="deep-learning-theory",
     title="The Principles of Deep Learning Theory",
@@ -419,72 +420,66 @@ PAPER = Paper(
     ),
     claims=(
         Claim(
-            key="variance-criticality",
+            key="variance-criticality", metric="critical_ratio", paper_value=1.0,
             statement=(
                 "At criticality the preactivation variance stays O(1) across depth 50, while off "
                 "criticality it explodes or vanishes geometrically."
             ),
             source="Ch. 5 (criticality; scale-invariant and nonzero-K* universality classes)",
-            metric="critical_ratio",
-            paper_value=1.0,
             paper_value_text=(
                 "K(l) constant at C_W = 2 for ReLU; (C_W/2)^(l-1) off criticality "
                 "(infinite-width recursion)"
             ),
             tolerance=(
-                "critical ReLU and GELU: K(50)/K(1) within a factor 2; ReLU with C_W x 0.75 / "
-                "x 1.25: below 1/100 / above 100 (mean of log10 over seeds)"
+                f"critical ReLU and GELU: K({_V.depth})/K(1) within a factor {_V.critical_band:g}; "
+                "ReLU with the other C_W factors: below 1/off_factor (factor < 1) or above "
+                f"off_factor = {_V.off_factor:g} (factor > 1; mean of log10 over seeds)"
             ),
-            config_cls=VarianceConfig,
             presets=presets(
                 VarianceConfig(),
                 smoke={"depth": 12, "width": 32, "num_networks": 40},
                 paper={"depth": 200, "width": 1024, "num_networks": 1000},
             ),
-            run=run_variance,
-            verdict=verdict_variance,
             scaled_down="width 128, 200 networks (a GPU can use width 1024 and depth 200).",
+            config_cls=VarianceConfig, run=run_variance, verdict=verdict_variance,
             plot=plot_variance,
         ),
         Claim(
-            key="kurtosis-depth-width",
+            key="kurtosis-depth-width", metric="slope", paper_value=LEADING_ORDER_RELU_SLOPE,
             statement=(
                 "The excess kurtosis of preactivations grows linearly in depth/width at small l/n "
                 "(critical ReLU: slope 15 at leading order) and depends on l and n only through l/n."
             ),
             source="Ch. 4-5 (four-point vertex recursion; depth-to-width ratio)",
-            metric="slope",
-            paper_value=LEADING_ORDER_RELU_SLOPE,
             paper_value_text=(
                 "kurtosis ≈ 15 (l-1)/n for ReLU at leading order (our derivation from the book's "
                 "vertex recursion; the book's own equation was not checked here)"
             ),
-            tolerance="fitted slope within 15 % of 15; widths at equal l/n within a factor 1.2",
-            config_cls=KurtosisConfig,
+            tolerance=(
+                f"fitted slope within {_KU.slope_tolerance:.0%} of {LEADING_ORDER_RELU_SLOPE:g}; "
+                f"widths at equal l/n within a factor {1 + _KU.collapse_tolerance:g}"
+            ),
             presets=presets(
                 KurtosisConfig(),
                 smoke={"widths": (16, 32), "ratios": (1 / 16,), "num_networks": 300},
                 paper={"widths": (64, 128, 256, 512), "num_networks": 20000},
             ),
-            run=run_kurtosis,
-            verdict=verdict_kurtosis,
             scaled_down="widths 32-128 and 2,000 networks per width.",
+            config_cls=KurtosisConfig, run=run_kurtosis, verdict=verdict_kurtosis,
             plot=plot_kurtosis,
         ),
         Claim(
-            key="tanh-trainability",
+            key="tanh-trainability", metric="critical_train_accuracy", paper_value=None,
             statement=(
                 "A deep tanh MLP trains at the critical C_W = 1 and stalls at C_W far from it."
             ),
             source="Ch. 5 and 9-10 (criticality as a precondition for training deep networks)",
-            metric="critical_train_accuracy",
-            paper_value=None,
             paper_value_text="qualitative: critical initialization is needed to train deep networks",
             tolerance=(
-                "best train accuracy over the lr grid ≥ 0.9 at C_W = 1, and at least 0.2 lower at "
-                "the grid's extremes C_W = 0.5 and 4 (C_W = 2 reported, not judged)"
+                f"best train accuracy over the lr grid ≥ {_T.trains:g} at C_W = 1, and at least "
+                f"{_T.stall_gap:g} lower at the grid's extremes C_W = {_T.c_ws[0]:g} and "
+                f"{_T.c_ws[-1]:g} (inner values reported, not judged)"
             ),
-            config_cls=TrainabilityConfig,
             presets=presets(
                 TrainabilityConfig(),
                 smoke={
@@ -496,34 +491,33 @@ PAPER = Paper(
                 },
                 paper={"depth": 100, "width": 256, "lrs": (0.003, 0.01, 0.03, 0.1), "epochs": 100},
             ),
-            run=run_trainability,
-            verdict=verdict_trainability,
             scaled_down=(
                 "depth 30, width 64, digits, 30 epochs of SGD (not the book's per-layer learning "
                 "rates). At this depth C_W = 2 is still inside its correlation depth and trains too."
             ),
+            config_cls=TrainabilityConfig, run=run_trainability, verdict=verdict_trainability,
             seeds={"smoke": 1, "quick": 2, "paper": 5},
         ),
         Claim(
-            key="kernel-vs-monte-carlo",
+            key="kernel-vs-monte-carlo", metric="max_relative_error", paper_value=0.0,
             statement=(
                 "The infinite-width kernel recursion predicts the output covariance of finite wide "
                 "networks (ReLU, tanh, GELU at criticality)."
             ),
             source="Ch. 4 (the kernel recursion; 1/n corrections)",
-            metric="max_relative_error",
-            paper_value=0.0,
             paper_value_text="agreement up to O(1/n) corrections",
-            tolerance="max entrywise error ≤ 3 % of the largest diagonal entry (width 512, 400 nets)",
-            config_cls=KernelMCConfig,
+            tolerance=(
+                f"max entrywise error ≤ {_KM.tolerance:.0%} of the largest diagonal entry (width "
+                f"{_KM.width}, {_KM.num_networks} nets)"
+            ),
             presets=presets(
                 KernelMCConfig(),
                 smoke={"width": 64, "num_networks": 20},
                 paper={"depth": 10, "width": 4096, "num_networks": 2000, "tolerance": 0.01},
             ),
-            run=run_kernel_mc,
-            verdict=verdict_kernel_mc,
             scaled_down="6 digits inputs, depth 3, width 512, 400 networks.",
+            config_cls=KernelMCConfig, run=run_kernel_mc, verdict=verdict_kernel_mc,
         ),
     ),
 )
+# fmt: on

@@ -201,9 +201,7 @@ def plot_darcy(ax: Any, per_seed: list[Metrics], config: DarcyConfig) -> None:
             color=f"C{i}",
             label=label,
         )
-    ax.set_xscale("log")
-    ax.set_xlabel("parameters")
-    ax.set_ylabel("test relative L2")
+    ax.set(xscale="log", xlabel="parameters", ylabel="test relative L2")
     ax.legend(fontsize=8)
 
 
@@ -224,6 +222,7 @@ PRESETS = presets(
     },
 )  # fmt: skip
 
+# fmt: off
 PAPER = Paper(
     key="mgno",
     title="MgNO: Efficient Parameterization of Linear Operators via Multigrid",
@@ -243,14 +242,12 @@ PAPER = Paper(
     components=("nnatlas.operators.MgNO", "nnatlas.operators.MgConv2d"),
     claims=(
         Claim(
-            key="darcy-beats-fno",
+            key="darcy-beats-fno", metric="error_ratio", paper_value=None,
             statement=(
                 "On Darcy flow with zero Dirichlet boundary data, MgNO reaches a lower relative-L2 "
                 "test error than FNO while using fewer parameters."
             ),
             source="Sec. 5, Darcy table (smooth/rough coefficients) — numbers recalled, unverified",
-            metric="error_ratio",
-            paper_value=None,
             paper_value_text=(
                 "MgNO ≈ 0.57 M parameters vs FNO2D ≈ 2.4 M on Darcy, with an error several times "
                 "lower than FNO's (recalled from our notes; the table was not retrieved)"
@@ -261,17 +258,15 @@ PAPER = Paper(
                 "higher by more than it: not reproduced; within it: inconclusive (a tie); "
                 f"inconclusive if a seed-mean error > {MAX_LEARNED_ERROR:g}"
             ),
-            config_cls=DarcyConfig,
-            presets=PRESETS,
-            run=run_darcy,
-            verdict=verdict_darcy,
             scaled_down=(
                 "32² grid (s = 33) instead of 211²; 300 train / 100 test samples; 300 Adam steps "
                 "of batch 20 instead of 500 epochs of batch 8; MgNO 12 ch × 4 layers × 3 levels "
                 "(≈ 65 k params) vs FNO width 16, 8 modes (≈ 266 k); relative-L2 training loss "
                 "for both (official MgNO Darcy runs use H1)."
             ),
+            config_cls=DarcyConfig, presets=PRESETS, run=run_darcy, verdict=verdict_darcy,
             plot=plot_darcy,
         ),
     ),
 )
+# fmt: on

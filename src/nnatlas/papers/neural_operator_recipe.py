@@ -204,8 +204,7 @@ def plot_transfer(ax: Any, per_seed: list[Metrics], config: TransferConfig) -> N
         ax.plot([1, 2], [m["unet"]["error_coarse"], m["unet"]["error_fine_interpolated"]], "s--",
                 color="C2", label="U-Net, kernel-interpolated" if j == 0 else "_")  # fmt: skip
     ax.set_xticks([1, 2], ["train grid", "2× finer"])
-    ax.set_yscale("log")
-    ax.set_ylabel("test relative L2")
+    ax.set(yscale="log", ylabel="test relative L2")
     ax.legend(fontsize=8)
 
 
@@ -224,6 +223,7 @@ PRESETS = presets(
 
 _Q = PRESETS["quick"]
 
+# fmt: off
 PAPER = Paper(
     key="neural-operator-recipe",
     title=(
@@ -254,15 +254,13 @@ PAPER = Paper(
     ),
     claims=(
         Claim(
-            key="zero-shot-resolution",
+            key="zero-shot-resolution", metric="unet_ratio", paper_value=None,
             statement=(
                 "Trained at one resolution and evaluated zero-shot on a 2× finer grid, FNO's "
                 "error stays within 1.5×, a plain U-Net's grows, and kernel interpolation of the "
                 "same U-Net recovers most of the growth."
             ),
             source="Sec. on discretisation agnosticism; Fig. 5 (NS, 128² → 64–1024²)",
-            metric="unet_ratio",
-            paper_value=None,
             paper_value_text=(
                 "FNO error roughly flat across resolutions; plain U-Net degrades away from its "
                 "training resolution; kernel interpolation recovers much of it (read from the "
@@ -273,15 +271,13 @@ PAPER = Paper(
                 f"{_Q.min_unet_ratio:g}; kernel interpolation removes ≥ {_Q.min_recovered:.0%} of "
                 f"the U-Net's growth; inconclusive if an error @1× > {MAX_LEARNED_ERROR:g}"
             ),
-            config_cls=TransferConfig,
-            presets=PRESETS,
-            run=run_transfer,
-            verdict=verdict_transfer,
             scaled_down=(
                 "Darcy 32² → 64² (nested grids) instead of Navier–Stokes 128² → 1024²; 300 "
                 "samples, 300 Adam steps; U-Net width 12 with 5×5 kernels (paper: kernel 9)."
             ),
+            config_cls=TransferConfig, presets=PRESETS, run=run_transfer, verdict=verdict_transfer,
             plot=plot_transfer,
         ),
     ),
 )
+# fmt: on

@@ -203,8 +203,7 @@ def plot_consistency(ax: Any, per_seed: list[Metrics], config: ConsistencyConfig
     keys = [k for k in _CLASSIFIERS if k in per_seed[0]]
     ax.bar(range(len(keys)), [_mean(per_seed, k) for k in keys], color=[colours[k] for k in keys])
     ax.set_xticks(range(len(keys)), [k.replace("_", " ") for k in keys], rotation=30, fontsize=7)
-    ax.set_ylim(0.5, 1.0)
-    ax.set_ylabel("test accuracy")
+    ax.set(ylim=(0.5, 1.0), ylabel="test accuracy")
 
 
 # -- claim: ReLU collapses to majority vote -------------------------------------------------
@@ -245,14 +244,13 @@ def plot_majority(ax: Any, per_seed: list[Metrics], config: MajorityConfig) -> N
         ax.plot(m["depths"], m["agreement"], marker="o", color="C0", alpha=0.6,
                 label="ReLU NTK" if i == 0 else "_")  # fmt: skip
     ax.axhline(config.min_agreement, color="C3", ls=":", lw=1)
-    ax.set_xscale("log")
-    ax.set_xlabel("depth")
-    ax.set_ylabel("agreement with majority vote")
+    ax.set(xscale="log", xlabel="depth", ylabel="agreement with majority vote")
     ax.legend(fontsize=8)
 
 
 _C, _M = ConsistencyConfig(), MajorityConfig()
 
+# fmt: off
 PAPER = Paper(
     key="wide-deep-optimality",
     title="Wide and Deep Neural Networks Achieve Optimality for Classification",
@@ -281,15 +279,13 @@ PAPER = Paper(
     ),
     claims=(
         Claim(
-            key="consistent-near-bayes",
+            key="consistent-near-bayes", metric="consistent", paper_value=None,
             statement=(
                 "With the constructed (consistent) activation, the infinitely wide, deep network classifier "
                 "beats 1-NN by ≥ 3 points and majority vote by ≥ 10 points and is within 4 points of the "
                 "Bayes classifier at n = 1000 on the 2-D Dirichlet task."
             ),
             source="Sec. 4 and the Dirichlet experiments (uhlerlab/inf_depth_ntks main.py)",
-            metric="consistent",
-            paper_value=None,
             paper_value_text=(
                 "near-Bayes accuracy for the consistent activations (tables not retrieved); our notes measured "
                 "2d_opt 0.721 vs Bayes 0.742, 1-NN 0.667, majority 0.585 at n = 1000"
@@ -298,41 +294,36 @@ PAPER = Paper(
                 f"mean gain over 1-NN ≥ {100 * _C.min_gain_nn:g} pts, over majority ≥ "
                 f"{100 * _C.min_gain_majority:g} pts, gap to Bayes ≤ {100 * _C.max_gap_bayes:g} pts"
             ),
-            config_cls=ConsistencyConfig,
             presets=presets(
                 ConsistencyConfig(),
                 smoke={"n_train": 150, "n_test": 150, "depth": 40, "erf_depth": 0, "sinh_depth": 0},
                 paper={"n_train": 10_000, "n_test": 10_000},
             ),
-            run=run_consistency,
-            verdict=verdict_consistency,
             scaled_down="n_train = n_test = 1000 instead of 10,000; data sampled with torch (not seed 1717).",
+            config_cls=ConsistencyConfig, run=run_consistency, verdict=verdict_consistency,
             plot=plot_consistency,
         ),
         Claim(
-            key="relu-majority-vote",
+            key="relu-majority-vote", metric="agreement_deepest", paper_value=1.0,
             statement=(
                 "The ReLU NTK classifier at depth far beyond the number of training points collapses to "
                 "majority vote."
             ),
             source="Sec. 3 (ReLU limit) and the ReLU experiment in uhlerlab/inf_depth_ntks main.py (N = 100, depth 50,000)",
-            metric="agreement_deepest",
-            paper_value=1.0,
             paper_value_text="majority vote in the limit (README: depth > 50,000 needed beyond 1,000 samples)",
             tolerance=(
                 f"mean agreement with majority vote ≥ {_M.min_agreement:.0%} at the largest depth "
                 "and higher than at the smallest"
             ),
-            config_cls=MajorityConfig,
             presets=presets(
                 MajorityConfig(),
                 smoke={"n_train": 21, "n_test": 50, "depths": (10, 3000)},
                 paper={"n_test": 10_000, "depths": (1000, 10_000, 50_000)},
             ),
-            run=run_majority,
-            verdict=verdict_majority,
             scaled_down="200 test points (official: 10,000); 101 training points so that majority vote has no tie.",
+            config_cls=MajorityConfig, run=run_majority, verdict=verdict_majority,
             plot=plot_majority,
         ),
     ),
 )
+# fmt: on
