@@ -54,6 +54,7 @@ from torch import Tensor, nn
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.kernels.angles import covariance_angle, input_covariance, safe_sqrt
+from nnatlas.kernels.validation import check_tensor
 
 __all__ = [
     "Activation",
@@ -549,6 +550,10 @@ class ParametrizedLinear(nn.Module):
                     self.bias.normal_(0.0, self.sigma_b, generator=generator)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not x.dtype.is_floating_point:
+            raise TypeError(f"x must be a floating tensor; got dtype {x.dtype}")
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(f"x must have shape (..., {self.in_features}); got {tuple(x.shape)}")
         if self.parametrization == "ntk":
             out = (self.sigma_w / math.sqrt(self.in_features)) * (x @ self.weight.T)
             if self.bias is not None:
@@ -610,14 +615,13 @@ class KernelNetwork:
 
     @staticmethod
     def _check_inputs(name: str, x: Tensor, dtype: torch.dtype | None) -> Tensor:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
+        check_tensor(name, x)
         if x.dim() != 2:
             raise ValueError(f"{name} must have shape (n, features); got shape {tuple(x.shape)}")
         if x.shape[1] == 0:
             raise ValueError(f"{name} must have at least one feature; got shape {tuple(x.shape)}")
         target = dtype if dtype is not None else x.dtype
-        if not target.is_floating_point:
+        if not isinstance(target, torch.dtype) or not target.is_floating_point:
             raise TypeError(f"dtype must be a floating dtype; got {target}")
         return x.to(target)
 
@@ -854,13 +858,19 @@ def serial(*layers: Layer) -> KernelNetwork:
     return KernelNetwork(layers)
 
 
+def _check_network(net: object) -> KernelNetwork:
+    if not isinstance(net, KernelNetwork):
+        raise TypeError(f"net must be a KernelNetwork (from serial(...)); got {net!r}")
+    return net
+
+
 def nngp_kernel(net: KernelNetwork, x1: Tensor, x2: Tensor | None = None) -> Tensor:
     """The ``(n1, n2)`` infinite-width NNGP kernel of ``net`` (float64)."""
-    return net(x1, x2, get="nngp").nngp
+    return _check_network(net)(x1, x2, get="nngp").nngp
 
 
 def ntk_kernel(net: KernelNetwork, x1: Tensor, x2: Tensor | None = None) -> Tensor:
     """The ``(n1, n2)`` infinite-width NTK of ``net`` (float64)."""
-    ntk = net(x1, x2).ntk
+    ntk = _check_network(net)(x1, x2).ntk
     assert ntk is not None
     return ntk

@@ -46,8 +46,9 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_real
 from nnatlas.kernels.analytic import autograd_derivative
+from nnatlas.kernels.validation import check_tensor
 from nnatlas.nn.activations import activation_fn
 
 __all__ = [
@@ -91,7 +92,7 @@ def _resolve(phi: str | Phi) -> tuple[Phi, str]:
         try:
             return ACTIVATIONS[phi], phi
         except KeyError:
-            raise UnknownNameError("activation", phi, sorted(ACTIVATIONS)) from None
+            raise UnknownNameError("activation (phi)", phi, sorted(ACTIVATIONS)) from None
     if not callable(phi):
         raise TypeError(f"phi must be an activation name or a callable; got {phi!r}")
     return phi, getattr(phi, "__name__", type(phi).__name__)
@@ -111,10 +112,16 @@ def gaussian_expectation(fn: Phi, k: Tensor | float, *, order: int = 200) -> Ten
     Returns:
         A float64 tensor of ``k``'s shape.
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be a callable Tensor -> Tensor; got {fn!r}")
     check_int("order", order, low=2, high=2000)
+    if isinstance(k, Tensor):
+        check_tensor("k", k, finite=False)
+    elif isinstance(k, bool) or not isinstance(k, int | float):
+        raise TypeError(f"k must be a float or a floating tensor of variances; got {k!r}")
     kk = torch.as_tensor(k, dtype=torch.float64)
-    if (kk < 0).any():
-        raise ConfigError(f"variances K must be >= 0; got min {float(kk.min())}")
+    if not bool(torch.isfinite(kk).all()) or bool((kk < 0).any()):
+        raise ConfigError(f"k (the variances K) must be finite and >= 0; got {kk.tolist()}")
     nodes, weights = np.polynomial.hermite_e.hermegauss(order)
     z = torch.as_tensor(nodes, dtype=torch.float64)
     w = torch.as_tensor(weights / weights.sum(), dtype=torch.float64)
@@ -173,6 +180,8 @@ def susceptibilities(
 ) -> tuple[float, float]:
     """``(chi_par, chi_perp)`` at kernel ``K``: ``C_W <sigma'^2 + sigma sigma''>`` and ``C_W <sigma'^2>``."""
     fn, _ = _resolve(phi)
+    check_real("c_w", c_w, low=0.0)
+    check_real("k", k, low=0.0)
     d1 = _derivative(fn)
     d2 = _derivative(d1)
     perp = gaussian_expectation(lambda z: d1(z) ** 2, k, order=order)
@@ -201,7 +210,9 @@ def criticality(
     """
     fn, name = _resolve(phi)
     check_int("grid", grid, low=10)
-    lo, hi = k_range
+    if not (isinstance(k_range, tuple | list) and len(k_range) == 2):
+        raise TypeError(f"k_range must be a (low, high) pair; got {k_range!r}")
+    lo, hi = (check_real("k_range", v) for v in k_range)
     if not (0 < lo < hi and math.isfinite(hi)):
         raise ConfigError(f"k_range must satisfy 0 < low < high < inf; got {k_range}")
     d1 = _derivative(fn)
@@ -299,6 +310,10 @@ def critical_init_(
     """
     from nnatlas.kernels.analytic import ParametrizedLinear
 
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
+    if critical is not None and not isinstance(critical, CriticalPoint):
+        raise TypeError(f"critical must be a CriticalPoint from criticality(); got {critical!r}")
     point = criticality(phi) if critical is None else critical
     if not point.exists:
         raise ConfigError(f"no critical initialization exists: {point.note}")

@@ -31,6 +31,7 @@ from torch.func import functional_call, jacrev, jvp, vjp, vmap
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 from nnatlas.kernels.analytic import Kernels
+from nnatlas.kernels.validation import check_tensor
 
 __all__ = ["empirical_ntk", "monte_carlo_kernels"]
 
@@ -39,11 +40,7 @@ Implementation = Literal["jacobian", "ntk_vector_products"]
 
 
 def _check_batch(name: str, x: Tensor) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
-    if x.dim() < 1 or x.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty batch (n, ...); got shape {tuple(x.shape)}")
-    return x
+    return check_tensor(name, x, min_ndim=1, nonempty=True)
 
 
 def _split_params(
@@ -241,10 +238,18 @@ def monte_carlo_kernels(
     Returns:
         :class:`Kernels` with ``(n1, n2)`` estimates (``ntk`` is ``None`` for ``get="nngp"``).
     """
+    if not callable(factory):
+        raise TypeError(f"factory must be a callable generator -> nn.Module; got {factory!r}")
     check_int("num_networks", num_networks)
     if get not in ("both", "nngp"):
         raise ConfigError(f"get must be 'both' or 'nngp'; got {get!r}")
+    if implementation not in ("jacobian", "ntk_vector_products"):
+        raise ConfigError(
+            f"implementation must be 'jacobian' or 'ntk_vector_products'; got {implementation!r}"
+        )
     x1 = _check_batch("x1", x1)
+    if x2 is not None:
+        x2 = _check_batch("x2", x2)
     generator = torch.Generator().manual_seed(seed)
     nngp: Tensor | None = None
     ntk: Tensor | None = None

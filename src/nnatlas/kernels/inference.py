@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.kernels.validation import check_tensor
 
 __all__ = ["Posterior", "gp_posterior", "gradient_flow_mse", "ntk_ensemble_covariance"]
 
@@ -50,8 +51,7 @@ class Posterior(NamedTuple):
 
 
 def _check_square(name: str, k: Tensor) -> int:
-    if not isinstance(k, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(k).__name__}")
+    check_tensor(name, k)
     if k.dim() != 2 or k.shape[0] != k.shape[1]:
         raise ValueError(f"{name} must be a square (n, n) matrix; got shape {tuple(k.shape)}")
     return k.shape[0]
@@ -59,8 +59,7 @@ def _check_square(name: str, k: Tensor) -> int:
 
 def _check_targets(y: Tensor, n: int) -> tuple[Tensor, bool]:
     """Targets as ``(n, outputs)``; the flag says they were a vector."""
-    if not isinstance(y, Tensor):
-        raise TypeError(f"y_train must be a torch.Tensor; got {type(y).__name__}")
+    check_tensor("y_train", y)
     if y.dim() not in (1, 2) or y.shape[0] != n:
         raise ValueError(
             f"y_train must have shape ({n},) or ({n}, outputs) to match the kernel; "
@@ -69,11 +68,10 @@ def _check_targets(y: Tensor, n: int) -> tuple[Tensor, bool]:
     return (y.unsqueeze(1), True) if y.dim() == 1 else (y, False)
 
 
-def _check_cross(k_cross: Tensor, n: int) -> int:
-    if not isinstance(k_cross, Tensor):
-        raise TypeError(f"k_test_train must be a torch.Tensor; got {type(k_cross).__name__}")
+def _check_cross(k_cross: Tensor, n: int, name: str = "k_test_train") -> int:
+    check_tensor(name, k_cross)
     if k_cross.dim() != 2 or k_cross.shape[1] != n:
-        raise ValueError(f"k_test_train must have shape (n_test, {n}); got {tuple(k_cross.shape)}")
+        raise ValueError(f"{name} must have shape (n_test, {n}); got {tuple(k_cross.shape)}")
     return k_cross.shape[0]
 
 
@@ -125,6 +123,7 @@ def gp_posterior(
     mean = k_test_train @ alpha
     covariance: Tensor | None = None
     if k_test is not None:
+        check_tensor("k_test", k_test)
         v = torch.linalg.solve_triangular(chol, k_test_train.T, upper=False)  # (n, m)
         if k_test.dim() == 2 and k_test.shape == (m, m):
             covariance = k_test - v.T @ v
@@ -156,11 +155,16 @@ def _spectrum(theta: Tensor) -> _Spectrum:
 
 
 def _times(t: float | Sequence[float] | Tensor) -> tuple[Tensor, bool]:
-    times = torch.as_tensor(t, dtype=torch.float64)
+    if isinstance(t, Tensor) and (t.dtype.is_complex or t.dtype == torch.bool):
+        raise TypeError(f"t must be real training times; got a {t.dtype} tensor")
+    try:
+        times = torch.as_tensor(t, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise TypeError(f"t must be a time or a sequence of times; got {t!r}") from err
     scalar = times.dim() == 0
     times = times.reshape(-1)
     if torch.isnan(times).any() or (times < 0).any():
-        raise ConfigError(f"training times must be >= 0 (inf allowed); got {times.tolist()}")
+        raise ConfigError(f"t (training times) must be >= 0 (inf allowed); got {times.tolist()}")
     return times, scalar
 
 
@@ -221,7 +225,7 @@ def gradient_flow_mse(
         ``(m,)`` / ``(m, outputs)`` for a scalar ``t``; ``(len(t), m[, outputs])`` otherwise.
     """
     n = _check_square("ntk_train", ntk_train)
-    m = _check_cross(ntk_test_train, n)
+    m = _check_cross(ntk_test_train, n, "ntk_test_train")
     y, was_vector = _check_targets(y_train, n)
     learning_rate = _check_nonneg("learning_rate", learning_rate)
     times, scalar = _times(t)
@@ -232,6 +236,8 @@ def gradient_flow_mse(
     residual = y
     base = torch.zeros(m, y.shape[1], dtype=dtype, device=y.device)
     if f0_train is not None and f0_test is not None:
+        check_tensor("f0_train", f0_train)
+        check_tensor("f0_test", f0_test)
         f0_tr = f0_train.reshape(n, -1).to(dtype)
         f0_te = f0_test.reshape(m, -1).to(dtype)
         if f0_tr.shape != y.shape or f0_te.shape != (m, y.shape[1]):
@@ -286,11 +292,15 @@ def ntk_ensemble_covariance(
         ``(m, m)`` for a scalar ``t``, else ``(len(t), m, m)``.
     """
     n = _check_square("ntk_train", ntk_train)
-    m = _check_cross(ntk_test_train, n)
-    if nngp_train.shape != (n, n) or nngp_test_train.shape != (m, n):
+    m = _check_cross(ntk_test_train, n, "ntk_test_train")
+    check_tensor("nngp_train", nngp_train)
+    check_tensor("nngp_test_train", nngp_test_train)
+    check_tensor("nngp_test", nngp_test)
+    if nngp_train.shape != (n, n):
+        raise ValueError(f"nngp_train must have shape ({n}, {n}); got {tuple(nngp_train.shape)}")
+    if nngp_test_train.shape != (m, n):
         raise ValueError(
-            f"NNGP kernels must have shapes ({n}, {n}) and ({m}, {n}); got "
-            f"{tuple(nngp_train.shape)} and {tuple(nngp_test_train.shape)}"
+            f"nngp_test_train must have shape ({m}, {n}); got {tuple(nngp_test_train.shape)}"
         )
     if nngp_test.shape != (m, m):
         raise ValueError(f"nngp_test must have shape ({m}, {m}); got {tuple(nngp_test.shape)}")

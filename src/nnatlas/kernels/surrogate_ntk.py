@@ -44,9 +44,10 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_real
 from nnatlas.kernels.analytic import ElementwiseKernel, ParametrizedLinear
 from nnatlas.kernels.angles import covariance_angle
+from nnatlas.kernels.validation import check_tensor
 
 __all__ = [
     "SignEnsembleRun",
@@ -100,9 +101,11 @@ def sign_with_surrogate(
         sharpness: ``k`` of the surrogate (the derivative of ``erf(k x)``).
         forward_sharpness: ``m``; ``inf`` is ``sign``, a finite ``m`` uses ``erf(m x)`` forward.
     """
+    check_tensor("x", x, finite=False)
     k = _check_sharpness("sharpness", sharpness, allow_inf=False)
     m = _check_sharpness("forward_sharpness", forward_sharpness, allow_inf=True)
-    assert k is not None and m is not None
+    if k is None or m is None:
+        raise ConfigError("sharpness and forward_sharpness must be numbers > 0; got None")
     out: Tensor = _SurrogateStep.apply(x, m, k)
     return out
 
@@ -322,7 +325,13 @@ def train_sign_ensemble(
     check_int("num_networks", num_networks)
     check_int("steps", steps, low=0)
     k = _check_sharpness("sharpness", sharpness, allow_inf=False)
-    assert k is not None
+    if k is None:
+        raise ConfigError("sharpness must be a number > 0; got None")
+    for name, value in (("x_train", x_train), ("y_train", y_train), ("x_test", x_test)):
+        check_tensor(name, value)
+    check_real("sigma_w", sigma_w, low=0.0)
+    check_real("sigma_b", sigma_b, low=0.0)
+    check_real("lr", lr)
     if x_train.dim() != 2 or x_test.dim() != 2 or x_train.shape[1] != x_test.shape[1]:
         raise ValueError(
             f"x_train and x_test must be (n, d) and (m, d); got {tuple(x_train.shape)} and {tuple(x_test.shape)}"

@@ -48,9 +48,10 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_real
 from nnatlas.kernels.analytic import ElementwiseKernel, Erf, ReLU, cholesky_coordinates
 from nnatlas.kernels.angles import cosine_matrix, covariance_angle
+from nnatlas.kernels.validation import check_tensor
 
 __all__ = [
     "CONSISTENT_DUALS",
@@ -333,6 +334,8 @@ def consistent_activation(dim: int) -> HermiteActivation:
 
 def limit_classifier(activation: DualActivation) -> LimitKind:
     """Which classifier the infinite-depth limit of kernel interpolation becomes."""
+    if not isinstance(activation, DualActivation):
+        raise TypeError(f"activation must be a DualActivation; got {activation!r}")
     if activation.slope_at_one <= 1.0:
         return "majority_vote"
     if activation.slope_at_zero <= 0.0:
@@ -344,8 +347,7 @@ def limit_classifier(activation: DualActivation) -> LimitKind:
 
 
 def _sphere(name: str, x: Tensor) -> Tensor:
-    if not isinstance(x, Tensor) or x.dim() != 2:
-        raise ValueError(f"{name} must be a (n, d) tensor; got {getattr(x, 'shape', type(x))}")
+    check_tensor(name, x, ndim=2)
     x = x.to(torch.float64)
     norm = x.norm(dim=1, keepdim=True)
     if bool((norm == 0).any()):
@@ -410,6 +412,8 @@ def deep_kernel(
 
 
 def _labels(name: str, y: Tensor, n: int) -> Tensor:
+    if not isinstance(y, Tensor) or y.dtype.is_complex or y.dtype == torch.bool:
+        raise TypeError(f"{name} must be a real tensor of ±1 labels; got {type(y).__name__}")
     if y.shape != (n,) or not bool(((y == 1) | (y == -1)).all()):
         raise ValueError(f"{name} must be a ({n},) tensor of ±1 labels; got shape {tuple(y.shape)}")
     return y.to(torch.float64)
@@ -430,6 +434,8 @@ def kernel_classifier(
     Returns:
         ``(m,)`` predictions ±1 (ties go to +1).
     """
+    check_tensor("k_train", k_train, ndim=2)
+    check_tensor("k_test_train", k_test_train, ndim=2)
     n = k_train.shape[0]
     if k_train.shape != (n, n) or k_test_train.dim() != 2 or k_test_train.shape[1] != n:
         raise ValueError(
@@ -524,12 +530,8 @@ def dirichlet_task(
     """
     check_int("n_train", n_train)
     check_int("n_test", n_test)
-    if len(alpha1) != len(alpha2) or len(alpha1) < 2:
-        raise ConfigError(
-            f"alpha1 and alpha2 must have the same length >= 2; got {alpha1} and {alpha2}"
-        )
-    if min(*alpha1, *alpha2) <= 0:
-        raise ConfigError(f"Dirichlet concentrations must be > 0; got {alpha1} and {alpha2}")
+    _check_concentrations(alpha1, alpha2)
+    prior1 = check_real("prior1", prior1)
     if not 0 < prior1 < 1:
         raise ConfigError(f"prior1 must be in (0, 1); got {prior1}")
     total = n_train + n_test
@@ -552,6 +554,20 @@ def dirichlet_task(
     return DirichletSplit(x[:n_train], y[:n_train], x[n_train:], y[n_train:], simplex[n_train:])
 
 
+def _check_concentrations(alpha1: tuple[float, ...], alpha2: tuple[float, ...]) -> None:
+    for name, alpha in (("alpha1", alpha1), ("alpha2", alpha2)):
+        if isinstance(alpha, str | bytes) or not hasattr(alpha, "__len__"):
+            raise TypeError(f"{name} must be a tuple of concentrations; got {alpha!r}")
+        for a in alpha:
+            check_real(name, a)
+            if a <= 0:
+                raise ConfigError(f"{name} (Dirichlet concentrations) must be > 0; got {alpha}")
+    if len(alpha1) != len(alpha2) or len(alpha1) < 2:
+        raise ConfigError(
+            f"alpha1 and alpha2 must have the same length >= 2; got {alpha1} and {alpha2}"
+        )
+
+
 def _dirichlet_log_pdf(p: Tensor, alpha: tuple[float, ...]) -> Tensor:
     a = torch.tensor(alpha, dtype=torch.float64)
     return torch.lgamma(a.sum()) - torch.lgamma(a).sum() + ((a - 1) * torch.log(p)).sum(1)
@@ -560,7 +576,25 @@ def _dirichlet_log_pdf(p: Tensor, alpha: tuple[float, ...]) -> Tensor:
 def dirichlet_bayes_classifier(
     simplex: Tensor, alpha1: tuple[float, ...], alpha2: tuple[float, ...], *, prior1: float = 0.4
 ) -> Tensor:
-    """The Bayes-optimal labels ±1 of simplex points for the two-Dirichlet task."""
+    """The Bayes-optimal labels ±1 of simplex points for the two-Dirichlet task.
+
+    Args:
+        simplex: ``(m, d)`` points with positive coordinates (e.g. ``DirichletSplit.simplex_test``).
+        alpha1, alpha2: the two classes' concentrations (length ``d``, all > 0).
+        prior1: probability of class +1, in ``(0, 1)``.
+    """
+    check_tensor("simplex", simplex, ndim=2)
+    _check_concentrations(alpha1, alpha2)
+    if simplex.shape[1] != len(alpha1):
+        raise ValueError(
+            f"simplex must have {len(alpha1)} columns (one per concentration); "
+            f"got shape {tuple(simplex.shape)}"
+        )
+    if not bool((simplex > 0).all()):
+        raise ValueError("simplex must have positive coordinates (points of the open simplex)")
+    prior1 = check_real("prior1", prior1)
+    if not 0 < prior1 < 1:
+        raise ConfigError(f"prior1 must be in (0, 1); got {prior1}")
     lp1 = _dirichlet_log_pdf(simplex, alpha1) + math.log(prior1)
     lp2 = _dirichlet_log_pdf(simplex, alpha2) + math.log(1 - prior1)
     return torch.where(lp1 > lp2, 1.0, -1.0)

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.validation import check_int
+from nnatlas.kernels.validation import check_tensor
 
 __all__ = ["expected_calibration_error"]
 
@@ -22,6 +23,9 @@ def expected_calibration_error(probs: Tensor, labels: Tensor, *, num_bins: int =
         labels: ``(m,)`` true labels.
     """
     check_int("num_bins", num_bins)
+    check_tensor("probs", probs, ndim=2)
+    if not isinstance(labels, Tensor) or labels.dtype.is_floating_point or labels.dtype.is_complex:
+        raise TypeError(f"labels must be an integer tensor of classes; got {labels!r}")
     if probs.dim() != 2 or labels.shape != (probs.shape[0],):
         raise ValueError(
             f"probs must be (m, C) and labels (m,); got {tuple(probs.shape)} and {tuple(labels.shape)}"

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from nnatlas.core.validation import check_int, check_positive
 from nnatlas.kernels.scale_mixture.distributions import DEFAULT_PRIOR, InverseGamma
-from nnatlas.kernels.scale_mixture.linalg import check_kernels
+from nnatlas.kernels.scale_mixture.linalg import check_kernels, check_prior
 
 __all__ = ["ScaleMixtureClassifier", "fit_scale_mixture_classifier"]
 
@@ -118,6 +118,9 @@ def fit_scale_mixture_classifier(
     check_int("num_classes", num_classes, low=2)
     check_int("steps", steps)
     check_int("num_samples", num_samples)
+    check_positive("lr", lr)
+    if not isinstance(labels, Tensor):
+        raise TypeError(f"labels must be an integer tensor; got {type(labels).__name__}")
     if labels.shape != (n,) or labels.dtype not in (torch.int64, torch.int32):
         raise ValueError(
             f"labels must be an integer tensor of shape ({n},); got {labels.dtype} {tuple(labels.shape)}"
@@ -127,7 +130,7 @@ def fit_scale_mixture_classifier(
             f"labels must lie in [0, {num_classes}); got range [{int(labels.min())}, {int(labels.max())}]"
         )
     if prior is not None:
-        prior.validate()
+        check_prior(prior)
     chol = torch.linalg.cholesky(
         k_train.to(torch.float64)
         + check_positive("jitter", jitter) * torch.eye(n, dtype=torch.float64)

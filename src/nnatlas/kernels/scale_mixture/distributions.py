@@ -36,6 +36,7 @@ class InverseGamma(NamedTuple):
     beta: float
 
     def validate(self) -> InverseGamma:
+        """Return ``self`` if ``alpha`` and ``beta`` are finite numbers > 0; else raise."""
         for name, value in (("alpha", self.alpha), ("beta", self.beta)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ConfigError(f"InverseGamma {name} must be a finite number > 0; got {value!r}")
@@ -43,6 +44,7 @@ class InverseGamma(NamedTuple):
 
     def sample(self, num: int, *, generator: torch.Generator | None = None) -> Tensor:
         """``num`` draws of σ² (float64), as ``beta / Gamma(alpha, 1)``."""
+        self.validate()
         check_int("num", num)
         gamma = _gamma_sample(self.alpha, num, generator)
         return self.beta / gamma

@@ -11,34 +11,19 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from nnatlas.core.validation import check_positive
+from nnatlas.kernels.scale_mixture.distributions import InverseGamma
+from nnatlas.kernels.validation import check_tensor
+
 __all__ = [
     "KernelSolve",
     "as_columns",
     "check_kernels",
-    "check_tensor",
+    "check_prior",
+    "check_scalar_or_tensor",
     "conditional_moments",
     "solve_kernel",
 ]
-
-
-def check_tensor(name: str, value: object, *, ndim: int | tuple[int, ...]) -> Tensor:
-    """``value`` must be a finite real floating tensor with ``ndim`` dimensions.
-
-    Raises:
-        TypeError: not a tensor, or not a real floating dtype (integer, bool, complex).
-        ValueError: wrong number of dimensions, or a NaN / infinite entry.
-    """
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}")
-    if not value.dtype.is_floating_point:
-        raise TypeError(f"{name} must be a real floating tensor; got dtype {value.dtype}")
-    dims = (ndim,) if isinstance(ndim, int) else ndim
-    if value.dim() not in dims:
-        want = " or ".join(f"{d}-D" for d in dims)
-        raise ValueError(f"{name} must be {want}; got shape {tuple(value.shape)}")
-    if not bool(torch.isfinite(value).all()):
-        raise ValueError(f"{name} must be finite; got NaN or infinite entries")
-    return value
 
 
 def as_columns(y: Tensor, n: int, name: str) -> tuple[Tensor, bool]:
@@ -87,6 +72,23 @@ def check_kernels(
                 f"variances); got {tuple(k_test_diag.shape)}"
             )
     return n
+
+
+def check_prior(prior: object) -> InverseGamma:
+    """``prior`` must be a valid :class:`InverseGamma` (TypeError / ConfigError naming it)."""
+    if not isinstance(prior, InverseGamma):
+        raise TypeError(f"prior must be an InverseGamma(alpha, beta); got {prior!r}")
+    return prior.validate()
+
+
+def check_scalar_or_tensor(name: str, value: object) -> None:
+    """A hyperparameter given as a number > 0 or a positive one-element floating tensor."""
+    if isinstance(value, Tensor):
+        check_tensor(name, value)
+        if value.numel() != 1 or not bool((value > 0).all()):
+            raise ValueError(f"{name} must be a positive one-element tensor; got {value}")
+    else:
+        check_positive(name, value)
 
 
 class KernelSolve(NamedTuple):

@@ -28,9 +28,12 @@ from nnatlas.kernels.scale_mixture.distributions import (
 from nnatlas.kernels.scale_mixture.linalg import (
     as_columns,
     check_kernels,
+    check_prior,
+    check_scalar_or_tensor,
     conditional_moments,
     solve_kernel,
 )
+from nnatlas.kernels.validation import check_tensor
 
 __all__ = [
     "RegressionFit",
@@ -92,6 +95,8 @@ def gaussian_log_marginal_likelihood(
     """
     n = check_kernels(k_train)
     y2, _ = as_columns(y_train, n, "y_train")
+    check_scalar_or_tensor("scale", scale)
+    check_scalar_or_tensor("noise", noise)
     k = y2.shape[1]
     scale_t = torch.as_tensor(scale, dtype=torch.float64)
     c = k_train.to(torch.float64) + noise * torch.eye(n, dtype=torch.float64)
@@ -107,7 +112,7 @@ def posterior_scale(
 ) -> InverseGamma:
     """The conjugate posterior of σ²: ``InvGamma(a + nk/2, b + q/2)`` with ``q = Σ yᵀC⁻¹y``."""
     n = check_kernels(k_train)
-    prior.validate()
+    check_prior(prior)
     y2, _ = as_columns(y_train, n, "y_train")
     solved = solve_kernel(k_train, y2, check_positive("noise", noise))
     return InverseGamma(
@@ -135,7 +140,7 @@ def student_t_posterior(
         A :class:`StudentTPredictive` with ``df = 2a + n·k`` (``k`` output columns).
     """
     n = check_kernels(k_train, k_test_train, k_test_diag)
-    prior.validate()
+    check_prior(prior)
     noise = check_positive("noise", noise)
     y2, squeeze = as_columns(y_train, n, "y_train")
     solved = solve_kernel(k_train, y2, noise)
@@ -164,6 +169,8 @@ def student_t_log_marginal_likelihood(
     """
     n = check_kernels(k_train)
     y2, _ = as_columns(y_train, n, "y_train")
+    for name, value in (("alpha", alpha), ("beta", beta), ("noise", noise)):
+        check_scalar_or_tensor(name, value)
     k = y2.shape[1]
     a = torch.as_tensor(alpha, dtype=torch.float64)
     b = torch.as_tensor(beta, dtype=torch.float64)
@@ -207,6 +214,7 @@ def importance_sampling_posterior(
     """
     n = check_kernels(k_train, k_test_train, k_test_diag)
     noise = check_positive("noise", noise)
+    check_tensor("scales", scales)
     if scales.dim() != 1 or scales.numel() == 0 or not bool((scales > 0).all()):
         raise ValueError(
             f"scales must be a non-empty 1-D tensor of positive σ² samples; got shape {tuple(scales.shape)}"
@@ -264,6 +272,7 @@ def fit_regression_hyperparameters(
     if process not in ("gaussian", "student_t"):
         raise ConfigError(f"process must be 'gaussian' or 'student_t'; got {process!r}")
     check_int("steps", steps)
+    check_positive("lr", lr)
     n = check_kernels(k_train)
     y2, _ = as_columns(y_train, n, "y_train")
     log_noise = torch.tensor(math.log(0.1), dtype=torch.float64, requires_grad=True)
