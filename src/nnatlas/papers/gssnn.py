@@ -50,6 +50,7 @@ from nnatlas.core.verdicts import Check, guard, judge, stat, values
 from nnatlas.data import load_digits
 from nnatlas.nn import MLP, GraphStructuredHead, random_graph_population
 from nnatlas.runs.context import log_metrics
+from nnatlas.train.loop import accuracy, fit
 
 BIBTEX = """@article{ssnn2023,
   title   = {Symbolically Synthesized Neural Networks},
@@ -119,8 +120,8 @@ def _data(config: SpreadConfig, seed: int) -> Any:
 
 
 def _train(model: nn.Module, config: SpreadConfig, data: Any, seed: int) -> tuple[float, float]:
-    """Test and train accuracy after training; our own loop (not ``train.loop.fit``) because
-    the paper's ReduceLROnPlateau steps on every minibatch's loss, after the optimizer step."""
+    """Test and train accuracy after training with the paper's recipe: Adam, BCE-with-logits,
+    ReduceLROnPlateau stepped on every minibatch's loss (after the optimizer step)."""
     x, y, xt, yt = data
     model.to(current_device())
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -128,23 +129,13 @@ def _train(model: nn.Module, config: SpreadConfig, data: Any, seed: int) -> tupl
         opt, factor=config.plateau_factor, patience=config.plateau_patience,
         cooldown=config.plateau_cooldown,
     )  # fmt: skip
-    gen = torch.Generator().manual_seed(seed)
-    n = x.shape[0]
-    model.train()
-    for _ in range(config.epochs):
-        order = torch.randperm(n, generator=gen).to(x.device)
-        for start in range(0, n, config.batch_size):
-            idx = order[start : start + config.batch_size]
-            opt.zero_grad(set_to_none=True)
-            loss = F.binary_cross_entropy_with_logits(model(x[idx]).squeeze(1), y[idx].float())
-            loss.backward()
-            opt.step()
-            sched.step(float(loss.detach()))
+    fit(
+        model, x, y, optimizer=opt, epochs=config.epochs, batch_size=config.batch_size,
+        loss_fn=lambda out, yb: F.binary_cross_entropy_with_logits(out.squeeze(1), yb.float()),
+        generator=torch.Generator().manual_seed(seed), on_step=lambda _, loss: sched.step(loss),
+    )  # fmt: skip
     model.eval()
-    with torch.no_grad():
-        train_acc = float(((model(x).squeeze(1) > 0).long() == y).float().mean())
-        test_acc = float(((model(xt).squeeze(1) > 0).long() == yt).float().mean())
-    return test_acc, train_acc
+    return accuracy(model, xt, yt), accuracy(model, x, y)
 
 
 def run_spread(config: SpreadConfig, seed: int) -> Metrics:
