@@ -130,7 +130,7 @@ def verdict_variance(per_seed: list[Metrics], config: VarianceConfig) -> Verdict
         stat([math.log10(max(r, 1e-300)) for r in values(per_seed, "ratio", i)]).mean
         for i in range(len(config.c_w_factors))
     ]
-    gelu_log = stat([math.log10(r) for r in values(per_seed, "gelu_ratio")]).mean
+    gelu_log = stat([math.log10(max(r, 1e-300)) for r in values(per_seed, "gelu_ratio")]).mean
     band, off = math.log10(config.critical_band), math.log10(config.off_factor)
     crit = config.c_w_factors.index(1.0)
     checks = [
@@ -141,7 +141,9 @@ def verdict_variance(per_seed: list[Metrics], config: VarianceConfig) -> Verdict
         name = f"ReLU C_W = {2 * f:.3g}: log10 K(L)/K(1)"
         if f != 1.0:  # explodes above, vanishes below
             checks.append(Check(name, lg, ">=", off) if f > 1 else Check(name, lg, "<=", -off))
-    predicted = [round(math.log10(r), 2) for r in per_seed[0]["predicted_ratio"]]
+    n = len(config.c_w_factors)
+    predicted = [round(math.log10(max(values(per_seed[:1], "predicted_ratio", i)[0], 1e-300)), 2)
+                 for i in range(n)]  # fmt: skip
     return judge(checks, values={"predicted log10 ratios (infinite width)": predicted},
                  prefix=f"after {config.depth} layers, mean over {len(per_seed)} seeds")  # fmt: skip
 
