@@ -112,7 +112,7 @@ def test_token_mixer_matches_neighbourhood_maximum() -> None:
         pooled[:, t] = h[:, neigh].amax(dim=1)
     torch.testing.assert_close(mixer(x), mixer.down(F.gelu(pooled)))
     with pytest.raises(ValueError, match="square grid"):
-        mixer(torch.randn(1, 10, 4))
+        mixer(torch.randn(1, 10, 4, dtype=torch.float64))
 
 
 def test_vit_s_max_block_parameter_count() -> None:

@@ -174,7 +174,7 @@ def test_errors_name_the_argument() -> None:
     cell = ParaGRU(4, 8, 2)
     with pytest.raises(ConfigError, match="input_size"):
         ParaGRU(5, 8, 2)
-    with pytest.raises(ConfigError, match="4 features"):
+    with pytest.raises(ConfigError, match=r"x of shape \(batch, L, 4\)"):
         cell(torch.randn(2, 3, 5))
     with pytest.raises(ConfigError, match="h0"):
         cell(torch.randn(2, 3, 4), torch.zeros(2, 9))

@@ -334,7 +334,7 @@ def test_bad_inputs_raise_clear_errors() -> None:
         uniform_noise(torch.zeros(2), generator=0)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="scale"):
         NoisyRectifier(scale=0.0)
-    with pytest.raises(UnknownNameError, match="noise kind"):
+    with pytest.raises(UnknownNameError, match="noise_kind"):
         NoisyRectifier("cauchy")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"torch\.Tensor"):
         StochasticTimesSmooth()([1.0])  # type: ignore[arg-type]

@@ -50,7 +50,8 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import UnknownNameError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
+from nnatlas.nn._checks import check_input, module_dtype
 
 __all__ = [
     "EvoNormB0",
@@ -83,18 +84,16 @@ def evonorm_groups(num_channels: int, max_groups: int = 32) -> int:
 
 
 def _check_eps(eps: float) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, int | float) or not eps > 0:
-        raise ValueError(f"eps must be a positive float; got {eps!r}")
-    return float(eps)
+    return check_positive("eps", eps)
 
 
-def _check_input(layer: str, x: Tensor, channels: int) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{layer} expects a torch.Tensor; got {type(x).__name__}")
+def _check_input(layer: EvoNormB0 | EvoNormS0, x: Tensor) -> None:
+    name, channels = type(layer).__name__, layer.num_features
+    check_input(name, x, dtype=module_dtype(layer), nonempty=True)
     if x.ndim < 3 or x.shape[1] != channels:
         raise ValueError(
-            f"{layer} expects input (batch, {channels}, *spatial) with at least one spatial "
-            f"dimension; got shape {tuple(x.shape)}"
+            f"{name} expects input x of shape (batch, {channels}, *spatial) with at least one "
+            f"spatial dimension; got shape {tuple(x.shape)}"
         )
 
 
@@ -219,7 +218,7 @@ class EvoNormB0(_EvoNormBase):
         Returns:
             ``(batch, C, *spatial)``.
         """
-        _check_input("EvoNormB0", x, self.num_features)
+        _check_input(self, x)
         if not self.nonlinearity:
             return self._affine(x)
         assert self.v is not None and self.running_var is not None
@@ -300,7 +299,7 @@ class EvoNormS0(_EvoNormBase):
         Returns:
             ``(batch, C, *spatial)``.
         """
-        _check_input("EvoNormS0", x, self.num_features)
+        _check_input(self, x)
         if not self.nonlinearity:
             return self._affine(x)
         assert self.v is not None
@@ -361,6 +360,8 @@ def convert_bn_relu_to_evonorm(
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     if kind not in _KINDS:
         raise UnknownNameError("EvoNorm kind", kind, tuple(_KINDS))
+    check_int("groups", groups)
+    _check_eps(eps)
 
     def make(bn: nn.BatchNorm2d, nonlinearity: bool) -> nn.Module:
         ref = bn.weight if bn.weight is not None else bn.running_var

@@ -49,6 +49,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
+from nnatlas.nn._checks import check_input, module_dtype
 from nnatlas.nn.activations import ActivationSpec, activation_module
 from nnatlas.nn.stochastic_neurons import (
     ESTIMATORS,
@@ -89,6 +90,7 @@ def make_gate(
     Returns:
         A module mapping pre-activations to gates, with an ``on_probability(a)`` method.
     """
+    check_int("num_units", num_units)
     if estimator == "st-identity":
         return StraightThroughBernoulli("identity", generator=generator)
     if estimator == "st-sigmoid":
@@ -171,6 +173,7 @@ class GatedLayer(nn.Module):
             self.gate.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("GatedLayer", x, dtype=module_dtype(self))
         if x.dim() != 2 or x.shape[1] != self.in_features:
             raise ConfigError(
                 f"input must be (batch, in_features={self.in_features}); got {tuple(x.shape)}"
@@ -282,6 +285,14 @@ class GatedMLP(nn.Module):
         self.readout.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input(
+            "GatedMLP",
+            x,
+            dtype=module_dtype(self),
+            min_ndim=2,
+            nonempty=True,
+            expected="(batch, *) with data",
+        )
         x = x.reshape(x.shape[0], -1)
         for layer in self.layers:
             x = layer(x)

@@ -46,8 +46,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
 
-from nnatlas.core.errors import UnknownNameError
+from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
+from nnatlas.nn._checks import check_input, module_dtype
 
 __all__ = [
     "KernelConv2d",
@@ -68,6 +69,40 @@ def _pair_arg(name: str, value: Any, low: int) -> tuple[int, int]:
     if len(pair) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}")
     return (check_int(name, pair[0], low=low), check_int(name, pair[1], low=low))
+
+
+def _check_templates(owner: str, x: Tensor, weight: Tensor, alpha: Tensor) -> None:
+    """The functional convolutions' arguments: 4-D float tensors of one dtype, matching."""
+    for name, t in (("x", x), ("weight", weight), ("alpha", alpha)):
+        check_input(owner, t, name=name, dtype=None if name == "x" else x.dtype, ndim=4,
+                    expected="(N, C, H, W)" if name == "x" else "(O, C, kh, kw)")  # fmt: skip
+    if weight.shape[1] != x.shape[1]:
+        raise ConfigError(
+            f"{owner}: weight has {weight.shape[1]} input channels but x has {x.shape[1]}"
+        )
+    if alpha.shape != weight.shape:
+        raise ConfigError(
+            f"{owner}: alpha must have the shape of weight {tuple(weight.shape)}; got "
+            f"{tuple(alpha.shape)}"
+        )
+
+
+def _geometry(
+    owner: str, x: Tensor, weight: Tensor, stride: Any, padding: Any, dilation: Any
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], int, int]:
+    """Checked ``(stride, padding, dilation, h_out, w_out)`` of a template convolution."""
+    st = _pair_arg("stride", stride, 1)
+    pad = _pair_arg("padding", padding, 0)
+    dil = _pair_arg("dilation", dilation, 1)
+    kh, kw = weight.shape[-2:]
+    h_out = (x.shape[2] + 2 * pad[0] - dil[0] * (kh - 1) - 1) // st[0] + 1
+    w_out = (x.shape[3] + 2 * pad[1] - dil[1] * (kw - 1) - 1) // st[1] + 1
+    if h_out < 1 or w_out < 1:
+        raise ValueError(
+            f"{owner}: x of spatial size {tuple(x.shape[2:])} is smaller than the kernel "
+            f"{(kh, kw)} (padding {pad}, dilation {dil})"
+        )
+    return st, pad, dil, h_out, w_out
 
 
 def _positive(rho: Tensor) -> Tensor:
@@ -97,8 +132,10 @@ def weighted_l2_conv2d(
     Returns:
         ``(N, O, H_out, W_out)``.
     """
-    quadratic = F.conv2d(x * x, alpha, None, stride, padding, dilation)
-    cross = F.conv2d(x, alpha * weight, None, stride, padding, dilation)
+    _check_templates("weighted_l2_conv2d", x, weight, alpha)
+    st, pad, dil, _, _ = _geometry("weighted_l2_conv2d", x, weight, stride, padding, dilation)
+    quadratic = F.conv2d(x * x, alpha, None, st, pad, dil)
+    cross = F.conv2d(x, alpha * weight, None, st, pad, dil)
     const = (alpha * weight * weight).sum(dim=(1, 2, 3))
     return 2.0 * cross - quadratic - const.view(1, -1, 1, 1)
 
@@ -113,9 +150,9 @@ class _WeightedL1(torch.autograd.Function):
     @staticmethod
     def _chunks(n: int, o: int, k: int, l_: int, budget: int) -> tuple[int, int]:
         """Sample and output-channel chunk sizes with ``nc * oc * k * l_ <= budget`` (or 1 × 1)."""
-        per_pair = k * l_
-        if n * per_pair <= budget:
-            return n, min(o, budget // (n * per_pair))
+        per_pair = max(k * l_, 1)
+        if n * per_pair <= budget:  # an empty batch lands here: one (empty) chunk
+            return max(n, 1), max(1, min(o, budget // max(n * per_pair, 1)))
         return max(1, budget // per_pair), 1
 
     @staticmethod
@@ -190,18 +227,12 @@ def weighted_l1_conv2d(
     Returns:
         ``(N, O, H_out, W_out)``.
     """
+    _check_templates("weighted_l1_conv2d", x, weight, alpha)
     check_int("max_chunk_elements", max_chunk_elements)
     kh, kw = weight.shape[-2:]
-    st: tuple[int, int] = _pair(stride)
-    pad: tuple[int, int] = _pair(padding)
-    dil: tuple[int, int] = _pair(dilation)
-    h_out = (x.shape[2] + 2 * pad[0] - dil[0] * (kh - 1) - 1) // st[0] + 1
-    w_out = (x.shape[3] + 2 * pad[1] - dil[1] * (kw - 1) - 1) // st[1] + 1
-    if h_out < 1 or w_out < 1:
-        raise ValueError(
-            f"input of spatial size {tuple(x.shape[2:])} is smaller than the kernel "
-            f"{(kh, kw)} (padding {pad}, dilation {dil})"
-        )
+    st, pad, dil, h_out, w_out = _geometry(
+        "weighted_l1_conv2d", x, weight, stride, padding, dilation
+    )
     cols = F.unfold(x, (kh, kw), dilation=dil, padding=pad, stride=st).transpose(1, 2)
     o = weight.shape[0]
     out = _WeightedL1.apply(cols, weight.reshape(o, -1), alpha.reshape(o, -1), max_chunk_elements)
@@ -249,8 +280,7 @@ class _TemplateConv2d(nn.Module):
         return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation}
 
     def _check(self, x: Tensor) -> None:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{type(self).__name__} expects a torch.Tensor; got {type(x).__name__}")
+        check_input(type(self).__name__, x, dtype=module_dtype(self))
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"{type(self).__name__} expects input (batch, {self.in_channels}, height, width); "
@@ -558,6 +588,13 @@ def init_templates_from_data(
     Raises:
         ValueError: if ``model`` contains no distance convolution.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
+    if not isinstance(x, Tensor) or x.numel() == 0:
+        got = f"shape {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"x must be a non-empty tensor (patches are drawn from it); got {got}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None; got {generator!r}")
     layers = [m for m in model.modules() if isinstance(m, _DistanceConv2d)]
     if not layers:
         raise ValueError(

@@ -30,6 +30,7 @@ Deviations from the paper:
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_real
+from nnatlas.nn._checks import check_input, describe, module_dtype
 
 __all__ = [
     "GINEConv",
@@ -53,6 +55,22 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- graphs
+
+
+def _edge(edge: Any) -> tuple[int, int]:
+    """``(source, target)`` as Python ints (any integer type is accepted, ``bool`` is not)."""
+    try:
+        if (
+            isinstance(edge, str | bytes)
+            or len(edge) != 2
+            or any(isinstance(v, bool) for v in edge)
+        ):
+            raise TypeError
+        return operator.index(edge[0]), operator.index(edge[1])
+    except TypeError:
+        raise TypeError(
+            f"edges must hold (source, target) int pairs; got {describe(edge)}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,11 @@ class GraphStructure:
 
     def __post_init__(self) -> None:
         check_int("num_nodes", self.num_nodes)
-        edges = tuple((int(s), int(t)) for s, t in self.edges)
+        if isinstance(self.edges, str | bytes) or not isinstance(self.edges, Sequence):
+            raise TypeError(
+                f"edges must be a sequence of (source, target) pairs; got {describe(self.edges)}"
+            )
+        edges = tuple(_edge(edge) for edge in self.edges)
         for s, t in edges:
             if not (0 <= s < self.num_nodes and 0 <= t < self.num_nodes):
                 raise ConfigError(
@@ -126,6 +148,8 @@ def random_graph(
         generator: random stream.
     """
     check_int("num_nodes", num_nodes)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None; got {generator!r}")
     check_int(
         "num_edges",
         num_edges,
@@ -177,6 +201,21 @@ def random_graph_population(
 # --------------------------------------------------------------------------- message passing
 
 
+def _check_edge_index(edge_index: Any, num_nodes: int) -> None:
+    """A ``(2, E)`` integer tensor whose entries index ``num_nodes`` nodes."""
+    if not isinstance(edge_index, Tensor) or edge_index.dtype not in (torch.int64, torch.int32):
+        raise TypeError(
+            f"edge_index must be an int64 (or int32) tensor; got {describe(edge_index)}"
+        )
+    if edge_index.ndim != 2 or edge_index.shape[0] != 2:
+        raise ConfigError(f"edge_index must have shape (2, E); got {tuple(edge_index.shape)}")
+    # Out-of-range indices would fail inside index_select (a device-side assert on CUDA).
+    if edge_index.numel() and not (
+        int(edge_index.min()) >= 0 and int(edge_index.max()) < num_nodes
+    ):
+        raise ConfigError(f"edge_index must hold node indices in [0, {num_nodes})")
+
+
 def gine_aggregate(h: Tensor, edge_index: Tensor, e: Tensor) -> Tensor:
     """GINE messages summed at their targets: ``out_i = Σ_{(j→i)} ReLU(h_j + e_{ji})``.
 
@@ -188,7 +227,10 @@ def gine_aggregate(h: Tensor, edge_index: Tensor, e: Tensor) -> Tensor:
     Returns:
         ``(B, N, H)``; nodes without incoming edges get zeros.
     """
-    if h.ndim != 3 or e.ndim != 3 or e.shape[1] != edge_index.shape[1] or e.shape[2] != h.shape[2]:
+    check_input("gine_aggregate", h, name="h", ndim=3, expected="(B, N, H)")
+    check_input("gine_aggregate", e, name="e", dtype=h.dtype, ndim=3, expected="(B, E, H)")
+    _check_edge_index(edge_index, h.shape[1])
+    if e.shape[1] != edge_index.shape[1] or e.shape[2] != h.shape[2]:
         raise ValueError(
             f"gine_aggregate expects h (B, N, H), edge_index (2, E), e (B, E, H); got "
             f"{tuple(h.shape)}, {tuple(edge_index.shape)}, {tuple(e.shape)}"
@@ -229,6 +271,8 @@ class GINEConv(nn.Module):
         self.linear.reset_parameters()
 
     def forward(self, h: Tensor, edge_index: Tensor, e: Tensor) -> Tensor:
+        check_input("GINEConv", h, name="h", dtype=module_dtype(self))
+        check_input("GINEConv", e, name="e", dtype=module_dtype(self))
         return self.linear((1 + self.eps) * h + gine_aggregate(h, edge_index, e))
 
     def extra_repr(self) -> str:
@@ -246,8 +290,14 @@ def sincos_embedding_2d(positions: Tensor, dim: int, temperature: float = 10_000
     Returns:
         ``(P, dim)``.
     """
+    if not isinstance(positions, Tensor) or positions.is_complex() or positions.dtype == torch.bool:
+        raise TypeError(f"positions must be a real tensor (P, 2); got {describe(positions)}")
+    if positions.ndim != 2 or positions.shape[1] != 2:
+        raise ConfigError(f"positions must have shape (P, 2); got {tuple(positions.shape)}")
+    check_int("dim", dim)
     if dim % 4:
         raise ConfigError(f"dim must be a multiple of 4 for a 2-D sin-cos embedding; got {dim}")
+    check_real("temperature", temperature, low=0.0, low_open=True)
     quarter = dim // 4
     omega = 1.0 / temperature ** (torch.arange(quarter, dtype=torch.float64) / max(quarter - 1, 1))
     parts = []
@@ -334,6 +384,7 @@ class GraphStructuredHead(nn.Module):
         self.out.reset_parameters()
 
     def forward(self, z: Tensor) -> Tensor:
+        check_input("GraphStructuredHead", z, name="z", dtype=module_dtype(self))
         if z.ndim != 2 or z.shape[1] != self.in_features:
             raise ValueError(
                 f"GraphStructuredHead expects z of shape (batch, {self.in_features}); got {tuple(z.shape)}"

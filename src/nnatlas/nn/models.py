@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from nnatlas.core.validation import check_int
+from nnatlas.nn._checks import check_input, module_dtype
 from nnatlas.nn.activations import ActivationSpec, activation_module
 
 __all__ = ["MLP", "LeNet", "num_parameters"]
@@ -34,6 +35,8 @@ def num_parameters(module: nn.Module, *, trainable_only: bool = True) -> int:
     Returns:
         The total number of elements.
     """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be an nn.Module; got {type(module).__name__}")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -109,6 +112,7 @@ class MLP(nn.Module):
         Returns:
             ``(batch, out_features)``.
         """
+        check_input("MLP", x, dtype=module_dtype(self))
         if x.ndim < 2 or math.prod(x.shape[1:]) != self.in_features:
             raise ValueError(
                 f"MLP expects input (batch, *) with {self.in_features} features per sample; "
@@ -267,6 +271,7 @@ class LeNet(nn.Module):
         Returns:
             Logits, ``(batch, num_classes)``.
         """
+        check_input("LeNet", x, dtype=module_dtype(self))
         expected = (self.in_channels, *self.image_size)
         if x.ndim != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(

@@ -40,7 +40,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int, check_positive
+from nnatlas.core.validation import check_int, check_positive, check_real
+from nnatlas.nn._checks import check_input, module_dtype
 
 __all__ = [
     "ArgmaxAttention",
@@ -65,8 +66,12 @@ def spike(
     """Heaviside spike ``1[v >= threshold]`` (same dtype as ``v``).
 
     With ``surrogate``, the backward pass uses the fast-sigmoid derivative
-    ``1 / (1 + slope |v - threshold|)^2``; otherwise the output has no gradient.
+    ``1 / (1 + slope |v - threshold|)^2``; otherwise the output has no gradient. NaN
+    potentials give no spike (``NaN >= threshold`` is false), as a hard threshold does.
     """
+    check_input("spike", v, name="v")
+    check_real("threshold", threshold)
+    check_positive("slope", slope)
     hard = (v >= threshold).to(v.dtype)
     if not surrogate:
         return hard
@@ -80,6 +85,8 @@ def int8_quantize(w: Tensor, scale: float = 0.01, *, surrogate: bool = False) ->
 
     Without the surrogate the gradient with respect to ``w`` is exactly zero (``round``'s).
     """
+    check_input("int8_quantize", w, name="w")
+    check_positive("scale", scale)
     hard = scale * torch.clamp(torch.round(w / scale), -128, 127)
     if not surrogate:
         return hard
@@ -92,6 +99,9 @@ def staircase(x: Tensor, levels: int = 5, scale: float = 1.0, *, surrogate: bool
 
     Without the surrogate the gradient is exactly zero everywhere.
     """
+    check_input("staircase", x)
+    check_int("levels", levels, low=2)
+    check_positive("scale", scale)
     hard = torch.clamp(torch.floor(scale * x), 0, levels - 1)
     if not surrogate:
         return hard
@@ -105,6 +115,14 @@ def hard_argmax(scores: Tensor, *, surrogate: bool = False, dim: int = -1) -> Te
     With ``surrogate``, the backward pass is the softmax's (straight-through softmax);
     otherwise the output has no gradient.
     """
+    check_input("hard_argmax", scores, name="scores", min_ndim=1, expected="(..., n) with n >= 1")
+    if not isinstance(dim, int) or isinstance(dim, bool) or not -scores.ndim <= dim < scores.ndim:
+        raise ConfigError(
+            f"dim must be an int in [-{scores.ndim}, {scores.ndim}) for scores of shape "
+            f"{tuple(scores.shape)}; got {dim!r}"
+        )
+    if scores.shape[dim] == 0:
+        raise ConfigError(f"scores has no entries along dim={dim} to take an argmax over")
     index = scores.argmax(dim=dim, keepdim=True)
     hard = torch.zeros_like(scores).scatter(dim, index, 1.0)
     if not surrogate:
@@ -178,6 +196,7 @@ class SpikingMLP(nn.Module):
         return torch.addcmul(v, v, s, value=-1.0), s
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("SpikingMLP", x, dtype=module_dtype(self), ndim=2, last=self.fc1.in_features)
         current = self.fc1(x)
         v1 = torch.zeros_like(current)
         v2: Tensor | None = None
@@ -230,6 +249,7 @@ class Int8Linear(nn.Linear):
         self.surrogate = bool(surrogate)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("Int8Linear", x, dtype=module_dtype(self), min_ndim=1, last=self.in_features)
         w = int8_quantize(self.weight, self.scale, surrogate=self.surrogate)
         b = (
             None
@@ -299,6 +319,7 @@ class Int8MLP(_ThreeLayer):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("Int8MLP", x, dtype=module_dtype(self), ndim=2, last=self.fc1.in_features)
         return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
 
 
@@ -321,6 +342,7 @@ class Staircase(nn.Module):
         self.surrogate = bool(surrogate)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("Staircase", x)
         return staircase(x, self.levels, self.scale, surrogate=self.surrogate)
 
     def extra_repr(self) -> str:
@@ -351,6 +373,7 @@ class StaircaseMLP(_ThreeLayer):
         self.act = Staircase(levels, scale, surrogate=surrogate)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("StaircaseMLP", x, dtype=module_dtype(self), ndim=2, last=self.fc1.in_features)
         return self.fc3(self.act(self.fc2(self.act(self.fc1(x)))))
 
 
@@ -388,6 +411,14 @@ class ArgmaxAttention(nn.Module):
             m.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input(
+            "ArgmaxAttention",
+            x,
+            dtype=module_dtype(self),
+            ndim=3,
+            last=self.embed_dim,
+            expected=f"(batch, tokens, {self.embed_dim})",
+        )
         scores = self.q(x) @ self.k(x).transpose(-1, -2) / math.sqrt(self.embed_dim)
         return hard_argmax(scores, surrogate=self.surrogate) @ self.v(x)
 
@@ -438,6 +469,13 @@ class ArgmaxAttentionClassifier(nn.Module):
         self.head.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input(
+            "ArgmaxAttentionClassifier",
+            x,
+            dtype=module_dtype(self),
+            ndim=2,
+            last=self.num_tokens * self.token_features,
+        )
         x = x.reshape(x.shape[0], self.num_tokens, self.token_features)
         h = self.embed(x) + self.position
         h = torch.relu(h + self.attention(h))
@@ -494,6 +532,7 @@ class HardMoE(nn.Module):
         nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("HardMoE", x, dtype=module_dtype(self), ndim=2, last=self.in_features)
         mask = hard_argmax(self.gate(x), surrogate=self.surrogate)  # (B, E)
         experts = torch.einsum("bi,eoi->beo", x, self.weight) + self.bias  # (B, E, out)
         return torch.einsum("be,beo->bo", mask, experts)
@@ -541,4 +580,7 @@ class HardMoEClassifier(nn.Module):
         self.moe.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input(
+            "HardMoEClassifier", x, dtype=module_dtype(self), ndim=2, last=self.trunk.in_features
+        )
         return self.moe(torch.relu(self.trunk(x)))

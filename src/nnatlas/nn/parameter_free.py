@@ -40,8 +40,9 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.errors import UnknownNameError
+from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
+from nnatlas.nn._checks import check_input, module_dtype
 
 __all__ = [
     "BottleneckResNet",
@@ -109,6 +110,9 @@ class _Bottleneck(nn.Module):
     def _spatial(self, width: int, stride: int, kw: Factory) -> nn.Module:
         raise NotImplementedError
 
+    def _check_spatial(self, x: Tensor) -> None:
+        """Refuse spatial sizes the block's two paths would shape differently (none here)."""
+
     def reset_parameters(self) -> None:
         """PyTorch default initialisation of every convolution and BatchNorm."""
         for m in self.modules():
@@ -117,11 +121,13 @@ class _Bottleneck(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, in_channels, H, W) -> (N, 4·width, ceil(H/stride), ceil(W/stride))``."""
+        check_input(type(self).__name__, x, dtype=module_dtype(self))
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"{type(self).__name__} expects input (batch, {self.in_channels}, height, width); "
                 f"got shape {tuple(x.shape)}"
             )
+        self._check_spatial(x)
         out = self.expand(self.spatial(self.reduce(x)))
         return self.relu(out + self.shortcut(x))
 
@@ -219,6 +225,14 @@ class HybridBottleneck(_Bottleneck):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(in_channels, width, stride, device=device, dtype=dtype)
+
+    def _check_spatial(self, x: Tensor) -> None:
+        if self.stride > 1 and (x.shape[2] % self.stride or x.shape[3] % self.stride):
+            raise ConfigError(
+                f"HybridBottleneck with stride {self.stride} expects x with height and width "
+                f"divisible by {self.stride} (its average pool floors, the shortcut ceils); "
+                f"got shape {tuple(x.shape)}"
+            )
 
     def _spatial(self, width: int, stride: int, kw: Factory) -> nn.Module:
         if stride == 1:
@@ -321,6 +335,7 @@ class BottleneckResNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Classify ``(N, in_channels, H, W)`` images into ``(N, num_classes)`` logits."""
+        check_input("BottleneckResNet", x, dtype=module_dtype(self))
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"BottleneckResNet expects input (batch, {self.in_channels}, height, width); "
@@ -430,6 +445,7 @@ class MaxPoolTokenMixer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Mix tokens by a max over each token's grid neighbourhood; ``(B, N, d) -> (B, N, d)``."""
+        check_input("MaxPoolTokenMixer", x, dtype=module_dtype(self))
         if x.ndim != 3 or x.shape[2] != self.dim:
             raise ValueError(
                 f"MaxPoolTokenMixer expects input (batch, tokens, {self.dim}); got shape {tuple(x.shape)}"
@@ -527,6 +543,7 @@ class PfTransformerBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``(batch, N, dim) -> (batch, N, dim)``."""
+        check_input("PfTransformerBlock", x, dtype=module_dtype(self))
         if x.ndim != 3 or x.shape[2] != self.dim:
             raise ValueError(
                 f"PfTransformerBlock expects input (batch, tokens, {self.dim}); got shape {tuple(x.shape)}"

@@ -57,7 +57,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_real
+from nnatlas.nn._checks import check_input, module_dtype
 
 __all__ = [
     "URFSNNK",
@@ -104,6 +105,10 @@ def gaussian_projection(
     """
     check_int("num_features", num_features)
     check_int("dim", dim)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None; got {generator!r}")
+    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating-point torch.dtype or None; got {dtype!r}")
     dtype = dtype or torch.get_default_dtype()
     if not orthogonal:
         return torch.randn(num_features, dim, generator=generator, dtype=dtype).to(device)
@@ -138,6 +143,7 @@ def relu_features(x: Tensor, projection: Tensor) -> Tensor:
     Returns:
         ``(..., m)``.
     """
+    _check_projection(projection, x)
     _check_last_dim("x", x, projection.shape[1])
     return F.relu(x @ projection.T) / math.sqrt(projection.shape[0])
 
@@ -155,7 +161,9 @@ def arccos_kernel(x: Tensor, w: Tensor) -> Tensor:
     Returns:
         ``(n, k)``.
     """
-    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]:
+    check_input("arccos_kernel", x, ndim=2, expected="(n, d)")
+    check_input("arccos_kernel", w, name="w", dtype=x.dtype, ndim=2, expected="(k, d)")
+    if x.shape[1] != w.shape[1]:
         raise ValueError(
             f"arccos_kernel expects x (n, d) and w (k, d); got {tuple(x.shape)} and {tuple(w.shape)}"
         )
@@ -234,12 +242,22 @@ def fourier_series_spectrum(
     Returns:
         A :class:`Spectrum` with ``2 * num_terms + 1`` frequencies.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a callable of a float64 tensor; got {type(f).__name__}")
     check_int("num_terms", num_terms, low=0)
     check_int("num_samples", num_samples, low=2 * num_terms + 1)
-    if not period > 0:
-        raise ConfigError(f"period must be > 0; got {period!r}")
+    check_real("period", period, low=0.0, low_open=True)
     z = (torch.arange(num_samples, dtype=torch.float64) / num_samples - 0.5) * period
-    values = f(z).to(torch.float64)
+    values = f(z)
+    if not isinstance(values, Tensor) or values.shape != z.shape or values.is_complex():
+        got = tuple(values.shape) if isinstance(values, Tensor) else type(values).__name__
+        raise ValueError(
+            f"f must map a ({num_samples},) float64 tensor to real values of the same shape; "
+            f"got {got}"
+        )
+    values = values.to(torch.float64)
+    if not bool(torch.isfinite(values).all()):
+        raise ValueError(f"f returned NaN or infinite values on [-{period}/2, {period}/2)")
     # Sample k sits at z_k = -P/2 + kP/N: c_n = (1/N) Σ f(z_k) e^{-iξ_n z_k}, ξ_n = 2πn/P.
     coeffs = torch.fft.fft(values) / num_samples
     freqs, cs = [], []
@@ -285,6 +303,8 @@ def urf_input_features(x: Tensor, projection: Tensor, frequencies: Tensor) -> Te
     Returns:
         Complex ``(..., K * m)`` (frequency-major).
     """
+    _check_projection(projection, x)
+    _check_frequencies(frequencies, x)
     _check_last_dim("x", x, projection.shape[1])
     phi = torch.exp(_urf_exponent(x, projection, frequencies)) / math.sqrt(projection.shape[0])
     return phi.flatten(-2)
@@ -308,7 +328,21 @@ def urf_weight_features(
     Returns:
         Complex ``(k, K * m)``.
     """
+    _check_projection(projection, w, name="w")
+    _check_frequencies(frequencies, w, name="w")
     _check_last_dim("w", w, projection.shape[1])
+    k = frequencies.shape[0]
+    check_input("urf_weight_features", coefficients, name="coefficients", dtype=w.dtype, ndim=2,
+                expected=f"(K, 2) = ({k}, 2)")  # fmt: skip
+    if coefficients.shape != (k, 2):
+        raise ConfigError(
+            f"coefficients must have shape (K, 2) = ({k}, 2); got {tuple(coefficients.shape)}"
+        )
+    if b is not None:
+        check_input("urf_weight_features", b, name="b", dtype=w.dtype, ndim=1,
+                    expected=f"(k,) = ({w.shape[0]},)")  # fmt: skip
+        if w.ndim != 2 or b.shape[0] != w.shape[0]:
+            raise ConfigError(f"b must have shape (k,) = ({w.shape[0]},); got {tuple(b.shape)}")
     cdtype = _complex_dtype(w.dtype)
     c = torch.complex(coefficients[:, 0], coefficients[:, 1]).to(cdtype)  # (K,)
     log_psi = _urf_exponent(w, projection, frequencies)  # (k, K, m)
@@ -316,6 +350,18 @@ def urf_weight_features(
         log_psi = log_psi + (1j * b.unsqueeze(-1) * frequencies).to(cdtype).unsqueeze(-1)
     psi = c.unsqueeze(-1) * torch.exp(log_psi) / math.sqrt(projection.shape[0])
     return psi.flatten(-2)
+
+
+def _check_projection(projection: Tensor, like: Tensor, name: str = "x") -> None:
+    """``projection`` is an ``(m, d)`` float tensor; ``like`` (named ``name``) has its dtype."""
+    check_input("random features", like, name=name)
+    check_input("random features", projection, name="projection", dtype=like.dtype, ndim=2,
+                expected="(m, d)")  # fmt: skip
+
+
+def _check_frequencies(frequencies: Tensor, like: Tensor, name: str = "x") -> None:
+    check_input("random features", frequencies, name="frequencies", dtype=like.dtype, ndim=1,
+                expected="(K,)")  # fmt: skip
 
 
 def _check_last_dim(name: str, t: Tensor, d: int) -> None:
@@ -407,6 +453,7 @@ class ReLUSNNK(nn.Module):
         return relu_features(x, self.projection)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("ReLUSNNK", x, dtype=module_dtype(self))
         return F.linear(self.features(x), self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -503,6 +550,7 @@ class URFSNNK(nn.Module):
         return torch.cat([phi.real, phi.imag], dim=-1)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("URFSNNK", x, dtype=module_dtype(self))
         return F.linear(self.features(x), self.weight)
 
     def extra_repr(self) -> str:
@@ -568,6 +616,7 @@ class SNNKAdapter(nn.Module):
             self.up.bias.zero_()
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("SNNKAdapter", x, dtype=module_dtype(self))
         return x + self.up(self.down(x))
 
     def extra_repr(self) -> str:
@@ -597,15 +646,20 @@ def ridge_head(
     Returns:
         ``(weight (k, m), bias (k,) or None)``; for 1-D targets ``k = 1``.
     """
-    if features.ndim != 2:
-        raise ValueError(f"features must be (n, m); got shape {tuple(features.shape)}")
+    check_input("ridge_head", features, name="features")
+    check_input("ridge_head", targets, name="targets")
+    if features.ndim != 2 or features.shape[0] == 0:
+        raise ValueError(f"features must be (n, m) with n >= 1; got shape {tuple(features.shape)}")
+    if not bool(torch.isfinite(features).all()):
+        raise ValueError("features hold NaN or infinite values; the least-squares fit is undefined")
+    if not bool(torch.isfinite(targets).all()):
+        raise ValueError("targets hold NaN or infinite values; the least-squares fit is undefined")
     y = targets.unsqueeze(1) if targets.ndim == 1 else targets
     if y.ndim != 2 or y.shape[0] != features.shape[0]:
         raise ValueError(
             f"targets must be (n,) or (n, k) with n = {features.shape[0]}; got {tuple(targets.shape)}"
         )
-    if not (isinstance(ridge, int | float) and ridge >= 0):
-        raise ConfigError(f"ridge must be a float >= 0; got {ridge!r}")
+    check_real("ridge", ridge, low=0.0)
     out_dtype = features.dtype
     # Solve in float64: the closed form is cheap next to training, and small ridges make the
     # Gram matrix ill-conditioned in float32.
@@ -751,6 +805,7 @@ class BundledSNNK(nn.Module):
         return self
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input("BundledSNNK", x, dtype=module_dtype(self))
         return self.head(self.features(x))
 
     def extra_repr(self) -> str:

@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 
 __all__ = [
     "ESTIMATORS",
@@ -96,6 +96,7 @@ def uniform_noise(like: Tensor, generator: torch.Generator | None = None) -> Ten
     is then moved to ``like``'s device, so a seeded CPU generator gives the same numbers
     everywhere.
     """
+    _check_tensor("like", like)
     _check_generator(generator)
     device = generator.device if generator is not None else like.device
     u = torch.rand(like.shape, generator=generator, device=device, dtype=like.dtype)
@@ -119,15 +120,31 @@ def _noise_or_draw(
 # --------------------------------------------------------------------------- straight-through
 
 
+def _bernoulli_threshold(a: Tensor, u: Tensor) -> Tensor:
+    """``1[u < sigm(a)]`` in ``a``'s dtype, NaN where ``a`` is NaN (a comparison with NaN is
+    false, which would otherwise turn a NaN pre-activation into a silent 0).
+
+    Raises:
+        TypeError / ConfigError: ``a`` or ``u`` is not a floating tensor, or their shapes differ.
+    """
+    _check_tensor("a", a)
+    _check_tensor("u", u)
+    if u.shape != a.shape:
+        raise ConfigError(f"u must have the shape of a {tuple(a.shape)}; got {tuple(u.shape)}")
+    p = torch.sigmoid(a)
+    return torch.where(torch.isnan(p), p, (u < p).to(a.dtype))
+
+
 class STBernoulliIdentity(torch.autograd.Function):
     """``h = 1[u < sigm(a)]`` forward; ``∂L/∂a := ∂L/∂h`` backward (identity straight-through).
 
-    Call as ``STBernoulliIdentity.apply(a, u)`` with ``u ~ U(0, 1)`` of ``a``'s shape.
+    Call as ``STBernoulliIdentity.apply(a, u)`` with ``u ~ U(0, 1)`` of ``a``'s shape. A NaN
+    pre-activation gives a NaN output (not a silent 0).
     """
 
     @staticmethod
     def forward(a: Tensor, u: Tensor) -> Tensor:
-        return (u < torch.sigmoid(a)).to(a.dtype)
+        return _bernoulli_threshold(a, u)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Tensor, Tensor], output: Tensor) -> None:
@@ -142,12 +159,12 @@ class STBernoulliSigmoid(torch.autograd.Function):
     """``h = 1[u < sigm(a)]`` forward; ``∂L/∂a := ∂L/∂h · sigm'(a)`` backward.
 
     This is ``h = p + stopgrad(b - p)`` with ``p = sigm(a)``. Call as
-    ``STBernoulliSigmoid.apply(a, u)``.
+    ``STBernoulliSigmoid.apply(a, u)``. A NaN pre-activation gives a NaN output.
     """
 
     @staticmethod
     def forward(a: Tensor, u: Tensor) -> Tensor:
-        return (u < torch.sigmoid(a)).to(a.dtype)
+        return _bernoulli_threshold(a, u)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Tensor, Tensor], output: Tensor) -> None:
@@ -287,7 +304,7 @@ def _noise_from_uniform(u: Tensor, kind: str) -> Tensor:
     if kind == "gaussian":
         u = u.clamp(torch.finfo(u.dtype).eps, 1 - torch.finfo(u.dtype).eps)
         return torch.special.ndtri(u)
-    raise UnknownNameError("noise kind", kind, ("logistic", "gaussian"))
+    raise UnknownNameError("noise_kind", kind, ("logistic", "gaussian"))
 
 
 def noisy_rectifier(
@@ -314,8 +331,7 @@ def noisy_rectifier(
         ``h ≥ 0``, shape and dtype of ``a``.
     """
     _check_tensor("a", a)
-    if not isinstance(scale, int | float) or isinstance(scale, bool) or not scale > 0:
-        raise ConfigError(f"scale must be a positive number; got {scale!r}")
+    check_positive("scale", scale)
     if noise is None:
         z = _noise_from_uniform(uniform_noise(a, generator), noise_kind)
     else:
@@ -343,9 +359,8 @@ class NoisyRectifier(nn.Module):
     ):
         super().__init__()
         if noise_kind not in ("logistic", "gaussian"):
-            raise UnknownNameError("noise kind", noise_kind, ("logistic", "gaussian"))
-        if not isinstance(scale, int | float) or isinstance(scale, bool) or not scale > 0:
-            raise ConfigError(f"scale must be a positive number; got {scale!r}")
+            raise UnknownNameError("noise_kind", noise_kind, ("logistic", "gaussian"))
+        check_positive("scale", scale)
         self.noise_kind: NoiseKind = noise_kind
         self.scale = float(scale)
         self.generator = _check_generator(generator)
@@ -385,6 +400,18 @@ def optimal_baseline(score: Tensor, loss: Tensor, dim: int = 0) -> Tensor:
     Returns:
         The baseline per unit (``score`` with ``dim`` removed); 0 where ``E[s²] = 0``.
     """
+    _check_tensor("score", score)
+    _check_tensor("loss", loss)
+    if score.ndim == 0 or not isinstance(dim, int) or not -score.ndim <= dim < score.ndim:
+        raise ConfigError(
+            f"dim must index a dimension of score (shape {tuple(score.shape)}); got {dim!r}"
+        )
+    try:
+        torch.broadcast_shapes(score.shape, loss.shape)
+    except RuntimeError:
+        raise ConfigError(
+            f"loss (shape {tuple(loss.shape)}) must broadcast to score (shape {tuple(score.shape)})"
+        ) from None
     s2 = score.square()
     num = (s2 * loss).mean(dim)
     den = s2.mean(dim)

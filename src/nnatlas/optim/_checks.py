@@ -1,6 +1,7 @@
 """Argument checks shared by the optimizers of this family (hyperparameters, params, losses).
 
-Every check raises at the optimizer's entry point with a message naming the argument, so a bad
+``check_real`` lives in :mod:`nnatlas.core.validation` (every family uses it) and is
+re-exported here for the optimizers. Every check raises at the optimizer's entry point with a message naming the argument, so a bad
 setting fails as ``ConfigError: lr must be ...`` instead of a comparison error inside
 ``__init__`` or, worse, parameters that silently turn into NaN a few steps later.
 """
@@ -15,6 +16,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_real
 
 __all__ = [
     "check_bool",
@@ -24,36 +26,6 @@ __all__ = [
     "check_params",
     "check_real",
 ]
-
-
-def check_real(
-    name: str,
-    value: Any,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    """``value`` as a float if it is a finite real number in the interval; else raise naming it.
-
-    ``low``/``high`` bound the interval (``None``: unbounded on that side); ``low_open`` /
-    ``high_open`` exclude the bound itself.
-
-    Raises:
-        TypeError: not an ``int`` or ``float`` (``bool`` is refused).
-        ConfigError: NaN, infinite, or outside the interval.
-    """
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
-    v = float(value)
-    below = low is not None and (v <= low if low_open else v < low)
-    above = high is not None and (v >= high if high_open else v > high)
-    if not math.isfinite(v) or below or above:
-        left = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
-        right = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
-        raise ConfigError(f"{name} must be a finite number in {left}, {right}; got {value!r}")
-    return v
 
 
 def check_bool(name: str, value: Any) -> bool:

@@ -84,6 +84,12 @@ _SOLVERS = ("softmax", "sinkhorn")
 _SCALINGS = ("mean", "max", "none")
 
 
+def _describe(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    return f"{type(value).__name__} {repr(value)[:60]}"
+
+
 def _check_float_dtype(dtype: Any) -> None:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating-point torch.dtype; got {dtype!r}")
@@ -162,7 +168,7 @@ def haar_rotations(
     _check_float_dtype(dtype)
     if bias is not None:
         if not isinstance(bias, Tensor) or not bias.is_floating_point():
-            raise TypeError(f"bias must be a floating-point tensor or None; got {bias!r:.60}")
+            raise TypeError(f"bias must be a floating-point tensor or None; got {_describe(bias)}")
         if bias.shape != (n, dim):
             raise ConfigError(
                 f"bias must have shape (n, dim) = ({n}, {dim}); got {tuple(bias.shape)}"
@@ -211,7 +217,7 @@ def transport_weights(
         the barycentric weights of that particle's move).
     """
     if not isinstance(cost, Tensor) or not cost.is_floating_point():
-        raise TypeError(f"cost must be a floating-point tensor; got {cost!r:.60}")
+        raise TypeError(f"cost must be a floating-point tensor; got {_describe(cost)}")
     if cost.ndim != 2 or cost.numel() == 0:
         raise ConfigError(
             f"cost must be a non-empty (particles, vertices) matrix; got shape {tuple(cost.shape)}"

@@ -32,7 +32,8 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_real
+from nnatlas.nn._checks import check_input, describe, module_dtype
 from nnatlas.nn.pararnn.newton import (
     MODES,
     Mode,
@@ -69,14 +70,18 @@ class _ParaCell(RecurrentCell):
         for name, size in (("input_size", input_size), ("hidden_size", hidden_size)):
             if size % num_heads:
                 raise ConfigError(f"{name} must be divisible by num_heads={num_heads}; got {size}")
-        if not a_scale >= 0:
-            raise ConfigError(f"a_scale must be >= 0; got {a_scale!r}")
+        check_real("a_scale", a_scale, low=0.0)
+        if newton is not None and not isinstance(newton, NewtonConfig):
+            raise TypeError(f"newton must be a NewtonConfig or None; got {describe(newton)}")
+        if chunk_size is not None:
+            check_int("chunk_size", chunk_size)
         if mode not in MODES:  # fail at construction, not at the first forward
             raise UnknownNameError("mode", str(mode), MODES)
         self.input_size, self.hidden_size, self.num_heads = input_size, hidden_size, num_heads
         self.mode, self.newton, self.chunk_size, self.a_scale = mode, newton, chunk_size, a_scale
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         g = self.gates
+        self.projected_size = g * hidden_size
         self.weight = nn.Parameter(
             torch.empty(num_heads, input_size // num_heads, g * hidden_size // num_heads, **kw)
         )
@@ -115,6 +120,14 @@ class _ParaCell(RecurrentCell):
             ``(y, h_last)``: outputs ``(batch, L, hidden_size)`` and the final state
             ``(batch, state_size)``.
         """
+        check_input(
+            type(self).__name__,
+            x,
+            dtype=module_dtype(self),
+            min_ndim=2,
+            last=self.input_size,
+            expected=f"(batch, L, {self.input_size})",
+        )
         u = self.project(x)
         h = apply_recurrence(
             self, u, h0, mode=self.mode, newton=self.newton, chunk_size=self.chunk_size,

@@ -29,8 +29,15 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int
-from nnatlas.nn.pararnn.scan import ScanMethod, Structure, linear_scan, transpose_jacobian
+from nnatlas.core.validation import check_int, check_real
+from nnatlas.nn._checks import describe
+from nnatlas.nn.pararnn.scan import (
+    SCAN_METHODS,
+    ScanMethod,
+    Structure,
+    linear_scan,
+    transpose_jacobian,
+)
 
 __all__ = [
     "Mode",
@@ -38,6 +45,7 @@ __all__ = [
     "RecurrentCell",
     "apply_recurrence",
     "autograd_jacobian",
+    "check_recurrence_inputs",
     "newton_solve",
 ]
 
@@ -69,10 +77,11 @@ class NewtonConfig:
 
     def __post_init__(self) -> None:
         check_int("max_iters", self.max_iters, low=1)
-        if self.tol is not None and not self.tol >= 0:
-            raise ConfigError(f"tol must be >= 0 or None; got {self.tol!r}")
-        if not 0 < self.omega <= 2:
-            raise ConfigError(f"omega must be in (0, 2]; got {self.omega!r}")
+        if self.tol is not None:
+            check_real("tol", self.tol, low=0.0)
+        check_real("omega", self.omega, low=0.0, high=2.0, low_open=True)
+        if not isinstance(self.compile, bool):
+            raise TypeError(f"compile must be True or False; got {self.compile!r}")
 
     @classmethod
     def paper(cls) -> NewtonConfig:
@@ -97,6 +106,9 @@ class RecurrentCell(nn.Module):
     state_size: int
     structure: Structure = "dense"
     block_size: int = 1
+    #: Width P of :meth:`project`'s output, when the cell knows it (``apply_recurrence`` and
+    #: ``newton_solve`` then check ``u`` against it); ``None``: unchecked.
+    projected_size: int | None = None
 
     def project(self, x: Tensor) -> Tensor:
         """State-independent part of the cell. ``x: (..., L, input)`` -> ``u: (..., L, P)``."""
@@ -161,6 +173,36 @@ def _time_dim(structure: Structure) -> int:
     return -2 if structure == "diag" else -4 if structure == "block" else -3
 
 
+def check_recurrence_inputs(owner: str, cell: Any, u: Any, h0: Any) -> None:
+    """The arguments every recurrence solver shares: a cell, projected inputs, initial state.
+
+    Raises:
+        TypeError: ``cell`` is not a :class:`RecurrentCell`; ``u``/``h0`` are not floating
+            tensors of one dtype.
+        ConfigError: ``u`` is not ``(..., L, P)`` (with ``P = cell.projected_size`` when the
+            cell declares it) or ``h0`` is not ``(..., D)`` with ``u``'s batch dims.
+    """
+    if not isinstance(cell, RecurrentCell):
+        raise TypeError(f"{owner}: cell must be a RecurrentCell; got {type(cell).__name__}")
+    if not isinstance(u, Tensor) or not u.is_floating_point():
+        raise TypeError(f"{owner}: u must be a floating-point tensor; got {describe(u)}")
+    p = cell.projected_size
+    if u.dim() < 2 or (p is not None and u.shape[-1] != p):
+        raise ConfigError(
+            f"{owner}: u must be (..., L, P{'' if p is None else f'={p}'}); got shape "
+            f"{tuple(u.shape)}"
+        )
+    if h0 is None:
+        return
+    if not isinstance(h0, Tensor) or h0.dtype != u.dtype:
+        raise TypeError(f"{owner}: h0 must be a tensor of u's dtype {u.dtype}; got {describe(h0)}")
+    if h0.shape != (*u.shape[:-2], cell.state_size):
+        raise ConfigError(
+            f"h0 must have shape {(*u.shape[:-2], cell.state_size)} (batch dims of u, state "
+            f"size); got {tuple(h0.shape)}"
+        )
+
+
 @torch.no_grad()
 def newton_solve(
     cell: RecurrentCell,
@@ -190,6 +232,13 @@ def newton_solve(
     Returns:
         H: ``(..., L, D)``.
     """
+    if h0 is None:
+        raise TypeError("newton_solve: h0 must be a tensor (..., D); got None")
+    check_recurrence_inputs("newton_solve", cell, u, h0)
+    if config is not None and not isinstance(config, NewtonConfig):
+        raise TypeError(f"config must be a NewtonConfig or None; got {describe(config)}")
+    if scan not in SCAN_METHODS:
+        raise UnknownNameError("scan", str(scan), SCAN_METHODS)
     config = config or NewtonConfig()
     step_and_jacobian, scan_fn = cell.step_and_jacobian, linear_scan
     if config.compile:
@@ -336,15 +385,13 @@ def apply_recurrence(
     """
     if mode not in MODES:
         raise UnknownNameError("mode", str(mode), MODES)
-    if u.dim() < 2:
-        raise ConfigError(f"u must be (..., L, P); got shape {tuple(u.shape)}")
+    check_recurrence_inputs("apply_recurrence", cell, u, h0)
+    if newton is not None and not isinstance(newton, NewtonConfig):
+        raise TypeError(f"newton must be a NewtonConfig or None; got {describe(newton)}")
+    if chunk_size is not None:
+        check_int("chunk_size", chunk_size)
     if h0 is None:
         h0 = u.new_zeros(*u.shape[:-2], cell.state_size)
-    elif h0.shape != (*u.shape[:-2], cell.state_size):
-        raise ConfigError(
-            f"h0 must have shape {(*u.shape[:-2], cell.state_size)} (batch dims of u, state "
-            f"size); got {tuple(h0.shape)}"
-        )
     if u.shape[-2] == 0:
         return u.new_zeros(*u.shape[:-1], cell.state_size)
     if mode == "sequential":

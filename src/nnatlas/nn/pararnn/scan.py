@@ -31,14 +31,24 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
+from nnatlas.nn._checks import describe
 
-__all__ = ["ScanMethod", "Structure", "linear_scan", "transpose_jacobian"]
+__all__ = [
+    "SCAN_METHODS",
+    "STRUCTURES",
+    "ScanMethod",
+    "Structure",
+    "linear_scan",
+    "transpose_jacobian",
+]
 
 Structure = Literal["diag", "block", "dense"]
 ScanMethod = Literal["sequential", "parallel", "chunked"]
 
-_STRUCTURES = ("diag", "block", "dense")
-_METHODS = ("sequential", "parallel", "chunked")
+#: The transition layouts :func:`linear_scan` accepts.
+STRUCTURES: tuple[str, ...] = ("diag", "block", "dense")
+#: Its solution methods.
+SCAN_METHODS: tuple[str, ...] = ("sequential", "parallel", "chunked")
 
 
 # The solvers below work on time-major tensors held as lists of components. Small blocks
@@ -192,12 +202,23 @@ def linear_scan(
     Returns:
         h: ``(..., L, D)``.
     """
-    if structure not in _STRUCTURES:
-        raise UnknownNameError("structure", str(structure), _STRUCTURES)
-    if method not in _METHODS:
-        raise UnknownNameError("scan method", str(method), _METHODS)
+    if structure not in STRUCTURES:
+        raise UnknownNameError("structure", str(structure), STRUCTURES)
+    if method not in SCAN_METHODS:
+        raise UnknownNameError("scan method", str(method), SCAN_METHODS)
+    for name, t in (("a", a), ("b", b)):
+        if not isinstance(t, Tensor) or not t.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor; got {describe(t)}")
+    if a.dtype != b.dtype:
+        raise TypeError(f"a and b must have one dtype; got {a.dtype} and {b.dtype}")
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
+        raise ConfigError(f"chunk_size must be an int >= 1 or None; got {chunk_size!r}")
     _check_shapes(a, b, structure)
     length = b.shape[-2]
+    if length == 0:  # nothing to scan (the parallel recursion needs at least one step)
+        return torch.zeros_like(b)
     if structure == "diag":
         k = 1
         a_p, b_p = [a.movedim(-2, 0)], [b.movedim(-2, 0)]
