@@ -59,9 +59,12 @@ def test_weak_baseline_is_inconclusive():
     assert "did not learn" in v.reason
 
 
+FEW = dataclasses.replace(QUICK, permutations=199)  # p ≥ 1/200: still decides at alpha 0.05
+
+
 def test_structure_effect_significant_reproduces():
     groups = [[0.6 + 0.02 * i, 0.6 + 0.02 * i + 0.001] for i in range(16)]
-    v = _judge(_seed(groups=groups), _seed(groups=groups))
+    v = _judge(_seed(groups=groups), _seed(groups=groups), config=FEW)
     assert v.outcome is Outcome.REPRODUCED
     assert v.values["structure effect permutation p"] < QUICK.alpha
 
@@ -69,7 +72,7 @@ def test_structure_effect_significant_reproduces():
 def test_spread_explained_by_repeats_is_inconclusive():
     # Every structure's two repeats span the whole range: no structure effect.
     groups = [[0.6, 0.9] if i % 2 else [0.9, 0.6] for i in range(16)]
-    v = _judge(_seed(groups=groups))
+    v = _judge(_seed(groups=groups), config=FEW)
     assert v.outcome is Outcome.INCONCLUSIVE
     assert "not attributable to structure" in v.reason
 
