@@ -251,8 +251,8 @@ class Domain:
     increasing: bool = False
     nullable: bool = False
 
-    def describe(self) -> str:
-        """The domain in words: ``a finite number > 0 and <= 1``."""
+    def describe(self, noun: str = "number") -> str:
+        """The domain in words: ``a finite number > 0 and <= 1`` (``noun="int"``: ``an int >= 1``)."""
         parts = []
         if self.choices is not None:
             parts.append("one of " + ", ".join(repr(c) for c in self.choices))
@@ -263,7 +263,14 @@ class Domain:
         ]
         if bounds:
             parts.append(
-                ("a finite number " if self.finite else "a number ") + " and ".join(bounds)
+                (
+                    f"an {noun} "
+                    if noun == "int"
+                    else f"a finite {noun} "
+                    if self.finite
+                    else f"a {noun} "
+                )
+                + " and ".join(bounds)
             )
         elif self.finite and self.choices is None:
             parts.append("a finite number")
@@ -289,7 +296,7 @@ class Domain:
             return False
         return not (self.lt is not None and not value < self.lt)
 
-    def problem(self, value: Any) -> str | None:
+    def problem(self, value: Any, noun: str = "number") -> str | None:
         """``None`` if ``value`` lies in the domain, else what is wrong, in words."""
         if isinstance(value, tuple | list):
             n = len(value)
@@ -299,13 +306,13 @@ class Domain:
                 return f"at most {self.max_len} item(s)"
             bad = [v for v in value if not self.check_item(v)]
             if bad:
-                return f"items that are each {self.describe()} (bad item: {bad[0]!r})"
+                return f"items that are each {self.describe(noun)} (bad item: {bad[0]!r})"
             if self.distinct and len(set(value)) != n:
                 return "distinct items"
             if self.increasing and any(b <= a for a, b in itertools.pairwise(value)):
                 return "strictly increasing items"
             return None
-        return None if self.check_item(value) else self.describe()
+        return None if self.check_item(value) else self.describe(noun)
 
 
 def param(
@@ -357,6 +364,17 @@ def ensure(config: object, condition: bool, message: str) -> None:
         raise ConfigError(f"{type(config).__name__}: {message}")
 
 
+def _is_int_field(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return len(args) == 1 and _is_int_field(args[0])
+    if origin is tuple:
+        args = typing.get_args(tp)
+        return bool(args) and args[0] is int
+    return tp is int
+
+
 def validate_config(config: object) -> None:
     """Check every field against its type and declared domain, then the config's ``validate``.
 
@@ -377,7 +395,7 @@ def validate_config(config: object) -> None:
             ) from None
         domain: Domain | None = f.metadata.get("domain")
         if domain is not None:
-            problem = domain.problem(value)
+            problem = domain.problem(value, "int" if _is_int_field(types_[f.name]) else "number")
             if problem is not None:
                 raise ConfigError(f"{where} must be {problem}; got {value!r}")
         elif isinstance(value, float) and not math.isfinite(value):
