@@ -44,7 +44,7 @@ from nnatlas.core.verdicts import guard, paired, stat, values
 from nnatlas.data import load_digits
 from nnatlas.nn import EvoNormB0, EvoNormS0
 from nnatlas.runs.context import log_metrics
-from nnatlas.train import accuracy
+from nnatlas.train import accuracy, fit
 
 Norm = Literal["bn", "gn", "b0", "s0"]
 
@@ -152,23 +152,18 @@ def _train(kind: Norm, batch: int, epochs: int, config: SmallBatchConfig, seed: 
     data = load_digits(test_size=config.test_size, seed=0, as_images=True)
     generator = seed_everything(seed)
     model = build_cnn(kind, config.width, config.groups)
+
+    def batch_loss(m: nn.Module, xb: Tensor, yb: Tensor) -> Tensor:
+        # Each minibatch is augmented afresh, from the generator that also shuffles.
+        return F.cross_entropy(m(augment(xb, config.shift, config.noise, generator)), yb)
+
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    n = data.x_train.shape[0]
-    model.train()
-    for epoch in range(1, epochs + 1):
-        order = torch.randperm(n, generator=generator)
-        total = 0.0
-        for begin in range(0, n, batch):
-            idx = order[begin : begin + batch]
-            if kind == "bn" and idx.numel() < 2 and batch > 1:
-                continue  # BatchNorm cannot train on a single leftover sample
-            xb = augment(data.x_train[idx], config.shift, config.noise, generator)
-            loss = F.cross_entropy(model(xb), data.y_train[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * idx.numel()
-        log_metrics(step=epoch, norm=kind, batch=batch, loss=total / n)
+    fit(
+        model, data.x_train, data.y_train, optimizer=optimizer, epochs=epochs, batch_size=batch,
+        generator=generator, batch_loss=batch_loss,
+        min_batch=2 if kind == "bn" and batch > 1 else 1,  # BatchNorm needs two samples
+        on_epoch=lambda e, r: log_metrics(step=e, norm=kind, batch=batch, loss=r["loss"]),
+    )  # fmt: skip
     # The same noisy test set for every run: a fixed generator independent of the seed.
     test_gen = torch.Generator().manual_seed(12345)
     x_test = augment(data.x_test, 0, config.noise, test_gen)

@@ -188,20 +188,15 @@ def run_accuracy(config: NoPropConfig, seed: int) -> Metrics:
 
     torch.manual_seed(seed)
     model = _build_noprop(config, data)
-    opt = _optimizer(model, config)
-    gen = torch.Generator().manual_seed(seed)
-    n = data.x_train.shape[0]
     start = time.perf_counter()
-    model.train()
-    for epoch in range(1, config.epochs + 1):
-        order = torch.randperm(n, generator=gen).to(data.x_train.device)
-        total = 0.0
-        for begin in range(0, n, config.batch_size):
-            idx = order[begin : begin + config.batch_size]
-            opt.zero_grad(set_to_none=True)
-            total += model.backward_local(data.x_train[idx], data.y_train[idx])["loss"] * len(idx)
-            opt.step()
-        log_metrics(step=epoch, kind="noprop", loss=total / n)
+    # Block-local training: each block's backward runs inside backward_local.
+    fit(
+        model, data.x_train, data.y_train, optimizer=_optimizer(model, config),
+        epochs=config.epochs, batch_size=config.batch_size,
+        backward_fn=lambda _, xb, yb: model.backward_local(xb, yb),
+        generator=torch.Generator().manual_seed(seed),
+        on_epoch=lambda epoch, r: log_metrics(step=epoch, kind="noprop", loss=r["loss"]),
+    )  # fmt: skip
     noprop_seconds = time.perf_counter() - start
     noprop_acc = accuracy(model, data.x_test, data.y_test)
     model.eval()
@@ -238,18 +233,12 @@ def run_accuracy(config: NoPropConfig, seed: int) -> Metrics:
 
 def _fit_loss(model: Any, config: NoPropConfig, data: Any, seed: int) -> float:
     """Train a single-network NoProp variant (CT, FM) by its ``loss``; returns seconds."""
-    opt = _optimizer(model, config)
-    gen = torch.Generator().manual_seed(seed)
-    n = data.x_train.shape[0]
     start = time.perf_counter()
-    model.train()
-    for _ in range(config.epochs):
-        order = torch.randperm(n, generator=gen).to(data.x_train.device)
-        for begin in range(0, n, config.batch_size):
-            idx = order[begin : begin + config.batch_size]
-            opt.zero_grad(set_to_none=True)
-            model.loss(data.x_train[idx], data.y_train[idx]).backward()
-            opt.step()
+    fit(
+        model, data.x_train, data.y_train, optimizer=_optimizer(model, config),
+        epochs=config.epochs, batch_size=config.batch_size,
+        batch_loss=lambda _, xb, yb: model.loss(xb, yb), generator=torch.Generator().manual_seed(seed),
+    )  # fmt: skip
     return time.perf_counter() - start
 
 

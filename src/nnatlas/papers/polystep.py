@@ -65,7 +65,7 @@ from nnatlas.nn.nondifferentiable import (
 )  # fmt: skip
 from nnatlas.optim import SPSA, ModelClosure, OpenAIES, PolyStep
 from nnatlas.runs.context import log_metrics
-from nnatlas.train import accuracy
+from nnatlas.train import accuracy, fit
 
 BIBTEX = """@article{le2026polystep,
   title   = {Training Non-Differentiable Networks via Optimal Transport},
@@ -268,22 +268,24 @@ def train_adam(
 
     A loss that does not require grad (no differentiable path) leaves every gradient absent,
     which Adam treats as "no update": that is the exact-gradient behaviour we want to show
-    (the reason this is not :func:`nnatlas.train.fit`, which always calls ``backward``).
+    (hence a ``backward_fn`` that skips ``backward()`` for such a loss).
     """
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed + 2)
     largest = 0.0
-    for _ in range(epochs):
-        order = torch.randperm(data.num_train, generator=g)
-        for i in range(0, data.num_train, batch_size):
-            idx = order[i : i + batch_size]
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
-            if loss.requires_grad:
-                loss.backward()
-                norms = [float(p.grad.norm()) for p in model.parameters() if p.grad is not None]
-                largest = max([largest, *norms])
-            opt.step()
+
+    def backward(m: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        nonlocal largest
+        loss = F.cross_entropy(m(xb), yb)
+        if loss.requires_grad:
+            loss.backward()
+            norms = [float(p.grad.norm()) for p in m.parameters() if p.grad is not None]
+            largest = max([largest, *norms])
+        return loss
+
+    fit(
+        model, data.x_train, data.y_train, optimizer=torch.optim.Adam(model.parameters(), lr=lr),
+        epochs=epochs, batch_size=batch_size, backward_fn=backward,
+        generator=torch.Generator().manual_seed(seed + 2),
+    )  # fmt: skip
     return accuracy(model, data.x_test, data.y_test), largest
 
 

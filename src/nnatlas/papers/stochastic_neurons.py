@@ -54,7 +54,7 @@ from nnatlas.core.verdicts import Check, guard, judge, stat, threshold, values
 from nnatlas.data import load_digits, load_mnist
 from nnatlas.nn import MLP, GatedMLP, num_parameters
 from nnatlas.runs.context import log_metrics, memoize
-from nnatlas.train import ReinforceBernoulli
+from nnatlas.train import ReinforceBernoulli, fit
 from nnatlas.train.stochastic_neurons import ESTIMATORS
 
 BIBTEX = """@article{bengio2013estimating,
@@ -152,22 +152,19 @@ def train_and_evaluate(
                 generator=gen,
             )  # fmt: skip
     model = model.to(current_device())
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    x, y = data.x_train, data.y_train
-    n = x.shape[0]
+
+    def batch_loss(_: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        per_example = F.cross_entropy(model(xb), yb, reduction="none")
+        aux = model.auxiliary_loss(per_example) if isinstance(model, GatedMLP) else 0.0
+        return per_example.mean() + aux
+
     start = time.perf_counter()
-    model.train()
-    for _ in range(config.epochs):
-        order = torch.randperm(n, generator=gen).to(x.device)
-        for begin in range(0, n, config.batch_size):
-            idx = order[begin : begin + config.batch_size]
-            per_example = F.cross_entropy(model(x[idx]), y[idx], reduction="none")
-            loss = per_example.mean()
-            if isinstance(model, GatedMLP):
-                loss = loss + model.auxiliary_loss(per_example)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+    # ``gen`` draws both the shuffling and the gates' noise, in that order each epoch.
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    fit(
+        model, data.x_train, data.y_train, optimizer=opt, epochs=config.epochs,
+        batch_size=config.batch_size, batch_loss=batch_loss, generator=gen,
+    )  # fmt: skip
     seconds = time.perf_counter() - start
 
     def evaluate() -> tuple[float, float]:
