@@ -26,10 +26,13 @@ def _perm(change=0.0, ratio=0.8):
 @pytest.mark.parametrize(
     ("seed", "outcome"),
     [(_perm(TOL), Outcome.REPRODUCED), (_perm(2 * TOL), Outcome.NOT_REPRODUCED),
-     (_perm(ratio=1.0), Outcome.NOT_REPRODUCED), (_perm(math.nan), Outcome.INCONCLUSIVE)],
+     (_perm(ratio=1.0), Outcome.NOT_REPRODUCED), (_perm(math.nan), Outcome.NOT_REPRODUCED),
+     (_perm(math.inf), Outcome.NOT_REPRODUCED), ({"tv_ratio": 0.5}, Outcome.INCONCLUSIVE)],
 )  # fmt: skip
 def test_permutation_rule(seed, outcome):
+    # A NaN output change (broken forward pass) is the worst case, in either seed order.
     v = PERMUTATION.judge([_perm(), seed], PERMUTATION.config("quick"))
+    assert PERMUTATION.judge([seed, _perm()], PERMUTATION.config("quick")).outcome is v.outcome
     assert v.outcome is outcome
     if outcome is not Outcome.INCONCLUSIVE:
         assert "max |output change|" in v.reason and "TV after / before" in v.reason
