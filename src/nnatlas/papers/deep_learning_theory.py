@@ -144,8 +144,11 @@ def verdict_variance(per_seed: list[Metrics], config: VarianceConfig) -> Verdict
     n = len(config.c_w_factors)
     predicted = [round(math.log10(max(values(per_seed[:1], "predicted_ratio", i)[0], 1e-300)), 2)
                  for i in range(n)]  # fmt: skip
-    return judge(checks, values={"predicted log10 ratios (infinite width)": predicted},
-                 prefix=f"after {config.depth} layers, mean over {len(per_seed)} seeds")  # fmt: skip
+    return judge(
+        checks,
+        values={"predicted log10 ratios (infinite width)": predicted},
+        prefix=f"after {config.depth} layers, mean over {len(per_seed)} seeds",
+    )
 
 
 # -- claim: kurtosis grows like depth / width ---------------------------------------------
@@ -289,17 +292,15 @@ def run_trainability(config: TrainabilityConfig, seed: int) -> Metrics:
 
 
 def verdict_trainability(per_seed: list[Metrics], config: TrainabilityConfig) -> Verdict:
-    c = config.c_ws
+    c, gap = config.c_ws, config.stall_gap
     acc = [_mean(per_seed, "best_train_accuracy", i) for i in range(len(c))]
     crit = acc[c.index(1.0)]
-    checks = [
-        Check("C_W = 1: best train accuracy", crit, ">=", config.trains, ".3f"),
-        Check(f"C_W = {c[0]:g}: accuracy below critical", crit - acc[0], ">=", config.stall_gap, ".3f"),
-        Check(f"C_W = {c[-1]:g}: accuracy below critical", crit - acc[-1], ">=", config.stall_gap, ".3f"),
-    ]  # fmt: skip
+    checks = [Check("C_W = 1: best train accuracy", crit, ">=", config.trains, ".3f")]
+    for j in (0, -1):  # the grid's extremes must stall
+        checks.append(Check(f"C_W = {c[j]:g}: accuracy below critical", crit - acc[j], ">=", gap))
     table = {f"C_W = {w:g}: best train accuracy": a for w, a in zip(c, acc, strict=True)}
-    return judge(checks, values=table, prefix=f"depth {config.depth}, width {config.width}, "
-                 f"best over {len(config.lrs)} learning rate(s), {len(per_seed)} seeds")  # fmt: skip
+    prefix = f"depth {config.depth}, width {config.width}, best over {len(config.lrs)} lr(s)"
+    return judge(checks, values=table, prefix=f"{prefix}, {len(per_seed)} seeds")
 
 
 # -- claim: kernel recursion vs Monte Carlo -----------------------------------------------
@@ -363,10 +364,13 @@ def verdict_kernel_mc(per_seed: list[Metrics], config: KernelMCConfig) -> Verdic
     per_act = {f"{a}: max rel. error": _mean(per_seed, "relative_error", a) for a in acts}
     return threshold(
         "max entrywise error / max diagonal (mean over seeds)",
-        _mean(per_seed, "max_relative_error"), "<=", config.tolerance, values=per_act,
+        _mean(per_seed, "max_relative_error"),
+        "<=",
+        config.tolerance,
+        values=per_act,
         prefix=f"analytic NNGP vs {config.num_networks} networks of width {config.width}, "
         f"depth {config.depth}, {len(per_seed)} seeds",
-    )  # fmt: skip
+    )
 
 
 # -- figures ---------------------------------------------------------------------------------

@@ -288,8 +288,15 @@ def verdict_stacked(per_seed: list[Metrics], config: StackedConfig) -> Verdict:
     table |= {f"{k} train MSE": _mean(per_seed, k, "train_mse") for k in kinds}
     table |= {f"{k} parameters": int(values(per_seed, k, "num_parameters")[0]) for k in kinds}
     ratio = test["stacked"].mean / test["unstacked"].mean
-    return threshold("stacked / unstacked test MSE", ratio, ">", 1.0, fmt=".3g", values=table,
-                     prefix=f"seed means over {len(per_seed)} seeds at n={config.n_train}")  # fmt: skip
+    return threshold(
+        "stacked / unstacked test MSE",
+        ratio,
+        ">",
+        1.0,
+        fmt=".3g",
+        values=table,
+        prefix=f"seed means over {len(per_seed)} seeds at n={config.n_train}",
+    )
 
 
 # -- figures ------------------------------------------------------------------------------------

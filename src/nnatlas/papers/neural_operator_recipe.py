@@ -34,7 +34,14 @@ from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.verdicts import Check, guard, judge, stat, values
 from nnatlas.data.pde import darcy_data
-from nnatlas.operators import FNO2d, UNet2d, fit_operator, kernel_interpolated, relative_l2_loss
+from nnatlas.operators import (
+    FNO2d,
+    OperatorNormalizer,
+    UNet2d,
+    fit_operator,
+    kernel_interpolated,
+    relative_l2_loss,
+)
 from nnatlas.runs.context import log_metrics, memoize
 
 BIBTEX = """@article{berner2025principled,
@@ -95,8 +102,11 @@ class TransferConfig(ClaimConfig):
             side % 2**self.unet_levels == 0,
             f"resolution − 1 = {side} must be divisible by 2^unet_levels = {2**self.unet_levels}",
         )
-        ensure(self, self.fno_modes <= side // 2,
-               f"fno_modes = {self.fno_modes} must be ≤ (resolution − 1) / 2 = {side // 2}")  # fmt: skip
+        ensure(
+            self,
+            self.fno_modes <= side // 2,
+            f"fno_modes = {self.fno_modes} must be ≤ (resolution − 1) / 2 = {side // 2}",
+        )
 
 
 def _data(config: TransferConfig) -> dict[str, Tensor]:
@@ -119,22 +129,22 @@ def _build(name: str, config: TransferConfig) -> nn.Module:
 def _train_and_test(name: str, config: TransferConfig, seed: int) -> dict[str, float]:
     d = _data(config)
     n = config.n_train
-    mean, std = d["a_coarse"][:n].mean(), d["a_coarse"][:n].std()
-    scale = d["u_coarse"][:n].std()
+    a, u = d["a_coarse"][:n], d["u_coarse"][:n]
+    norm = OperatorNormalizer.fit(a, u)  # z-score a; u only scaled
     torch.manual_seed(seed)
     model = _build(name, config)
+    key = "train_rel_l2"
     cpu = fit_operator(
-        model, (d["a_coarse"][:n] - mean) / std, d["u_coarse"][:n] / scale, steps=config.steps,
-        batch_size=config.batch_size, lr=config.lr, weight_decay=config.weight_decay, seed=seed,
-        log_key="train_rel_l2",
-        on_step=lambda step, rec: log_metrics(step=step, model=name, train_rel_l2=rec["train_rel_l2"]),
+        model, norm.encode_x(a), norm.encode_y(u), steps=config.steps, batch_size=config.batch_size,
+        lr=config.lr, weight_decay=config.weight_decay, seed=seed, log_key=key,
+        on_step=lambda step, rec: log_metrics(step=step, model=name, **{key: rec[key]}),
     )  # fmt: skip
     model.eval()
 
     def test(net: nn.Module, tag: str) -> float:
-        x = (d[f"a_{tag}"][n:] - mean) / std
+        x = norm.encode_x(d[f"a_{tag}"][n:])
         with torch.no_grad():
-            return float(relative_l2_loss(net(x) * scale, d[f"u_{tag}"][n:]))
+            return float(relative_l2_loss(norm.decode_y(net(x)), d[f"u_{tag}"][n:]))
 
     out = {
         "error_coarse": test(model, "coarse"),
@@ -190,8 +200,10 @@ def verdict_transfer(per_seed: list[Metrics], config: TransferConfig) -> Verdict
     checks = [
         Check("FNO error @2× / @1×", f2 / f1, "<=", config.max_fno_ratio, ".3g"),
         Check("plain U-Net error @2× / @1×", u2 / u1, ">", config.min_unet_ratio, ".3g"),
-        Check("fraction of the U-Net growth recovered", recovered, ">=", config.min_recovered, ".2f"),
-    ]  # fmt: skip
+        Check(
+            "fraction of the U-Net growth recovered", recovered, ">=", config.min_recovered, ".2f"
+        ),
+    ]
     return judge(checks, values=table, prefix=f"seed means over {len(per_seed)} seeds")
 
 

@@ -302,8 +302,12 @@ def verdict_efficiency(per_seed: list[Metrics], config: EfficiencyConfig) -> Ver
 
 def plot_efficiency(ax: Any, per_seed: list[Metrics], config: EfficiencyConfig) -> None:
     for i, (key, label) in enumerate((("dense", "dense"), ("snnk", "ReLU-SNNK"))):
-        ax.scatter([m[f"parameters_{key}"] for m in per_seed],
-                   [m[f"accuracy_{key}"] for m in per_seed], color=f"C{i}", label=label)  # fmt: skip
+        ax.scatter(
+            [m[f"parameters_{key}"] for m in per_seed],
+            [m[f"accuracy_{key}"] for m in per_seed],
+            color=f"C{i}",
+            label=label,
+        )
     ax.set(xscale="log", xlabel="trainable parameters", ylabel="digits test accuracy")
     ax.legend(fontsize=8)
 
