@@ -141,9 +141,9 @@ def row_angles(x1: Tensor, x2: Tensor | None = None) -> Tensor:
     return _pair_angles(u.unsqueeze(1), v.unsqueeze(0))
 
 
-def _near_parallel(k12: Tensor, s: Tensor) -> tuple[Tensor, Tensor]:
-    mask = (k12.abs() >= NEAR_PARALLEL * s) & (s > 0)
-    rows, cols = mask.nonzero(as_tuple=True)
+def _near_parallel(k12: Tensor, bound: Tensor) -> tuple[Tensor, Tensor]:
+    """Indices of the pairs with ``|k12| >= bound > 0`` (``bound = NEAR_PARALLEL sqrt(k11 k22)``)."""
+    rows, cols = ((k12.abs() >= bound) & (bound > 0)).nonzero(as_tuple=True)
     return rows, cols
 
 
@@ -190,13 +190,15 @@ def input_covariance(
     elif k22 is None:
         k22 = (x2 * x2).sum(dim=1) / d
     k12 = x1 @ other.T / d
-    s = safe_sqrt(k11.unsqueeze(1) * k22.unsqueeze(0))
-    rows, cols = _near_parallel(k12.detach(), s.detach())
+    with torch.no_grad():
+        bound = torch.outer(NEAR_PARALLEL * k11.sqrt(), k22.sqrt())
+        rows, cols = _near_parallel(k12, bound)
     if rows.numel():
         u = _unit_rows(x1)
         v = u if x2 is None else _unit_rows(other)
-        fixed = s[rows, cols] * _corrected_cosines(u, v, rows, cols)
-        k12 = k12.index_put((rows, cols), fixed)
+        # the same product covariance_angle forms, so a parallel pair has k12 == s bitwise
+        s = safe_sqrt(k11[rows] * k22[cols])
+        k12 = k12.index_put((rows, cols), s * _corrected_cosines(u, v, rows, cols))
     return k11, k22, k12
 
 
@@ -217,9 +219,8 @@ def cosine_matrix(x1: Tensor, x2: Tensor | None = None) -> Tensor:
     u = _unit_rows(x1)
     v = u if x2 is None else _unit_rows(x2)
     cos = u @ v.T
-    ones = (safe_sqrt((x1 * x1).sum(1)) > 0).to(cos.dtype)
-    norms = ones if x2 is None else (safe_sqrt((x2 * x2).sum(1)) > 0).to(cos.dtype)
-    rows, cols = _near_parallel(cos.detach(), ones.unsqueeze(1) * norms.unsqueeze(0))
+    with torch.no_grad():  # zero rows have cosine 0, never near-parallel
+        rows, cols = _near_parallel(cos, torch.full((), NEAR_PARALLEL, dtype=cos.dtype))
     if rows.numel():
         cos = cos.index_put((rows, cols), _corrected_cosines(u, v, rows, cols))
     return cos.clamp(-1.0, 1.0)

@@ -67,21 +67,18 @@ __all__ = [
 Phi = Callable[[Tensor], Tensor]
 
 
-def _identity(x: Tensor) -> Tensor:
-    return x
-
-
 #: Names from the shared table (:data:`nnatlas.nn.activations.ACTIVATIONS`), resolved there.
 _SHARED = ("elu", "gelu", "identity", "leaky_relu", "relu", "sigmoid", "silu", "softplus", "tanh")
 
 #: Activations known by name (any other ``Tensor -> Tensor`` callable works too). The shared
 #: table's entries (``gelu`` is the exact ``z Phi(z)``, not the tanh approximation) plus the
-#: activations of the book that are not layers of the shared table -- ``erf`` and ``sin`` --
-#: and its spellings ``linear`` (= ``identity``) and ``swish`` (= ``silu``).
+#: activations of the book that are not in the shared table -- ``erf`` and ``sin``, the only
+#: local functions -- and the book's spellings ``linear`` (= ``identity``) and ``swish``
+#: (= ``silu``), which resolve to the shared functions.
 ACTIVATIONS: dict[str, Phi] = {
     **{name: activation_fn(name) for name in _SHARED},
     "erf": torch.erf,
-    "linear": _identity,
+    "linear": activation_fn("identity"),
     "sin": torch.sin,
     "swish": activation_fn("silu"),
 }
@@ -189,6 +186,26 @@ def susceptibilities(
     return float(c_w * (perp + extra)), float(c_w * perp)
 
 
+def _log_grid_roots(f: Callable[[Tensor], Tensor], lo: float, hi: float, grid: int) -> list[float]:
+    """Every sign change of ``f`` on a ``grid``-point log grid of ``[lo, hi]``, bisected (in
+    log K, all brackets at once) to full float64 precision."""
+    ks = torch.logspace(math.log10(lo), math.log10(hi), grid, dtype=torch.float64)
+    values = f(ks)
+    change = (values[:-1] == 0) | (values[:-1] * values[1:] < 0)
+    left, right = ks[:-1][change], ks[1:][change]
+    f_left = values[:-1][change]
+    for _ in range(64):
+        mid = torch.sqrt(left * right)
+        f_mid = f(mid)
+        go_left = f_left * f_mid <= 0
+        right = torch.where(go_left, mid, right)
+        left = torch.where(go_left, left, mid)
+        f_left = torch.where(go_left, f_left, f_mid)
+        if bool((right / left - 1 < 1e-15).all()):
+            break
+    return torch.sqrt(left * right).tolist()
+
+
 def criticality(
     phi: str | Phi,
     *,
@@ -241,21 +258,7 @@ def criticality(
     def gap(k: Tensor | float) -> Tensor:
         return gaussian_expectation(lambda z: fn(z) * d2(z), k, order=order)
 
-    ks = torch.logspace(math.log10(lo), math.log10(hi), grid, dtype=torch.float64)
-    values = gap(ks)
-    change = (values[:-1] == 0) | (values[:-1] * values[1:] < 0)
-    left, right = ks[:-1][change], ks[1:][change]
-    f_left = values[:-1][change]
-    for _ in range(64):  # bisection in log K, all brackets at once, to full precision
-        mid = torch.sqrt(left * right)
-        f_mid = gap(mid)
-        go_left = f_left * f_mid <= 0
-        right = torch.where(go_left, mid, right)
-        left = torch.where(go_left, left, mid)
-        f_left = torch.where(go_left, f_left, f_mid)
-        if bool((right / left - 1 < 1e-15).all()):
-            break
-    roots = torch.sqrt(left * right).tolist()
+    roots = _log_grid_roots(gap, lo, hi, grid)
     solutions = []
     for k_star in roots:
         c_w = 1.0 / float(dot(k_star))
