@@ -90,3 +90,10 @@ def test_missing_metric_is_inconclusive():
 def test_config_domains(change):
     with pytest.raises(ConfigError):
         dataclasses.replace(QUICK, **change)
+
+
+def test_missing_structure_runs_are_inconclusive():
+    m = _seed()
+    m["graph_accuracies"] = []
+    v = _judge(m)
+    assert v.outcome is Outcome.INCONCLUSIVE and "graph_accuracies" in v.reason

@@ -127,3 +127,13 @@ def test_radius_rule():
 def test_config_domains(claim, change):
     with pytest.raises(ConfigError):
         dataclasses.replace(claim.config("quick"), **change)
+
+
+@pytest.mark.parametrize(
+    "key", ["full_domain_falsified", "full_domain_milp_verified", "looser_bounds"]
+)
+def test_bounds_missing_metric_is_inconclusive(key):
+    m = _bounds()
+    del m[key]
+    v = _judge(BOUNDS, m)
+    assert v.outcome is Outcome.INCONCLUSIVE and key in v.reason

@@ -241,6 +241,7 @@ def verdict_spread(per_seed: list[Metrics], config: SpreadConfig) -> Verdict:
     verdict = judge(checks, values=table, prefix=f"means over {len(per_seed)} seed(s)")
     if verdict.outcome is not Outcome.REPRODUCED:
         return verdict
+    guard(all(m.get("graph_accuracies") for m in per_seed), "metric 'graph_accuracies' is missing")
     repeats = min(min(len(a) for a in m["graph_accuracies"]) for m in per_seed)
     if repeats < 2:
         return Verdict(

@@ -550,11 +550,10 @@ def verdict_bounds(per_seed: list[Metrics], config: BoundsConfig) -> Verdict:
 
     checked = total("checked_points")
     guard(checked > 0, "no point inside any NAP region was found to check the bounds against")
-    verified = [
-        max(m["full_domain_crown_verified"], m["full_domain_milp_verified"]) for m in per_seed
-    ]
-    falsified = [m["full_domain_falsified"] for m in per_seed]
-    classes = per_seed[0]["num_classes"]
+    crown, milp = (values(per_seed, f"full_domain_{k}_verified") for k in ("crown", "milp"))
+    verified = [int(max(c, m)) for c, m in zip(crown, milp, strict=True)]
+    falsified = [int(f) for f in values(per_seed, "full_domain_falsified")]
+    classes = per_seed[0].get("num_classes")
     tighter = stat(values(per_seed, "tighter_fraction")).mean
     table = {
         "in-region points checked": checked,
@@ -614,8 +613,8 @@ def run_radius(config: RadiusConfig, seed: int) -> Metrics:
 
 def verdict_radius(per_seed: list[Metrics], config: RadiusConfig) -> Verdict:
     _learned(per_seed, config)
-    plain = [r for m in per_seed for r in m["radius"]]
-    nap = [r for m in per_seed for r in m["radius_nap"]]
+    plain = [r for m in per_seed for r in m.get("radius", [])]
+    nap = [r for m in per_seed for r in m.get("radius_nap", [])]
     ratios = [m["radius_ratio"] for m in per_seed if m.get("radius_ratio") is not None]
     guard(
         bool(ratios),
