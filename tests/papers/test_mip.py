@@ -63,3 +63,11 @@ def test_eval_every_beyond_steps_is_rejected():
     config = PAPER.claim("regression").config("quick")
     with pytest.raises(ConfigError, match="eval_every"):
         dataclasses.replace(config, eval_every=config.steps + 1)
+
+
+def test_missing_runs_is_inconclusive():
+    claim = PAPER.claim("regression")
+    config = claim.config("quick")
+    m = _seed(config, 2, 0)
+    del m["runs"]
+    assert claim.judge([m], config).outcome is Outcome.INCONCLUSIVE

@@ -120,3 +120,10 @@ def test_transfer_diverged_cell_counts_as_infinite():
 def test_config_domains(claim, change):
     with pytest.raises(ConfigError):
         dataclasses.replace(claim.config("quick"), **change)
+
+
+@pytest.mark.parametrize("claim", [COORD, TRANSFER])
+def test_missing_structure_is_inconclusive(claim):
+    v = claim.judge([{"mup": {}, "sp": {}}], claim.config("quick"))
+    assert v.outcome is Outcome.INCONCLUSIVE and "missing" in v.reason
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE

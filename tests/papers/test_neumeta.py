@@ -85,3 +85,10 @@ def test_compression_config_relations(change):
 def test_permutation_channels_need_two_widths():
     with pytest.raises(ConfigError):
         dataclasses.replace(PERMUTATION.config("quick"), channels=(8,))
+
+
+def test_permutation_missing_network_is_inconclusive():
+    m = _perm()
+    del m["residual-mlp"]
+    v = PERMUTATION.judge([m], PERMUTATION.config("quick"))
+    assert v.outcome is Outcome.INCONCLUSIVE and "residual-mlp" in v.reason

@@ -48,7 +48,7 @@ from torch import Tensor, nn
 from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.seeding import seed_everything
-from nnatlas.core.verdicts import Check, judge, stat, values
+from nnatlas.core.verdicts import Check, guard, judge, stat, values
 from nnatlas.data import load_digits
 from nnatlas.param.hypernetwork import HyperModel
 from nnatlas.runs.context import log_metrics
@@ -249,6 +249,7 @@ def run(config: MipConfig, seed: int) -> Metrics:
 def verdict(per_seed: list[Metrics], config: MipConfig) -> Verdict:
     first = {m: sum(values(per_seed, f"{m}_first")) for m in METHODS}
     failed = {m: sum(values(per_seed, f"{m}_failed")) for m in METHODS}
+    guard(all(set(m.get("runs", ())) >= set(METHODS) for m in per_seed), "metric 'runs' is missing")
     table: dict[str, Any] = {"runs (lr × seed)": len(per_seed) * len(config.lrs)}
     table["baseline init"] = config.baseline_init
     for method in METHODS:

@@ -136,8 +136,16 @@ def _coord_curve(per_seed: list[Metrics], par: str, module: str, n: int) -> list
     return [stat(values(per_seed, par, "l1_last", module, i)).mean for i in range(n)]
 
 
-def verdict_coord(per_seed: list[Metrics], config: CoordConfig) -> Verdict:
+def _has(per_seed: list[Metrics], key: str) -> None:
     guard(len(per_seed) > 0, "no completed seed")
+    guard(
+        all(all(key in m.get(p, {}) for p in PARAMETRIZATIONS) for m in per_seed),
+        f"metric {key!r} is missing",
+    )
+
+
+def verdict_coord(per_seed: list[Metrics], config: CoordConfig) -> Verdict:
+    _has(per_seed, "l1_last")
     modules = list(per_seed[0]["mup"]["l1_last"])
     n, span = len(config.widths), config.widths[-1] / config.widths[0]
     growth = {
@@ -251,7 +259,7 @@ def _best(config: TransferConfig, row: list[float]) -> float:
 
 def _mean_rows(per_seed: list[Metrics], par: str) -> list[list[float]]:
     """Seed-averaged loss curves; a cell where any seed diverged stays inf."""
-    guard(len(per_seed) > 0, "no completed seed")
+    _has(per_seed, "losses")
     rows = per_seed[0][par]["losses"]
     return [
         [stat(c).mean if all(map(math.isfinite, c)) else math.inf for c in (

@@ -44,7 +44,7 @@ from torch.func import functional_call
 from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.seeding import seed_everything
-from nnatlas.core.verdicts import Check, judge, stat, values
+from nnatlas.core.verdicts import Check, guard, judge, stat, values
 from nnatlas.data import load_digits
 from nnatlas.param.neumeta import (
     ChannelGroup,
@@ -193,6 +193,7 @@ def verdict_permutation(per_seed: list[Metrics], config: PermutationConfig) -> V
     table: dict[str, Any] = {}
     for m in per_seed:
         for name in ("cnn-batchnorm", "residual-mlp"):
+            guard(name in m, f"metric {name!r} is missing")
             v = m[name]
             table[f"{name}: TV before → after"] = f"{v['tv_before']:.1f} → {v['tv_after']:.1f}"
             table[f"{name}: accuracy before → after"] = (
