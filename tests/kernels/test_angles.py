@@ -200,6 +200,19 @@ def test_network_diagonal_and_duplicates_match_the_theta_zero_recursion():
     assert torch.equal(out.ntk.diagonal(), torch.zeros(8, dtype=F64))
 
 
+def test_network_kernels_of_x_and_2x_follow_homogeneity():
+    # Without biases a ReLU network is positively homogeneous of degree 1 in its input, so
+    # NNGP(x, 2x) = 2 NNGP(x, x) and NTK(x, 2x) = 2 NTK(x, x) (theta = 0 at every layer).
+    net = serial(Dense(1.3), ReLU(), Dense(1.3), LeakyReLU(0.2), Dense(1.3))
+    x = _inputs(n=6, d=9)
+    same, double = net(x), net(x, 2 * x)
+    close(double.nngp.diagonal(), 2 * same.nngp.diagonal())
+    close(double.ntk.diagonal(), 2 * same.ntk.diagonal())
+    # and x, 3x (not a power of two: the Kahan angle is ~1e-16, whose cosine rounds to 1)
+    triple = net(x, 3 * x)
+    close(triple.nngp.diagonal(), 3 * same.nngp.diagonal())
+
+
 def test_deep_kernel_diagonal_is_exactly_one():
     x = _inputs(n=12, d=3)
     for kernel in ("nngp", "ntk"):
