@@ -524,6 +524,12 @@ _SCP_CLASSIFICATION_PRESETS = presets(
     paper={"num_samples": 5000, "max_iter": 20_000, "tol": 1e-6, "adam_runs": 10},
 )  # fmt: skip
 
+COMPONENTS = (
+    "nnatlas.train.admm_convex_relu", "nnatlas.train.sample_arrangements",
+    "nnatlas.train.ConvexReLUSolution", "nnatlas.train.robust_convex_relu",
+    "nnatlas.train.pgd_attack", "nnatlas.train.gated_relu_fista", "nnatlas.train.GatedReLU",
+)  # fmt: skip
+
 PAPER = Paper(
     key="convex-relu",
     title="Efficient Global Optimization of Two-layer ReLU Networks: Quadratic-time Algorithms and Adversarial Training",
@@ -541,15 +547,7 @@ PAPER = Paper(
         "that with few sampled arrangements it does not, and that the robust (ℓ∞) convex program "
         "resists PGD better than the standard one."
     ),
-    components=(
-        "nnatlas.train.admm_convex_relu",
-        "nnatlas.train.sample_arrangements",
-        "nnatlas.train.ConvexReLUSolution",
-        "nnatlas.train.robust_convex_relu",
-        "nnatlas.train.pgd_attack",
-        "nnatlas.train.gated_relu_fista",
-        "nnatlas.train.GatedReLU",
-    ),
+    components=COMPONENTS,
     claims=(
         Claim(
             key="admm-optimality",

@@ -240,6 +240,10 @@ _SMALL_BATCH_ROBUSTNESS_PRESETS = presets(
     paper={"norms": ("bn", "gn", "b0", "s0"), "large_epochs": 30, "small_epochs": 30, "width": 64},
 )  # fmt: skip
 
+COMPONENTS = (
+    "nnatlas.nn.EvoNormB0", "nnatlas.nn.EvoNormS0", "nnatlas.nn.convert_bn_relu_to_evonorm",
+)  # fmt: skip
+
 PAPER = Paper(
     key="evonorm",
     title="Evolving Normalization-Activation Layers",
@@ -256,11 +260,7 @@ PAPER = Paper(
         "fails, at small batch sizes. We compare how much BN-ReLU and S0 lose from batch 64 to "
         "batch 2 on noisy, shifted digits."
     ),
-    components=(
-        "nnatlas.nn.EvoNormB0",
-        "nnatlas.nn.EvoNormS0",
-        "nnatlas.nn.convert_bn_relu_to_evonorm",
-    ),
+    components=COMPONENTS,
     claims=(
         Claim(
             key="small-batch-robustness",

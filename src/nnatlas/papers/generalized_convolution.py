@@ -204,6 +204,11 @@ _DISTANCE_MATCHES_STANDARD_PRESETS = presets(
     paper={"epochs": 100, "channels": (32, 64)},
 )  # fmt: skip
 
+COMPONENTS = (
+    "nnatlas.nn.WeightedL2Conv2d", "nnatlas.nn.WeightedL1Conv2d", "nnatlas.nn.KernelConv2d",
+    "nnatlas.nn.init_templates_from_data",
+)  # fmt: skip
+
 PAPER = Paper(
     key="generalized-convolution",
     title="Generalizing the Convolution Operator in Convolutional Neural Networks",
@@ -220,12 +225,7 @@ PAPER = Paper(
         "element weights. It reports that weighted-distance CNNs match ordinary CNNs on MNIST. We "
         "train the same small CNN with each convolution type on digits."
     ),
-    components=(
-        "nnatlas.nn.WeightedL2Conv2d",
-        "nnatlas.nn.WeightedL1Conv2d",
-        "nnatlas.nn.KernelConv2d",
-        "nnatlas.nn.init_templates_from_data",
-    ),
+    components=COMPONENTS,
     claims=(
         Claim(
             key="distance-matches-standard",

@@ -387,6 +387,12 @@ SCALED_DOWN = (
     "inference from z_0 = 0; 3 seeds."
 )
 
+COMPONENTS = (
+    "nnatlas.train.NoPropDT", "nnatlas.train.NoPropFM", "nnatlas.train.NoPropCT",
+    "nnatlas.train.MLPBlock", "nnatlas.train.ConvBlock", "nnatlas.train.class_prototypes",
+    "nnatlas.train.cosine_alpha_bar", "nnatlas.train.saved_activation_bytes",
+)  # fmt: skip
+
 PAPER = Paper(
     key="noprop",
     title="NoProp: Training Neural Networks without Back-propagation or Forward-propagation",
@@ -403,16 +409,7 @@ PAPER = Paper(
         "sampler. We test that NoProp-DT matches backprop on digits and that a training step "
         "holds less activation memory than backprop through the stacked blocks."
     ),
-    components=(
-        "nnatlas.train.NoPropDT",
-        "nnatlas.train.NoPropFM",
-        "nnatlas.train.NoPropCT",
-        "nnatlas.train.MLPBlock",
-        "nnatlas.train.ConvBlock",
-        "nnatlas.train.class_prototypes",
-        "nnatlas.train.cosine_alpha_bar",
-        "nnatlas.train.saved_activation_bytes",
-    ),
+    components=COMPONENTS,
     claims=(
         Claim(
             key="dt-vs-backprop",

@@ -229,6 +229,12 @@ _DIGITS_ACCURACY_PRESETS = presets(
 
 _IMAGENET_PARAMETER_COUNTS_PRESETS = presets(CountConfig())
 
+COMPONENTS = (
+    "nnatlas.nn.MaxPoolBottleneck", "nnatlas.nn.HybridBottleneck", "nnatlas.nn.BottleneckResNet",
+    "nnatlas.nn.resnet50_max", "nnatlas.nn.resnet50_hybrid", "nnatlas.nn.MaxPoolTokenMixer",
+    "nnatlas.nn.PfTransformerBlock",
+)  # fmt: skip
+
 PAPER = Paper(
     key="parameter-free-layers",
     title="Learning Features with Parameter-Free Layers",
@@ -246,15 +252,7 @@ PAPER = Paper(
         "blocks and gains 0.9 points with 32 % fewer parameters. We test the accuracy-for-"
         "parameters trade on digits and the exact ImageNet-size parameter counts."
     ),
-    components=(
-        "nnatlas.nn.MaxPoolBottleneck",
-        "nnatlas.nn.HybridBottleneck",
-        "nnatlas.nn.BottleneckResNet",
-        "nnatlas.nn.resnet50_max",
-        "nnatlas.nn.resnet50_hybrid",
-        "nnatlas.nn.MaxPoolTokenMixer",
-        "nnatlas.nn.PfTransformerBlock",
-    ),
+    components=COMPONENTS,
     claims=(
         Claim(
             key="digits-accuracy",

@@ -593,6 +593,11 @@ _CPU_SPEED_PRESETS = presets(
     paper={"batch": 16, "length": 16_384, "hidden": 256, "repeats": 3},
 )  # fmt: skip
 
+COMPONENTS = (
+    "nnatlas.nn.ParaGRU", "nnatlas.nn.ParaLSTM", "nnatlas.nn.NewtonConfig",
+    "nnatlas.nn.apply_recurrence", "nnatlas.nn.linear_scan", "nnatlas.nn.pararnn.ParaRNNLM",
+)  # fmt: skip
+
 PAPER = Paper(
     key="pararnn",
     title="ParaRNN: Unlocking Parallel Training of Nonlinear RNNs for Large Language Models",
@@ -609,14 +614,7 @@ PAPER = Paper(
         "(ParaGRU) or 2×2 block-diagonal (ParaLSTM) Jacobians keep each step cheap. We test exactness, "
         "quadratic convergence, small char-level LMs and CPU speed."
     ),
-    components=(
-        "nnatlas.nn.ParaGRU",
-        "nnatlas.nn.ParaLSTM",
-        "nnatlas.nn.NewtonConfig",
-        "nnatlas.nn.apply_recurrence",
-        "nnatlas.nn.linear_scan",
-        "nnatlas.nn.pararnn.ParaRNNLM",
-    ),
+    components=COMPONENTS,
     claims=(
         Claim(
             key="exactness",

@@ -658,6 +658,14 @@ _POLICY_SEARCH_PRESETS = presets(
     paper={"updates": 200, "max_steps": 500, "episodes": 16},
 )  # fmt: skip
 
+COMPONENTS = (
+    "nnatlas.optim.PolyStep", "nnatlas.optim.OpenAIES", "nnatlas.optim.SPSA",
+    "nnatlas.optim.ModelClosure", "nnatlas.nn.nondifferentiable.SpikingMLP",
+    "nnatlas.nn.nondifferentiable.Int8MLP", "nnatlas.nn.nondifferentiable.StaircaseMLP",
+    "nnatlas.nn.nondifferentiable.ArgmaxAttentionClassifier",
+    "nnatlas.nn.nondifferentiable.HardMoEClassifier",
+)  # fmt: skip
+
 PAPER = Paper(
     key="polystep",
     title="Training Non-Differentiable Networks via Optimal Transport",
@@ -675,17 +683,7 @@ PAPER = Paper(
         "MoE). We test that it crosses a hard-LIF plateau where Adam cannot, that it leads the "
         "gradient-free baselines on the other architectures, MAX-SAT and quantised control."
     ),
-    components=(
-        "nnatlas.optim.PolyStep",
-        "nnatlas.optim.OpenAIES",
-        "nnatlas.optim.SPSA",
-        "nnatlas.optim.ModelClosure",
-        "nnatlas.nn.nondifferentiable.SpikingMLP",
-        "nnatlas.nn.nondifferentiable.Int8MLP",
-        "nnatlas.nn.nondifferentiable.StaircaseMLP",
-        "nnatlas.nn.nondifferentiable.ArgmaxAttentionClassifier",
-        "nnatlas.nn.nondifferentiable.HardMoEClassifier",
-    ),
+    components=COMPONENTS,
     claims=(
         Claim(
             key="snn-plateau",

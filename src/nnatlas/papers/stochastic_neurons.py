@@ -484,6 +484,13 @@ _REINFORCE_BASELINE_PRESETS = presets(
     paper={"num_units": 64, "batches": 1000},
 )  # fmt: skip
 
+COMPONENTS = (
+    "nnatlas.train.StraightThroughBernoulli", "nnatlas.train.STBernoulliIdentity",
+    "nnatlas.train.STBernoulliSigmoid", "nnatlas.train.StochasticTimesSmooth",
+    "nnatlas.train.NoisyRectifier", "nnatlas.train.ReinforceBernoulli", "nnatlas.nn.GatedMLP",
+    "nnatlas.nn.GatedLayer",
+)  # fmt: skip
+
 PAPER = Paper(
     key="stochastic-neurons",
     title=(
@@ -504,16 +511,7 @@ PAPER = Paper(
         "trains a gater that switches most blocks off at small accuracy cost, and that the optimal "
         "baseline keeps REINFORCE unbiased while cutting its variance."
     ),
-    components=(
-        "nnatlas.train.StraightThroughBernoulli",
-        "nnatlas.train.STBernoulliIdentity",
-        "nnatlas.train.STBernoulliSigmoid",
-        "nnatlas.train.StochasticTimesSmooth",
-        "nnatlas.train.NoisyRectifier",
-        "nnatlas.train.ReinforceBernoulli",
-        "nnatlas.nn.GatedMLP",
-        "nnatlas.nn.GatedLayer",
-    ),
+    components=COMPONENTS,
     claims=(
         Claim(
             key="gating",
