@@ -428,8 +428,8 @@ PAPER = Paper(
         Claim(
             key="variance-criticality", metric="critical_ratio", paper_value=1.0,
             statement=(
-                "At criticality the preactivation variance stays O(1) across depth 50, while off "
-                "criticality it explodes or vanishes geometrically."
+                f"At criticality the preactivation variance stays O(1) across depth {_V.depth}, "
+                "while off criticality it explodes or vanishes geometrically."
             ),
             source="Ch. 5 (criticality; scale-invariant and nonzero-K* universality classes)",
             paper_value_text=(
