@@ -64,6 +64,10 @@ def test_efficiency_boundaries():
 def test_efficiency_untrained_baseline_is_inconclusive():
     v = judge(EFF, eff_seeds(MIN_BASELINE_ACCURACY - 0.01, 0.5))
     assert v.outcome is Outcome.INCONCLUSIVE and "did not train" in v.reason
+    per_seed = eff_seeds(0.97, 0.97)
+    per_seed[1]["accuracy_snnk"] = math.nan
+    v = judge(EFF, per_seed)
+    assert v.outcome is Outcome.INCONCLUSIVE and "accuracy_snnk" in v.reason
 
 
 def bundle_seeds(ridge, bp, speedup=5.0, n=2):
