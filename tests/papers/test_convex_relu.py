@@ -145,3 +145,8 @@ def test_scp_uncertified_optimum_is_inconclusive():
     v = c.judge([scp_seed(0.0, kkt=1.1 * cr.KKT_SLACK * cfg.tol)], cfg)
     assert v.outcome is Outcome.INCONCLUSIVE
     assert "KKT" in v.reason
+
+
+@pytest.mark.parametrize("claim", cr.PAPER.claims, ids=lambda c: c.key)
+def test_no_completed_seed_is_inconclusive(claim):
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE

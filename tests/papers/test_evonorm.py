@@ -68,3 +68,8 @@ def test_nonfinite_drop_is_inconclusive():
 def test_config_relations(change):
     with pytest.raises(ConfigError):
         dataclasses.replace(CFG, **change)
+
+
+@pytest.mark.parametrize("claim", evonorm.PAPER.claims, ids=lambda c: c.key)
+def test_no_completed_seed_is_inconclusive(claim):
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE

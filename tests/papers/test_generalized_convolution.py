@@ -57,3 +57,8 @@ def test_missing_or_nonfinite_metric_is_inconclusive(bad):
 def test_variants_must_include_standard():
     with pytest.raises(ConfigError, match="standard"):
         dataclasses.replace(CFG, variants=("weighted-l2", "weighted-l1"))
+
+
+@pytest.mark.parametrize("claim", gc.PAPER.claims, ids=lambda c: c.key)
+def test_no_completed_seed_is_inconclusive(claim):
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE

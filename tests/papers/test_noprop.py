@@ -72,3 +72,8 @@ def test_memory_ratio_threshold(ratio, outcome):
 def test_memory_missing_is_inconclusive():
     assert MEM.judge([{"memory_ratio": 0.5}], CFG).outcome is Outcome.INCONCLUSIVE
     assert MEM.judge([], CFG).outcome is Outcome.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("claim", noprop.PAPER.claims, ids=lambda c: c.key)
+def test_no_completed_seed_is_inconclusive(claim):
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE

@@ -92,3 +92,8 @@ def test_counts_missing_is_inconclusive():
 def test_counts_only_for_imagenet_classes():
     with pytest.raises(ConfigError):
         pf.CountConfig(num_classes=10)
+
+
+@pytest.mark.parametrize("claim", pf.PAPER.claims, ids=lambda c: c.key)
+def test_no_completed_seed_is_inconclusive(claim):
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE

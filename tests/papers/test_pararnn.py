@@ -130,3 +130,8 @@ def test_lm_nhead_relation():
     _, cfg = claim("char-lm")
     with pytest.raises(ConfigError, match="nhead"):
         dataclasses.replace(cfg, d_model=1, nhead=8)
+
+
+@pytest.mark.parametrize("claim", pararnn.PAPER.claims, ids=lambda c: c.key)
+def test_no_completed_seed_is_inconclusive(claim):
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE

@@ -168,3 +168,8 @@ def test_maxsat_sizes_must_increase():
     _, cfg = claim("maxsat")
     with pytest.raises(ConfigError):
         dataclasses.replace(cfg, sizes=(1000, 100))
+
+
+@pytest.mark.parametrize("claim", polystep.PAPER.claims, ids=lambda c: c.key)
+def test_no_completed_seed_is_inconclusive(claim):
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE

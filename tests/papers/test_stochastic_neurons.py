@@ -118,3 +118,8 @@ def test_baseline_nonfinite_is_inconclusive():
 def test_baseline_warmup_must_leave_batches():
     with pytest.raises(ConfigError, match="warmup"):
         dataclasses.replace(BCFG, warmup_batches=BCFG.batches)
+
+
+@pytest.mark.parametrize("claim", sn.PAPER.claims, ids=lambda c: c.key)
+def test_no_completed_seed_is_inconclusive(claim):
+    assert claim.judge([], claim.config("quick")).outcome is Outcome.INCONCLUSIVE
