@@ -179,11 +179,11 @@ def verdict_distance(per_seed: list[Metrics], config: DistanceConfig) -> Verdict
               100 * config.max_gap, ".2f")
         for v, s in acc.items() if v != "standard"
     ]  # fmt: skip
-    shown = ", ".join(f"{v} {s.format('.2f', 100)} %" for v, s in acc.items())
+    shown = ", ".join(f"{v} {100 * s.mean:.2f} %" for v, s in acc.items())
     return judge(
         checks,
         values={f"{v} accuracy": s.format() for v, s in acc.items()},
-        prefix=f"mean test accuracy {shown}",
+        prefix=f"mean test accuracy over {acc['standard'].n} seed(s): {shown}",
     )
 
 

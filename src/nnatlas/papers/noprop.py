@@ -295,7 +295,8 @@ def verdict_accuracy(per_seed: list[Metrics], config: NoPropConfig) -> Verdict:
     return judge(
         [not_worse, within],
         values=table,
-        prefix=f"NoProp-DT {noprop.format('.2f', 100)} % vs backprop {base.format('.2f', 100)} % "
+        prefix=f"mean over {noprop.n} seed(s): NoProp-DT {100 * noprop.mean:.2f} % vs backprop "
+        f"{100 * base.mean:.2f} % "
         f"(paper MNIST: {mnist[0]} vs {mnist[1]})",
         on_fail=Outcome.REPRODUCED_WITH_BENEFITS if not_worse.passed else Outcome.NOT_REPRODUCED,
     )

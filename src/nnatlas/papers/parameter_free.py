@@ -172,10 +172,13 @@ def verdict_digits(per_seed: list[Metrics], config: DigitsConfig) -> Verdict:
         for b in ("max", "hybrid")
     ]  # fmt: skip
     shown = ", ".join(
-        f"{b} {acc[b].format('.2f', 100)} % ({reduction.get(b, 0.0):.0%} fewer parameters)"
+        f"{b} {100 * acc[b].mean:.2f} %"
+        + (f" ({reduction[b]:.0%} fewer parameters)" if b in reduction else "")
         for b in BLOCKS
     )
-    return judge(checks, values=table, prefix=f"mean test accuracy {shown}")
+    return judge(
+        checks, values=table, prefix=f"mean test accuracy over {acc['conv'].n} seed(s): {shown}"
+    )
 
 
 def run_counts(config: CountConfig, seed: int) -> Metrics:
