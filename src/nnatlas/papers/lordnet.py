@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -196,15 +197,13 @@ def _inference_times(model: nn.Module, config: PoissonConfig) -> dict[str, float
     return {"lordnet_seconds": net, "solver_seconds": solver, "speedup": solver / net}
 
 
+def _seeded(name: str, config: PoissonConfig, seed: int) -> dict[str, float]:
+    torch.manual_seed(seed)  # the initialisation depends on the seed
+    return train_residual(name, _build(name, config), config, seed)
+
+
 def run_poisson(config: PoissonConfig, seed: int) -> Metrics:
-    out: Metrics = {}
-    for name in MODELS:
-
-        def go(name: str = name) -> dict[str, float]:
-            torch.manual_seed(seed)
-            return train_residual(name, _build(name, config), config, seed)
-
-        out[name] = memoize(name, go)
+    out: Metrics = {name: memoize(name, partial(_seeded, name, config, seed)) for name in MODELS}
     torch.manual_seed(seed)
     lord = _build("lordnet", config).eval()  # timing does not depend on the trained weights
     out["timing"] = _inference_times(lord, config)

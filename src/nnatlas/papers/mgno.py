@@ -32,6 +32,7 @@ may well be "not reproduced": the comparison is honest, not tuned.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import torch
@@ -161,15 +162,13 @@ def train_operator(name: str, model: nn.Module, config: DarcyConfig, seed: int) 
     }
 
 
+def _seeded(name: str, config: DarcyConfig, seed: int) -> dict[str, float]:
+    torch.manual_seed(seed)  # the initialisation depends on the seed
+    return train_operator(name, _build(name, config), config, seed)
+
+
 def run_darcy(config: DarcyConfig, seed: int) -> Metrics:
-    out: Metrics = {}
-    for name in ("mgno", "fno"):
-
-        def go(name: str = name) -> dict[str, float]:
-            torch.manual_seed(seed)
-            return train_operator(name, _build(name, config), config, seed)
-
-        out[name] = memoize(name, go)
+    out: Metrics = {n: memoize(n, partial(_seeded, n, config, seed)) for n in ("mgno", "fno")}
     out["error_ratio"] = out["mgno"]["test_rel_l2"] / out["fno"]["test_rel_l2"]
     out["param_ratio"] = out["mgno"]["num_parameters"] / out["fno"]["num_parameters"]
     out["num_parameters"] = out["mgno"]["num_parameters"]

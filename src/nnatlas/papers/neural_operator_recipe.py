@@ -25,6 +25,7 @@ notes' reading of the method, not from the paper's Figure 5 (not retrieved).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -158,13 +159,10 @@ def _train_and_test(name: str, config: TransferConfig, seed: int) -> dict[str, f
 
 
 def run_transfer(config: TransferConfig, seed: int) -> Metrics:
-    out: Metrics = {}
-    for name in ("fno", "unet"):
-
-        def go(name: str = name) -> dict[str, float]:
-            return _train_and_test(name, config, seed)
-
-        out[name] = memoize(name, go)
+    out: Metrics = {
+        name: memoize(name, partial(_train_and_test, name, config, seed))
+        for name in ("fno", "unet")
+    }
     fno, unet = out["fno"], out["unet"]
     out["fno_ratio"] = fno["error_fine"] / fno["error_coarse"]
     out["unet_ratio"] = unet["error_fine"] / unet["error_coarse"]
