@@ -265,9 +265,7 @@ class CompressionConfig(ClaimConfig):
             self, self.compressed_width in self.eval_widths,
             f"compressed_width {self.compressed_width} must be one of eval_widths",
         )  # fmt: skip
-        ensure(
-            self, self.compressed_width < self.full_width, "compressed_width must be < full_width"
-        )
+        ensure(self, self.compressed_width < self.full_width, "need compressed_width < full_width")
 
 
 def _family(config: CompressionConfig, width: int) -> nn.Sequential:
@@ -334,13 +332,9 @@ def run_compression(config: CompressionConfig, seed: int) -> Metrics:
     target = {n: p.detach().clone() for n, p in full.named_parameters()}
     fixed = {n: v for n, v in target.items() if n not in names}
     inr = NeuMeta(
-        full,
-        names,
-        hidden=config.hidden,
-        layers=config.layers,
-        num_freqs=config.num_freqs,
+        full, names, hidden=config.hidden, layers=config.layers, num_freqs=config.num_freqs,
         noise=config.noise,
-    )
+    )  # fmt: skip
     opt = torch.optim.AdamW(inr.parameters(), lr=config.lr, weight_decay=1e-2)
     train_widths = list(range(config.min_width, config.full_width + 1, config.width_step))
     if config.full_width not in train_widths:
@@ -366,20 +360,15 @@ def run_compression(config: CompressionConfig, seed: int) -> Metrics:
         nn.utils.clip_grad_value_(inr.parameters(), 10.0)
         opt.step()
         if step % 200 == 0:
-            log_metrics(
-                step=step, loss=float(loss.detach()), recon=float(recon.detach()), width=width
-            )
+            log_metrics(step=step, loss=float(loss), recon=float(recon), width=width)
     inr.eval()
     neumeta_acc: dict[str, float] = {}
     pruned_acc: dict[str, float] = {}
+    x_test, y_test = data.x_test, data.y_test
     for width in config.eval_widths:
-        weights = inr.sample(shapes[width], config.samples, generator=gen)
-        neumeta_acc[str(width)] = _accuracy(
-            members[width], data.x_test, data.y_test, {**fixed, **weights}
-        )
-        pruned_acc[str(width)] = _accuracy(
-            magnitude_prune(full, config, width), data.x_test, data.y_test
-        )
+        weights = {**fixed, **inr.sample(shapes[width], config.samples, generator=gen)}
+        neumeta_acc[str(width)] = _accuracy(members[width], x_test, y_test, weights)
+        pruned_acc[str(width)] = _accuracy(magnitude_prune(full, config, width), x_test, y_test)
     c = str(config.compressed_width)
     return {
         "full_accuracy": full_acc,
