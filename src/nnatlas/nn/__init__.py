@@ -31,11 +31,16 @@ Activation names are resolved by :mod:`nnatlas.nn.activations`, the one table ev
 shares. Importing this package registers nothing; the conformance cases of these modules are in
 :mod:`nnatlas.testing.cases.nn`.
 
-Bad inputs: constructors reject bad sizes and unknown option strings with a
-:class:`~nnatlas.core.errors.ConfigError` or ``TypeError`` naming the argument; forward passes
-reject wrong shapes and non-floating dtypes the same way. Forward passes do not scan their
-inputs for NaN/inf (that would cost a device synchronisation per call, which no torch layer
-pays either): a non-finite input gives non-finite outputs, as for ``torch.nn`` layers.
+Bad inputs: constructors reject bad sizes, non-finite or out-of-range reals, integer dtypes
+and unknown option strings with a :class:`~nnatlas.core.errors.ConfigError`, ``TypeError`` or
+:class:`~nnatlas.core.errors.UnknownNameError` naming the argument; forward passes reject
+non-tensors, wrong shapes and dtypes other than the layer's the same way (metadata checks only,
+so they cost no device synchronisation and work under ``torch.func.vmap``). Forward passes do
+not scan their inputs' *values* for NaN/inf, as no ``torch.nn`` layer does: smooth layers
+propagate a NaN to their output; the hard-threshold functions follow their comparison rule
+(:func:`spike` gives no spike for a NaN potential, :func:`hard_argmax` treats NaN as the
+maximum, as ``torch.argmax`` does). Solvers that would return garbage (:func:`ridge_head`)
+refuse non-finite data.
 """
 
 from __future__ import annotations

@@ -15,7 +15,14 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
 
-__all__ = ["check_input", "describe", "module_dtype"]
+__all__ = ["check_factory_dtype", "check_input", "describe", "module_dtype"]
+
+
+def check_factory_dtype(dtype: Any) -> None:
+    """A layer's ``dtype=`` argument: ``None`` or a floating ``torch.dtype`` (parameters must be
+    able to require gradients), else a ``TypeError`` naming ``dtype``."""
+    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating-point torch.dtype or None; got {dtype!r}")
 
 
 def describe(value: Any) -> str:

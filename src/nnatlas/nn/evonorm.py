@@ -51,7 +51,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.validation import check_int, check_positive
-from nnatlas.nn._checks import check_input, module_dtype
+from nnatlas.nn._checks import check_factory_dtype, check_input, module_dtype
 
 __all__ = [
     "EvoNormB0",
@@ -112,6 +112,7 @@ class _EvoNormBase(nn.Module):
         device: torch.device | str | None,
         dtype: torch.dtype | None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.num_features = check_int("num_features", num_features)
         self.eps = _check_eps(eps)
@@ -182,6 +183,7 @@ class EvoNormB0(_EvoNormBase):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(
             num_features,
             eps=eps,
@@ -278,6 +280,7 @@ class EvoNormS0(_EvoNormBase):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(
             num_features,
             eps=eps,

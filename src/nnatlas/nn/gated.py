@@ -48,8 +48,8 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int
-from nnatlas.nn._checks import check_input, module_dtype
+from nnatlas.core.validation import check_int, check_real
+from nnatlas.nn._checks import check_factory_dtype, check_input, module_dtype
 from nnatlas.nn.activations import ActivationSpec, activation_module
 from nnatlas.nn.stochastic_neurons import (
     ESTIMATORS,
@@ -70,8 +70,7 @@ def gate_bias_for_rate(estimator: str, rate: float) -> float:
     """
     if estimator not in ESTIMATORS:
         raise UnknownNameError("estimator", estimator, ESTIMATORS)
-    if not isinstance(rate, int | float) or not 0 < rate < 1:
-        raise ConfigError(f"rate must be in (0, 1); got {rate!r}")
+    check_real("rate", rate, low=0.0, high=1.0, low_open=True, high_open=True)
     p = rate * rate if estimator == "sts" else rate
     return math.log(p) - math.log1p(-p)
 
@@ -140,6 +139,7 @@ class GatedLayer(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ):
+        check_factory_dtype(dtype)
         super().__init__()
         check_int("in_features", in_features)
         check_int("out_features", out_features)
@@ -149,8 +149,7 @@ class GatedLayer(nn.Module):
                 f"out_features must be a multiple of num_blocks; got out_features={out_features}, "
                 f"num_blocks={num_blocks}"
             )
-        if not isinstance(gate_bias, int | float) or isinstance(gate_bias, bool):
-            raise TypeError(f"gate_bias must be a number; got {type(gate_bias).__name__}")
+        check_real("gate_bias", gate_bias)
         factory = {"device": device, "dtype": dtype}
         act, self._activation_name = activation_module(activation)
         self.in_features, self.out_features, self.num_blocks = in_features, out_features, num_blocks
@@ -241,23 +240,29 @@ class GatedMLP(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ):
+        check_factory_dtype(dtype)
         super().__init__()
         check_int("in_features", in_features)
         check_int("out_features", out_features)
-        hidden = list(hidden)
+        if isinstance(hidden, str | bytes) or not isinstance(hidden, Sequence):
+            raise TypeError(f"hidden must be a sequence of layer widths; got {hidden!r}")
+        hidden = [check_int(f"hidden[{i}]", h) for i, h in enumerate(hidden)]
         if not hidden:
             raise ConfigError("hidden must list at least one gated layer width; got []")
-        blocks = [num_blocks] * len(hidden) if isinstance(num_blocks, int) else list(num_blocks)
+        if isinstance(num_blocks, int) and not isinstance(num_blocks, bool):
+            blocks = [num_blocks] * len(hidden)
+        elif isinstance(num_blocks, Sequence) and not isinstance(num_blocks, str | bytes):
+            blocks = [check_int(f"num_blocks[{i}]", b) for i, b in enumerate(num_blocks)]
+        else:
+            raise TypeError(f"num_blocks must be an int or a sequence of ints; got {num_blocks!r}")
         if len(blocks) != len(hidden):
             raise ConfigError(
                 f"num_blocks must be an int or one per hidden layer ({len(hidden)}); got {num_blocks}"
             )
         if estimator not in ESTIMATORS:
             raise UnknownNameError("estimator", estimator, ESTIMATORS)
-        if not isinstance(target_rate, int | float) or not 0 < target_rate < 1:
-            raise ConfigError(f"target_rate must be in (0, 1); got {target_rate!r}")
-        if not isinstance(sparsity_weight, int | float) or not sparsity_weight >= 0:
-            raise ConfigError(f"sparsity_weight must be >= 0; got {sparsity_weight!r}")
+        check_real("target_rate", target_rate, low=0.0, high=1.0, low_open=True, high_open=True)
+        check_real("sparsity_weight", sparsity_weight, low=0.0)
         if gate_bias is None:
             gate_bias = gate_bias_for_rate(estimator, target_rate)
         self.in_features, self.out_features = in_features, out_features

@@ -47,8 +47,8 @@ from torch import Tensor, nn
 from torch.nn.modules.utils import _pair
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int
-from nnatlas.nn._checks import check_input, module_dtype
+from nnatlas.core.validation import check_int, check_positive, check_real
+from nnatlas.nn._checks import check_factory_dtype, check_input, module_dtype
 
 __all__ = [
     "KernelConv2d",
@@ -258,6 +258,7 @@ class _TemplateConv2d(nn.Module):
         device: torch.device | str | None,
         dtype: torch.dtype | None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels)
         self.out_channels = check_int("out_channels", out_channels)
@@ -303,8 +304,7 @@ class _DistanceConv2d(_TemplateConv2d):
 
     def __init__(self, *args: Any, template_std: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not template_std >= 0:
-            raise ValueError(f"template_std must be >= 0; got {template_std!r}")
+        check_real("template_std", template_std, low=0.0)
         self.template_std = float(template_std)
         self.rho = nn.Parameter(torch.empty_like(self.weight))
         self.reset_parameters()
@@ -367,6 +367,7 @@ class WeightedL2Conv2d(_DistanceConv2d):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(
             in_channels,
             out_channels,
@@ -424,6 +425,7 @@ class WeightedL1Conv2d(_DistanceConv2d):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         chunk = check_int("max_chunk_elements", max_chunk_elements)
         super().__init__(
             in_channels,
@@ -500,6 +502,7 @@ class KernelConv2d(_TemplateConv2d):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(
             in_channels,
             out_channels,
@@ -515,10 +518,8 @@ class KernelConv2d(_TemplateConv2d):
             raise UnknownNameError("kernel", kernel, ("polynomial", "gaussian"))
         self.kernel = kernel
         self.degree = check_int("degree", degree)
-        if not c >= 0:
-            raise ValueError(f"c must be >= 0; got {c!r}")
-        if not gamma > 0:
-            raise ValueError(f"gamma must be > 0; got {gamma!r}")
+        check_real("c", c, low=0.0)
+        check_positive("gamma", gamma)
         self.c = float(c)
         self.gamma_init = float(gamma)
         if kernel == "gaussian":

@@ -41,7 +41,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_real
-from nnatlas.nn._checks import check_input, describe, module_dtype
+from nnatlas.nn._checks import check_factory_dtype, check_input, describe, module_dtype
 
 __all__ = [
     "GINEConv",
@@ -261,9 +261,10 @@ class GINEConv(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.dim = check_int("dim", dim)
-        self.eps = float(eps)
+        self.eps = check_real("eps", eps)
         self.linear = nn.Linear(dim, dim, device=device, dtype=dtype)
 
     def reset_parameters(self) -> None:
@@ -344,6 +345,7 @@ class GraphStructuredHead(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         if not isinstance(graph, GraphStructure):
             raise TypeError(f"graph must be a GraphStructure; got {type(graph).__name__}")
@@ -351,8 +353,7 @@ class GraphStructuredHead(nn.Module):
         self.out_features = check_int("out_features", out_features)
         self.hidden = check_int("hidden", hidden, low=4)
         self.num_layers = check_int("num_layers", num_layers)
-        if not 0.0 <= dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1); got {dropout!r}")
+        check_real("dropout", dropout, low=0.0, high=1.0, high_open=True)
         self.graph = graph
         self.dropout = float(dropout)
         kw: dict[str, Any] = {"device": device, "dtype": dtype}

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from nnatlas.core.validation import check_int
-from nnatlas.nn._checks import check_input, module_dtype
+from nnatlas.nn._checks import check_factory_dtype, check_input, module_dtype
 from nnatlas.nn.activations import ActivationSpec, activation_module
 
 __all__ = ["MLP", "LeNet", "num_parameters"]
@@ -78,6 +78,7 @@ class MLP(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.in_features = check_int("in_features", in_features)
         self.out_features = check_int("out_features", out_features)
@@ -174,9 +175,12 @@ class LeNet(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels)
         self.num_classes = check_int("num_classes", num_classes)
+        if not isinstance(image_size, int | Sequence) or isinstance(image_size, str | bool):
+            raise TypeError(f"image_size must be an int or (height, width); got {image_size!r}")
         size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         if len(size) != 2:
             raise ValueError(f"image_size must be an int or (height, width); got {image_size!r}")
@@ -184,7 +188,7 @@ class LeNet(nn.Module):
             check_int("image_size", size[0]),
             check_int("image_size", size[1]),
         )
-        if isinstance(channels, int | str) or len(channels) != 2:
+        if not isinstance(channels, Sequence) or isinstance(channels, str) or len(channels) != 2:
             raise ValueError(f"channels must hold two channel counts; got {channels!r}")
         self.channels = (
             check_int("channels[0]", channels[0]),
@@ -223,6 +227,8 @@ class LeNet(nn.Module):
         self.features = nn.Sequential(*features)
         self.flatten_size = self._dry_run_size(device, dtype)
 
+        if not isinstance(hidden, Sequence) or isinstance(hidden, str):
+            raise TypeError(f"hidden must be a sequence of layer widths; got {hidden!r}")
         widths = (self.flatten_size, *(check_int("hidden", h) for h in hidden))
         classifier: list[nn.Module] = []
         for a, b in itertools.pairwise(widths):

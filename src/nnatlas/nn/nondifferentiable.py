@@ -41,7 +41,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_positive, check_real
-from nnatlas.nn._checks import check_input, module_dtype
+from nnatlas.nn._checks import check_factory_dtype, check_input, module_dtype
 
 __all__ = [
     "ArgmaxAttention",
@@ -113,7 +113,8 @@ def hard_argmax(scores: Tensor, *, surrogate: bool = False, dim: int = -1) -> Te
     """One-hot of the argmax along ``dim`` (ties to the first index), in ``scores``' dtype.
 
     With ``surrogate``, the backward pass is the softmax's (straight-through softmax);
-    otherwise the output has no gradient.
+    otherwise the output has no gradient. A NaN score counts as the maximum (``torch.argmax``'s
+    rule).
     """
     check_input("hard_argmax", scores, name="scores", min_ndim=1, expected="(..., n) with n >= 1")
     if not isinstance(dim, int) or isinstance(dim, bool) or not -scores.ndim <= dim < scores.ndim:
@@ -163,6 +164,7 @@ class SpikingMLP(nn.Module):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         for name, value in (
             ("in_features", in_features),
@@ -171,8 +173,7 @@ class SpikingMLP(nn.Module):
             ("num_steps", num_steps),
         ):
             check_int(name, value)
-        if not 0 < beta <= 1:
-            raise ConfigError(f"beta must be in (0, 1]; got {beta}")
+        check_real("beta", beta, low=0.0, high=1.0, low_open=True)
         self.num_steps = num_steps
         self.beta = float(beta)
         self.threshold = check_positive("threshold", threshold)
@@ -244,6 +245,9 @@ class Int8Linear(nn.Linear):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
+        check_int("in_features", in_features)
+        check_int("out_features", out_features)
         super().__init__(in_features, out_features, bias, device=device, dtype=dtype)
         self.scale = check_positive("scale", scale)
         self.surrogate = bool(surrogate)
@@ -273,6 +277,7 @@ class _ThreeLayer(nn.Module):
         device: Any,
         dtype: torch.dtype | None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         for name, value in (
             ("in_features", in_features),
@@ -308,6 +313,7 @@ class Int8MLP(_ThreeLayer):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(in_features, hidden_features, out_features, device, dtype)
         self.fc2 = Int8Linear(
             hidden_features,
@@ -368,6 +374,7 @@ class StaircaseMLP(_ThreeLayer):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(in_features, hidden_features, out_features, device, dtype)
         self.fc2 = nn.Linear(hidden_features, hidden_features, device=device, dtype=dtype)
         self.act = Staircase(levels, scale, surrogate=surrogate)
@@ -399,6 +406,7 @@ class ArgmaxAttention(nn.Module):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.embed_dim = check_int("embed_dim", embed_dim)
         self.surrogate = bool(surrogate)
@@ -452,10 +460,12 @@ class ArgmaxAttentionClassifier(nn.Module):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.num_tokens = check_int("num_tokens", num_tokens)
         self.token_features = check_int("token_features", token_features)
         check_int("num_classes", num_classes)
+        check_int("embed_dim", embed_dim)
         self.embed = nn.Linear(token_features, embed_dim, device=device, dtype=dtype)
         self.position = nn.Parameter(torch.empty(num_tokens, embed_dim, device=device, dtype=dtype))
         self.attention = ArgmaxAttention(embed_dim, surrogate=surrogate, device=device, dtype=dtype)
@@ -513,6 +523,7 @@ class HardMoE(nn.Module):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.in_features = check_int("in_features", in_features)
         self.out_features = check_int("out_features", out_features)
@@ -562,9 +573,11 @@ class HardMoEClassifier(nn.Module):
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         check_int("in_features", in_features)
         check_int("hidden_features", hidden_features)
+        check_int("num_classes", num_classes)
         self.trunk = nn.Linear(in_features, hidden_features, device=device, dtype=dtype)
         self.moe = HardMoE(
             hidden_features,

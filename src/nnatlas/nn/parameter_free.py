@@ -41,8 +41,8 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int
-from nnatlas.nn._checks import check_input, module_dtype
+from nnatlas.core.validation import check_int, check_positive, check_real
+from nnatlas.nn._checks import check_factory_dtype, check_input, module_dtype
 
 __all__ = [
     "BottleneckResNet",
@@ -91,6 +91,7 @@ class _Bottleneck(nn.Module):
         device: torch.device | str | None,
         dtype: torch.dtype | None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels)
         self.width = check_int("width", width)
@@ -159,6 +160,7 @@ class ConvBottleneck(_Bottleneck):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(in_channels, width, stride, device=device, dtype=dtype)
 
     def _spatial(self, width: int, stride: int, kw: Factory) -> nn.Module:
@@ -189,6 +191,7 @@ class MaxPoolBottleneck(_Bottleneck):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(in_channels, width, stride, device=device, dtype=dtype)
 
     def _spatial(self, width: int, stride: int, kw: Factory) -> nn.Module:
@@ -224,6 +227,7 @@ class HybridBottleneck(_Bottleneck):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__(in_channels, width, stride, device=device, dtype=dtype)
 
     def _check_spatial(self, x: Tensor) -> None:
@@ -285,12 +289,16 @@ class BottleneckResNet(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         if block not in _BLOCKS:
             raise UnknownNameError("bottleneck block", block, tuple(_BLOCKS))
         if stem not in ("imagenet", "small"):
             raise UnknownNameError("stem", stem, ("imagenet", "small"))
-        if isinstance(depths, int) or isinstance(widths, int) or len(depths) != len(widths):
+        for name, seq in (("depths", depths), ("widths", widths)):
+            if isinstance(seq, str | bytes) or not isinstance(seq, Sequence):
+                raise TypeError(f"{name} must be a sequence of ints; got {seq!r}")
+        if len(depths) != len(widths):
             raise ValueError(
                 f"depths and widths must be sequences of equal length; got {depths!r} and {widths!r}"
             )
@@ -425,12 +433,14 @@ class MaxPoolTokenMixer(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.dim = check_int("dim", dim)
         self.expansion = check_int("expansion", expansion)
         self.kernel_size = check_int("kernel_size", kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (same padding); got {kernel_size}")
+        check_real("dropout", dropout, low=0.0, high=1.0, high_open=True)
         kw: Factory = {"device": device, "dtype": dtype}
         self.up = nn.Linear(dim, dim * expansion, **kw)  # type: ignore[arg-type]
         self.down = nn.Linear(dim * expansion, dim, **kw)  # type: ignore[arg-type]
@@ -499,6 +509,7 @@ class PfTransformerBlock(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.dim = check_int("dim", dim)
         self.num_heads = check_int("num_heads", num_heads)
@@ -506,8 +517,11 @@ class PfTransformerBlock(nn.Module):
             raise UnknownNameError("token mixer", mixer, ("max", "attention"))
         if mixer == "attention" and dim % num_heads:
             raise ValueError(f"num_heads={num_heads} must divide dim={dim}")
-        if not mlp_ratio > 0:
-            raise ValueError(f"mlp_ratio must be > 0; got {mlp_ratio!r}")
+        check_real("mlp_ratio", mlp_ratio, low=0.0, low_open=True)
+        check_real("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        check_positive("eps", eps)
+        if int(dim * mlp_ratio) < 1:
+            raise ConfigError(f"mlp_ratio={mlp_ratio} leaves no MLP hidden unit for dim={dim}")
         self.mixer_kind = mixer
         self.mlp_ratio = float(mlp_ratio)
         kw: Factory = {"device": device, "dtype": dtype}

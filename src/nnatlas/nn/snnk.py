@@ -57,8 +57,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int, check_real
-from nnatlas.nn._checks import check_input, module_dtype
+from nnatlas.core.validation import check_int, check_positive, check_real
+from nnatlas.nn._checks import check_factory_dtype, check_input, module_dtype
 
 __all__ = [
     "URFSNNK",
@@ -418,14 +418,13 @@ class ReLUSNNK(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.in_features = check_int("in_features", in_features)
         self.out_features = check_int("out_features", out_features)
         self.num_features = check_int("num_features", num_features)
-        if not (isinstance(projection_std, int | float) and projection_std > 0):
-            raise ConfigError(f"projection_std must be a float > 0; got {projection_std!r}")
+        self.projection_std = check_positive("projection_std", projection_std)
         self.orthogonal = bool(orthogonal)
-        self.projection_std = float(projection_std)
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         self.register_buffer("projection", torch.empty(num_features, in_features, **kw))
         self.weight = nn.Parameter(torch.empty(out_features, num_features, **kw))
@@ -499,6 +498,7 @@ class URFSNNK(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.in_features = check_int("in_features", in_features)
         self.out_features = check_int("out_features", out_features)
@@ -591,6 +591,7 @@ class SNNKAdapter(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.dim = check_int("dim", dim)
         self.bottleneck = check_int("bottleneck", bottleneck)
@@ -729,6 +730,7 @@ class BundledSNNK(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         self.in_features = check_int("in_features", in_features)
         self.out_features = check_int("out_features", out_features)
@@ -738,7 +740,11 @@ class BundledSNNK(nn.Module):
         self.spectrum: Spectrum | None
         if activation == "relu":
             self.spectrum = None
-            self.projection_std = in_features**-0.5 if projection_std is None else projection_std
+            self.projection_std = (
+                in_features**-0.5
+                if projection_std is None
+                else check_positive("projection_std", projection_std)
+            )
             width = num_features
         else:
             self.spectrum = spectrum(activation) if isinstance(activation, str) else activation

@@ -50,6 +50,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int, check_positive
+from nnatlas.nn._checks import check_factory_dtype
 
 __all__ = [
     "ESTIMATORS",
@@ -474,6 +475,7 @@ class ReinforceBernoulli(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ):
+        check_factory_dtype(dtype)
         super().__init__()
         check_int("num_units", num_units)
         if baseline not in ("optimal", "mean", "none"):

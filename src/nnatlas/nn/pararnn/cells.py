@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int, check_real
-from nnatlas.nn._checks import check_input, describe, module_dtype
+from nnatlas.nn._checks import check_factory_dtype, check_input, describe, module_dtype
 from nnatlas.nn.pararnn.newton import (
     MODES,
     Mode,
@@ -63,6 +63,7 @@ class _ParaCell(RecurrentCell):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         check_int("input_size", input_size)
         check_int("hidden_size", hidden_size)

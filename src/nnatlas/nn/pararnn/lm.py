@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.core.validation import check_int
+from nnatlas.nn._checks import check_factory_dtype
 from nnatlas.nn.pararnn.cells import ParaGRU, ParaLSTM
 from nnatlas.nn.pararnn.newton import Mode, NewtonConfig
 
@@ -75,6 +76,7 @@ class ParaRNNLM(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         check_int("vocab_size", vocab_size)
         check_int("num_layers", num_layers)
@@ -135,6 +137,7 @@ class TransformerLM(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
+        check_factory_dtype(dtype)
         super().__init__()
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         self.embed = nn.Embedding(vocab_size, d_model, **kw)
