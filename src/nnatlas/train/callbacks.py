@@ -13,6 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from torch import nn
 
+from nnatlas.core.validation import check_int
+
 __all__ = ["Callback", "run_callbacks"]
 
 
@@ -27,6 +29,16 @@ class Callback(Protocol):
 
 def run_callbacks(callbacks: Iterable[Callback], epoch: int, model: nn.Module) -> dict[str, Any]:
     """Call every callback and merge what they return (later keys win)."""
+    check_int("epoch", epoch)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not callable(getattr(cb, "on_epoch_end", None)):
+            raise TypeError(
+                f"callbacks must have an on_epoch_end(epoch, model) method; got a "
+                f"{type(cb).__name__}"
+            )
     merged: dict[str, Any] = {}
     for cb in callbacks:
         values = cb.on_epoch_end(epoch, model)

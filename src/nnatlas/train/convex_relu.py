@@ -45,6 +45,8 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_int, check_positive
+from nnatlas.train.validation import check_nonnegative, check_rows, check_tensor
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,22 @@ def _with_bias(x: Tensor, bias: bool) -> Tensor:
     return torch.cat([x, torch.ones_like(x[:, :1])], dim=1) if bias else x
 
 
+def _check_data(x: Tensor, y: Tensor | None = None) -> None:
+    """``x (n, d)`` floating and finite; ``y`` (if given) ``n`` finite targets."""
+    check_tensor("x", x, rank=2)
+    if y is not None:
+        check_tensor("y", y, floating=False)
+        if y.numel() != x.shape[0] or y.shape[0] != x.shape[0]:
+            raise ConfigError(
+                f"y must hold one target per row of x ({x.shape[0]}); got shape {tuple(y.shape)}"
+            )
+
+
+def _check_patterns(patterns: Tensor, n: int) -> None:
+    check_tensor("patterns", patterns, rank=2, floating=False)
+    check_rows("patterns", patterns, n)
+
+
 def max_arrangements(n: int, rank: int) -> int:
     """Number of activation arrangements of ``n`` points in general position in rank ``rank``.
 
@@ -84,6 +102,8 @@ def max_arrangements(n: int, rank: int) -> int:
     Returns:
         The upper bound on the number of distinct patterns ``1[X h ≥ 0]``.
     """
+    check_int("n", n)
+    check_int("rank", rank, low=0)
     return 2 * sum(math.comb(n - 1, k) for k in range(min(rank, n)))
 
 
@@ -114,9 +134,15 @@ def sample_arrangements(
         Boolean patterns ``(n, P)``, distinct, without the all-zero pattern (which contributes
         nothing).
     """
-    if num_samples < 1:
-        raise ConfigError(f"num_samples must be ≥ 1, got {num_samples}")
+    check_int("num_samples", num_samples)
+    _check_data(x)
     xb = _with_bias(x, bias)
+    if weights is not None:
+        check_tensor("weights", weights, rank=2)
+        if weights.shape[1] != xb.shape[1]:
+            raise ConfigError(
+                f"weights must be (m, d + bias) = (m, {xb.shape[1]}); got {tuple(weights.shape)}"
+            )
     h = torch.randn(xb.shape[1], num_samples, generator=generator, dtype=torch.float64)
     pats = xb.double().cpu() @ h >= 0
     if weights is not None:
@@ -145,6 +171,14 @@ def convex_objective(
         x: data with bias column ``(n, d)``; y: targets ``(n,)``; v, w: ``(P, d)``;
         patterns: ``(n, P)``; beta: the weight-decay strength.
     """
+    _check_data(x, y)
+    _check_patterns(patterns, x.shape[0])
+    for name, t in (("v", v), ("w", w)):
+        check_tensor(name, t, rank=2)
+        if t.shape != (patterns.shape[1], x.shape[1]):
+            raise ConfigError(
+                f"{name} must be (P, d) = ({patterns.shape[1]}, {x.shape[1]}); got {tuple(t.shape)}"
+            )
     pred = (patterns.to(x.dtype) * (x @ (v - w).T)).sum(dim=1)
     reg = v.norm(dim=1).sum() + w.norm(dim=1).sum()
     return float(0.5 * (pred - y).pow(2).sum() + beta * reg)
@@ -157,6 +191,9 @@ def network_objective(model: nn.Module, x: Tensor, y: Tensor, beta: float) -> fl
         model: any module mapping ``(n, d)`` to ``(n,)`` or ``(n, 1)``.
         x: inputs ``(n, d)``; y: targets ``(n,)``; beta: weight-decay strength.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    _check_data(x, y)
     with torch.no_grad():
         out = model(x).reshape(-1)
         reg = sum(p.pow(2).sum() for p in model.parameters())
@@ -259,8 +296,13 @@ def admm_convex_relu(
     Returns:
         A :class:`ConvexReLUSolution` (float64) at the group-sparse ADMM iterate.
     """
-    if beta <= 0 or rho <= 0:
-        raise ConfigError(f"beta and rho must be > 0, got beta={beta}, rho={rho}")
+    check_positive("beta", beta)
+    check_positive("rho", rho)
+    check_int("max_iter", max_iter)
+    check_int("log_every", log_every)
+    _check_data(x, y)
+    if patterns is not None:
+        _check_patterns(patterns, x.shape[0])
     xb = _with_bias(x.double(), bias)
     yy = y.double().reshape(-1)
     n, d = xb.shape
@@ -351,6 +393,9 @@ def cvxpy_reference(
     """
     from nnatlas.core.optional import require
 
+    _check_data(x, y)
+    _check_patterns(patterns, x.shape[0])
+    check_positive("beta", beta)
     cp = require("cvxpy", "convex")
     xb = _with_bias(x.double(), bias).numpy()
     yy = y.double().reshape(-1).numpy()
@@ -389,6 +434,11 @@ def adam_two_layer(
     """
     if loss not in ("squared", "logistic"):
         raise ConfigError(f"loss must be 'squared' or 'logistic'; got {loss!r}")
+    _check_data(x, y)
+    check_int("width", width)
+    check_int("steps", steps, low=0)
+    check_positive("lr", lr)
+    check_nonnegative("beta", beta)
     torch.manual_seed(seed)
     xd, yd = x.double(), y.double().reshape(-1)
     sign = 2 * yd - 1 if bool(((yd == 0) | (yd == 1)).all()) else yd
@@ -447,9 +497,12 @@ def robust_convex_relu(
     """
     from nnatlas.core.optional import require
 
+    check_nonnegative("eps", eps)
+    check_positive("beta", beta)
+    _check_data(x, y)
+    if patterns is not None:
+        _check_patterns(patterns, x.shape[0])
     cp = require("cvxpy", "convex")
-    if eps < 0 or beta <= 0:
-        raise ConfigError(f"need eps ≥ 0 and beta > 0, got eps={eps}, beta={beta}")
     yy = y.double().reshape(-1)
     if bool(((yy == 0) | (yy == 1)).all()):
         yy = 2 * yy - 1
@@ -526,6 +579,16 @@ def pgd_attack(
     Returns:
         Adversarial inputs ``(n, d...)`` with ``‖x_adv − x‖∞ ≤ eps``.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    check_nonnegative("eps", eps)
+    check_int("steps", steps)
+    if step_size is not None:
+        check_positive("step_size", step_size)
+    check_tensor("x", x, rank=None)
+    if not isinstance(y, Tensor) or y.dim() == 0 or y.shape[0] != x.shape[0]:
+        got = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
+        raise ConfigError(f"y must hold one label per example of x ({x.shape[0]}); got {got}")
     alpha = 2.5 * eps / steps if step_size is None else step_size
     x0 = x.detach()
     delta = torch.zeros_like(x0)

@@ -34,6 +34,7 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.train.validation import check_nonnegative, check_tensor
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +90,15 @@ def _check_inputs(x: Tensor) -> None:
     if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[0] == 0:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ConfigError(f"x must be a non-empty (n, d) tensor; got {shape}")
+    check_tensor("x", x, rank=2)
 
 
 def _check_problem(x: Tensor, y: Tensor, gates: Tensor, bias: bool, loss: str) -> Tensor:
     _check_inputs(x)
+    check_tensor("y", y, floating=False)
     if y.shape != (x.shape[0],):
         raise ConfigError(f"y must be ({x.shape[0]},) to match x; got shape {tuple(y.shape)}")
+    check_tensor("gates", gates)
     if gates.dim() != 2 or gates.shape[0] != x.shape[1] + int(bias):
         raise ConfigError(
             f"gates must be (d + bias, P) = ({x.shape[1] + int(bias)}, P); got {tuple(gates.shape)}"
@@ -131,6 +135,12 @@ def gated_relu_objective(
 ) -> float:
     """``ℓ(Σ_i D_i X u_i, y) + β Σ_i ‖u_i‖₂`` for weights ``u`` ``(d + bias, P)``."""
     yy = _check_problem(x, y, gates, bias, loss)
+    check_tensor("u", u)
+    if u.shape != gates.shape:
+        raise ConfigError(
+            f"u must have the gates' shape (d + bias, P) = {tuple(gates.shape)}; got "
+            f"{tuple(u.shape)}"
+        )
     xb = _with_bias(x.double(), bias)
     pred = ((xb @ gates.double() >= 0) * (xb @ u.double())).sum(dim=1)
     value, _ = _smooth(pred, yy, loss)
@@ -322,8 +332,9 @@ def gated_relu_cvxpy(
     """
     from nnatlas.core.optional import require
 
-    cp = require("cvxpy", "convex")
     yy = _check_problem(x, y, gates, bias, loss).numpy()
+    check_nonnegative("beta", beta)
+    cp = require("cvxpy", "convex")
     xb = _with_bias(x.double().cpu(), bias).numpy()
     dm = (xb @ gates.double().cpu().numpy() >= 0).astype(float)
     u = cp.Variable(gates.shape)
@@ -384,8 +395,8 @@ class GatedReLU(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_features:
-            raise ValueError(
-                f"GatedReLU expects input (batch, {self.in_features}); got {tuple(x.shape)}"
+            raise ConfigError(
+                f"x must be (batch, in_features={self.in_features}); got shape {tuple(x.shape)}"
             )
         xb = _with_bias(x, self.bias)
         return ((xb @ self.gates.T >= 0).to(x.dtype) * (xb @ self.weight.T)).sum(dim=1)

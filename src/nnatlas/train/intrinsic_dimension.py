@@ -30,7 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 from nnatlas.train.loop import accuracy, fit
 from nnatlas.train.subspace import Projection, SubspaceModel
 
@@ -240,6 +240,14 @@ def _tensors(
     return xs[0], ys[0], xs[1], ys[1]
 
 
+def _check_training(optimizer: Any, lr: Any, epochs: Any) -> None:
+    """Fail before building anything: the optimizer's name, its learning rate, the epochs."""
+    if optimizer not in ("adam", "sgd"):
+        raise ConfigError(f"optimizer must be 'adam' or 'sgd'; got {optimizer!r}")
+    check_positive("lr", lr)
+    check_int("epochs", epochs, low=0)
+
+
 def _optimizer(name: str, params: Any, lr: float) -> torch.optim.Optimizer:
     if name == "adam":
         return torch.optim.Adam(params, lr=lr)
@@ -297,6 +305,7 @@ def subspace_training_score(
         Test accuracy in [0, 1].
     """
     check_int("d", d)
+    _check_training(optimizer, lr, epochs)
     init_seed, proj_seed, order_seed = _seeds(seed)
     x_tr, y_tr, x_te, y_te = _tensors(data, device, dtype)
     module = _build(build_model, init_seed).to(device=device, dtype=dtype)
@@ -331,6 +340,7 @@ def direct_training_score(
     Returns:
         Test accuracy in [0, 1].
     """
+    _check_training(optimizer, lr, epochs)
     init_seed, _, order_seed = _seeds(seed)
     x_tr, y_tr, x_te, y_te = _tensors(data, device, dtype)
     model = _build(build_model, init_seed).to(device=device, dtype=dtype)

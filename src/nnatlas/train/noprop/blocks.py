@@ -7,6 +7,7 @@ to class logits; any module with that signature can serve as a NoProp block.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -16,6 +17,13 @@ from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
 
 __all__ = ["ConvBlock", "MLPBlock"]
+
+
+def _check_z(z: Tensor, batch: int, embed_dim: int) -> None:
+    if z.dim() != 2 or z.shape != (batch, embed_dim):
+        raise ConfigError(
+            f"z must be (batch, embed_dim) = ({batch}, {embed_dim}); got shape {tuple(z.shape)}"
+        )
 
 
 class MLPBlock(nn.Module):
@@ -88,7 +96,14 @@ class MLPBlock(nn.Module):
                 m.reset_parameters()
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
-        return self.joint(self.x_path(x.flatten(1)) + self.z_path(z))
+        x = x.flatten(1)
+        if x.shape[1] != self.in_features:
+            raise ConfigError(
+                f"x must flatten to (batch, in_features={self.in_features}); got shape "
+                f"{tuple(x.shape)}"
+            )
+        _check_z(z, x.shape[0], self.embed_dim)
+        return self.joint(self.x_path(x) + self.z_path(z))
 
     def extra_repr(self) -> str:
         return (
@@ -197,6 +212,12 @@ class ConvBlock(nn.Module):
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
         s = self.image_size
+        if x.dim() < 2 or math.prod(x.shape[1:]) != self.in_channels * s * s:
+            raise ConfigError(
+                f"x must be (batch, in_channels={self.in_channels}, {s}, {s}) or flattened to "
+                f"{self.in_channels * s * s} features; got shape {tuple(x.shape)}"
+            )
+        _check_z(z, x.shape[0], self.embed_dim)
         x = x.reshape(x.shape[0], self.in_channels, s, s)
         h = self.z_in(z)
         return self.joint(torch.cat([self.x_path(x), h + self.z_res(h)], dim=-1))

@@ -18,10 +18,14 @@ from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int
+from nnatlas.train.validation import check_labels
 
 __all__ = [
     "EmbeddingKind",
     "add_class_embedding",
+    "check_batch",
+    "check_module",
+    "check_time",
     "class_prototypes",
     "initial_state",
     "posterior_coefficients",
@@ -49,15 +53,18 @@ def class_prototypes(x: Tensor, y: Tensor, num_classes: int | None = None) -> Te
         ``(C, prod(*))`` prototypes, in ``x``'s dtype, to pass as ``prototypes=`` to the
         NoProp models with ``embedding="prototype"``.
     """
-    if y.dim() != 1 or y.shape[0] != x.shape[0]:
-        raise ConfigError(f"y must be ({x.shape[0]},) labels; got shape {tuple(y.shape)}")
+    if not isinstance(x, Tensor) or x.dim() == 0 or x.shape[0] == 0:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise TypeError(f"x must be a non-empty (n, *) tensor; got {shape}")
+    check_labels("y", y, x.shape[0])
     c = int(y.max()) + 1 if num_classes is None else check_int("num_classes", num_classes, low=1)
+    check_labels("y", y, x.shape[0], c)
     flat = x.reshape(x.shape[0], -1)
     rows = []
     for k in range(c):
         members = flat[y == k]
         if members.shape[0] == 0:
-            raise ConfigError(f"class {k} has no examples; cannot choose its prototype")
+            raise ConfigError(f"class {k} has no examples in y; cannot choose its prototype")
         rows.append(members[torch.cdist(members, members).mean(dim=1).argmin()])
     return torch.stack(rows)
 
@@ -129,8 +136,38 @@ def reset_modules(*modules: nn.Module) -> None:
             reset()
 
 
+def check_batch(x: Any, y: Any, num_classes: int) -> None:
+    """Require ``x (batch, *)`` and integer labels ``y (batch,)`` in ``[0, num_classes)``."""
+    if not isinstance(x, Tensor) or x.dim() == 0:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise TypeError(f"x must be a (batch, *) tensor; got {shape}")
+    check_labels("y", y, x.shape[0], num_classes)
+
+
+def check_time(t: Any) -> Tensor:
+    """Require times ``t (B,)`` of a floating dtype."""
+    if not isinstance(t, Tensor) or t.dim() != 1 or not t.is_floating_point():
+        got = f"shape {tuple(t.shape)}, dtype {t.dtype}" if isinstance(t, Tensor) else type(t)
+        raise ConfigError(f"t must be a 1-D floating tensor of times (B,); got {got}")
+    return t
+
+
+def check_module(name: str, value: Any) -> nn.Module:
+    """Require an ``nn.Module`` (a block, a network, a schedule)."""
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module; got {type(value).__name__}")
+    return value
+
+
 def time_features(t: Tensor, num: int) -> Tensor:
-    """Sinusoidal features of t ∈ [0, 1]: ``t (B,)`` -> ``(B, num)``, frequencies π·2^k."""
+    """Sinusoidal features of t ∈ [0, 1]: ``t (B,)`` -> ``(B, num)``, frequencies π·2^k.
+
+    ``num`` must be even (half sines, half cosines).
+    """
+    check_time(t)
+    check_int("num", num, low=2)
+    if num % 2:
+        raise ConfigError(f"num must be even (sines and cosines); got {num}")
     k = torch.arange(num // 2, device=t.device, dtype=t.dtype)
     angles = t[:, None] * math.pi * (2.0**k)
     return torch.cat([angles.sin(), angles.cos()], dim=-1)

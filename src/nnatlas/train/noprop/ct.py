@@ -18,6 +18,9 @@ from nnatlas.core.validation import check_int
 from nnatlas.train.noprop.common import (
     EmbeddingKind,
     add_class_embedding,
+    check_batch,
+    check_module,
+    check_time,
     initial_state,
     posterior_coefficients,
     prior_kl,
@@ -89,6 +92,7 @@ class MonotoneSchedule(nn.Module):
 
     def forward(self, t: Tensor) -> Tensor:
         """ᾱ(t) for ``t (B,)``: ``(B,)``."""
+        check_time(t)
         return torch.sigmoid(-self.gamma(t)[0])
 
     def extra_repr(self) -> str:
@@ -145,7 +149,9 @@ class NoPropCT(nn.Module):
         if not eta > 0:
             raise ConfigError(f"eta must be > 0; got {eta}")
         self.eta = float(eta)
-        self.net = net
+        self.net = check_module("net", net)
+        if schedule is not None:
+            check_module("schedule", schedule)
         kw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
         self.schedule = schedule if schedule is not None else MonotoneSchedule(**kw)
         add_class_embedding(self, num_classes, embedding, embed_dim, kw, prototypes)
@@ -162,6 +168,7 @@ class NoPropCT(nn.Module):
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
         """Denoising + head + KL loss at one t ~ U(0, 1) per example, mean over the batch."""
+        check_batch(x, y, self.num_classes)
         u = self.embed[y]
         t = torch.rand(u.shape[0], device=u.device, dtype=u.dtype)
         gamma, dgamma = self.schedule.gamma(t)

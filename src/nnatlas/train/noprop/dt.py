@@ -16,16 +16,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int
+from nnatlas.core.validation import check_int, check_positive
 from nnatlas.train.noprop.common import (
     EmbeddingKind,
     add_class_embedding,
+    check_batch,
     initial_state,
     posterior_coefficients,
     prior_kl,
     reset_class_embedding,
     reset_modules,
 )
+from nnatlas.train.validation import check_labels, check_nonnegative
 
 __all__ = ["NoPropDT", "cosine_alpha_bar"]
 
@@ -47,6 +49,7 @@ def cosine_alpha_bar(
         ``(T + 1,)`` float64 tensor, strictly increasing for T ≥ 2 with default clamps.
     """
     check_int("num_blocks", num_blocks)
+    check_nonnegative("s", s)
     if not 0.0 < low < high < 1.0:
         raise ConfigError(f"need 0 < low < high < 1; got low={low}, high={high}")
     tau = 1.0 - torch.arange(num_blocks + 1, dtype=torch.float64) / num_blocks
@@ -106,13 +109,17 @@ class NoPropDT(nn.Module):
     ) -> None:
         super().__init__()
         check_int("num_classes", num_classes, low=2)
+        blocks = list(blocks)
         if len(blocks) < 1:
-            raise ConfigError("NoPropDT needs at least one block")
-        if not eta > 0:
-            raise ConfigError(f"eta must be > 0; got {eta}")
-        self.eta = float(eta)
+            raise ConfigError("blocks must hold at least one block; got none")
+        for block in blocks:
+            if not isinstance(block, nn.Module):
+                raise TypeError(f"blocks must be torch.nn.Modules; got a {type(block).__name__}")
+        self.eta = check_positive("eta", eta)
         self.blocks = nn.ModuleList(blocks)
         T = len(self.blocks)
+        if alpha_bar is not None and not isinstance(alpha_bar, Tensor):
+            raise TypeError(f"alpha_bar must be a tensor or None; got {type(alpha_bar).__name__}")
         abar = cosine_alpha_bar(T) if alpha_bar is None else alpha_bar.double().cpu()
         if abar.shape != (T + 1,):
             raise ConfigError(f"alpha_bar must have shape ({T + 1},); got {tuple(abar.shape)}")
@@ -159,6 +166,10 @@ class NoPropDT(nn.Module):
             t: block index in ``[1, T]``.
         """
         check_int("t", t, low=1, high=self.num_blocks, high_name="T")
+        check_batch(x, y, self.num_classes)
+        return self._local_loss(x, y, t)
+
+    def _local_loss(self, x: Tensor, y: Tensor, t: int) -> Tensor:
         u = self.embed[y]
         z = self._sample_q(u, t - 1)
         err = (self._denoise(t, x, z) - u).pow(2).sum(dim=-1).mean()
@@ -166,6 +177,10 @@ class NoPropDT(nn.Module):
 
     def head_loss(self, y: Tensor) -> Tensor:
         """-log p̂(y | z_T) with z_T ~ q(z_T | y), plus KL(q(z_0 | y) ‖ N(0, I)); mean over batch."""
+        check_labels("y", y, num_classes=self.num_classes)
+        return self._head_loss(y)
+
+    def _head_loss(self, y: Tensor) -> Tensor:
         u = self.embed[y]
         ce = F.cross_entropy(self.head(self._sample_q(u, self.num_blocks)), y)
         return ce + prior_kl(u, self.alpha_bar[0], self.embed_dim)
@@ -180,14 +195,15 @@ class NoPropDT(nn.Module):
         Returns:
             ``{"loss": total, "head": head_loss, "block_1": ..., "block_T": ...}`` as floats.
         """
+        check_batch(x, y, self.num_classes)
         out: dict[str, float] = {}
         total = 0.0
         for t in range(1, self.num_blocks + 1):
-            loss = self.local_loss(x, y, t)
+            loss = self._local_loss(x, y, t)
             loss.backward()
             out[f"block_{t}"] = float(loss.detach())
             total += out[f"block_{t}"]
-        head = self.head_loss(y)
+        head = self._head_loss(y)
         head.backward()
         out["head"] = float(head.detach())
         out["loss"] = total + out["head"]

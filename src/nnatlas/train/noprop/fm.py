@@ -16,12 +16,15 @@ from torch import Tensor, nn
 from nnatlas.train.noprop.common import (
     EmbeddingKind,
     add_class_embedding,
+    check_batch,
+    check_module,
     initial_state,
     reset_class_embedding,
     reset_modules,
     set_time_conditioning,
     time_features,
 )
+from nnatlas.train.validation import check_nonnegative
 
 __all__ = ["NoPropFM"]
 
@@ -74,8 +77,8 @@ class NoPropFM(nn.Module):
     ) -> None:
         super().__init__()
         set_time_conditioning(self, num_classes, steps, time_features)
-        self.ce_weight = float(ce_weight)
-        self.net = net
+        self.ce_weight = check_nonnegative("ce_weight", ce_weight)
+        self.net = check_module("net", net)
         kw: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
         add_class_embedding(self, num_classes, embedding, embed_dim, kw, prototypes)
         self.reset_parameters()
@@ -93,6 +96,7 @@ class NoPropFM(nn.Module):
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
         """The flow-matching loss (plus the optional CE term), mean over the batch."""
+        check_batch(x, y, self.num_classes)
         u = self.embed[y]
         z0 = torch.randn_like(u)
         t = torch.rand(u.shape[0], device=u.device, dtype=u.dtype)

@@ -29,6 +29,12 @@ def saved_activation_bytes(fn: Callable[[], Tensor], exclude: Sequence[Tensor] =
     Returns:
         The total bytes of the distinct saved tensors.
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable (it builds a loss); got {type(fn).__name__}")
+    exclude = list(exclude)
+    for t in exclude:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"exclude must hold tensors; got a {type(t).__name__}")
     skip = {t.untyped_storage().data_ptr() for t in exclude}
     seen: dict[tuple[int, int, tuple[int, ...]], int] = {}
 

@@ -48,9 +48,17 @@ def fwht(x: Tensor, *, block: int = 16) -> Tensor:
     Returns:
         ``(..., L)``, the transform of each row. Applying it twice gives ``L * x``.
     """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}")
+    if not (x.is_floating_point() or x.is_complex()):
+        raise TypeError(f"x must have a floating or complex dtype; got {x.dtype}")
+    if x.dim() == 0:
+        raise ConfigError("x must have at least one dimension (the transformed one); got 0-d")
     length = x.shape[-1]
     if length < 1 or length & (length - 1):
-        raise ConfigError(f"fwht needs a last dimension that is a power of two; got {length}")
+        raise ConfigError(
+            f"x must have a last dimension that is a power of two; got shape {tuple(x.shape)}"
+        )
     if block < 2 or block & (block - 1):
         raise ConfigError(f"block must be a power of two >= 2; got {block}")
     if length == 1:

@@ -70,6 +70,10 @@ class Projection(nn.Module, abc.ABC):
         Returns:
             ``(D,)`` or ``(..., D)``.
         """
+        if not isinstance(z, Tensor):
+            raise TypeError(f"z must be a torch.Tensor; got {type(z).__name__}")
+        if not z.is_floating_point():
+            raise TypeError(f"z must have a floating dtype; got {z.dtype}")
         if z.dim() == 0 or z.shape[-1] != self.subspace_dim:
             raise ConfigError(
                 f"z must have last dimension subspace_dim={self.subspace_dim}; "
