@@ -83,6 +83,51 @@ def _interpolate(lo: tuple[int, float], hi: tuple[int, float], threshold: float)
     return math.exp(math.log(d_lo) + t * (math.log(d_hi) - math.log(d_lo)))
 
 
+def _grid(dims: Sequence[int] | None, d_min: int, d_max: int | None) -> list[int]:
+    """The dimensions a grid search evaluates: ``dims`` sorted, or d_min doubling to d_max."""
+    if dims is None:
+        if d_max is None:
+            raise ConfigError("search='grid' needs dims or d_max; got neither")
+        grid = []
+        d = d_min
+        while d < d_max:
+            grid.append(d)
+            d *= 2
+        grid.append(d_max)
+        return grid
+    if isinstance(dims, str | bytes) or len(dims) == 0:
+        raise ConfigError(f"dims must be a non-empty sequence of ints >= 1; got {dims!r}")
+    for d in dims:
+        check_int("every entry of dims", d)
+    return sorted(set(dims))
+
+
+def _bisect(
+    passes: Callable[[int], bool], cache: dict[int, float], d_min: int, d_max: int, rel_tol: float
+) -> None:
+    """Double from d_min until a d passes (capped at d_max), then bisect in log space.
+
+    The bracket is (largest failing d below the first pass, first pass); it shrinks until
+    hi / lo <= 1 + rel_tol or hi - lo <= 1. Scores land in ``cache`` through ``passes``.
+    """
+    d = d_min
+    while not passes(d) and d < d_max:
+        d = min(2 * d, d_max)
+    if not passes(d):
+        return
+    failing = [e for e in cache if e < d and not passes(e)]
+    if not failing:
+        return
+    lo, hi = max(failing), d
+    while hi / lo > 1 + rel_tol and hi - lo > 1:
+        mid = round(math.sqrt(lo * hi))
+        mid = min(max(mid, lo + 1), hi - 1)
+        if passes(mid):
+            hi = mid
+        else:
+            lo = mid
+
+
 def intrinsic_dimension(
     evaluate: Callable[[int], float],
     *,
@@ -152,42 +197,14 @@ def intrinsic_dimension(
         return score(d) >= threshold  # False for NaN
 
     if search == "grid":
-        if dims is None:
-            if d_max is None:
-                raise ConfigError("search='grid' needs dims or d_max; got neither")
-            grid = []
-            d = d_min
-            while d < d_max:
-                grid.append(d)
-                d *= 2
-            grid.append(d_max)
-        else:
-            if isinstance(dims, str | bytes) or len(dims) == 0:
-                raise ConfigError(f"dims must be a non-empty sequence of ints >= 1; got {dims!r}")
-            for d in dims:
-                check_int("every entry of dims", d)
-            grid = sorted(set(dims))
-        for d in grid:
+        for d in _grid(dims, d_min, d_max):
             score(d)
     else:
         if dims is not None:
             raise ConfigError("dims is only used by search='grid'; got dims with 'bisect'")
         if d_max is None:
             raise ConfigError("search='bisect' needs d_max to bound the doubling; got None")
-        d = d_min
-        while not passes(d) and d < d_max:
-            d = min(2 * d, d_max)
-        if passes(d):
-            failing = [e for e in cache if e < d and not passes(e)]
-            if failing:
-                lo, hi = max(failing), d
-                while hi / lo > 1 + rel_tol and hi - lo > 1:
-                    mid = round(math.sqrt(lo * hi))
-                    mid = min(max(mid, lo + 1), hi - 1)
-                    if passes(mid):
-                        hi = mid
-                    else:
-                        lo = mid
+        _bisect(passes, cache, d_min, d_max, rel_tol)
 
     curve = tuple(sorted(cache.items()))
     passing = [d for d, s in curve if s >= threshold]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -209,17 +209,7 @@ def fit(
             f"(batch_size={batch_size}, N={n})"
         )
 
-    def step(xb: Tensor, yb: Tensor) -> float:
-        optimizer.zero_grad(set_to_none=True)
-        if backward_fn is not None:
-            value = _loss_value(backward_fn(model, xb, yb))
-        else:
-            loss = batch_loss(model, xb, yb) if batch_loss is not None else loss_fn(model(xb), yb)
-            loss.backward()
-            value = float(loss.detach())
-        optimizer.step()
-        return value
-
+    step = _make_step(model, optimizer, loss_fn, batch_loss, backward_fn)
     history: list[dict[str, float]] = []
     steps = 0
     was_training = model.training
@@ -227,16 +217,8 @@ def fit(
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
-            if batch_size is None:
-                batches: Any = [(x, y)]
-            else:
-                order = torch.randperm(n, generator=generator).to(x.device)
-                batches = (
-                    (x[idx], y[idx])
-                    for idx in (order[b : b + batch_size] for b in range(0, n, batch_size))
-                )
             total, trained = 0.0, 0
-            for xb, yb in batches:
+            for xb, yb in _minibatches(x, y, batch_size, generator):
                 if xb.shape[0] < min_batch:
                     continue
                 value = step(xb, yb)
@@ -262,6 +244,43 @@ def fit(
     finally:
         model.train(was_training)
     return history
+
+
+def _minibatches(
+    x: Tensor, y: Tensor, batch_size: int | None, generator: torch.Generator | None
+) -> Iterator[tuple[Tensor, Tensor]]:
+    """One epoch's batches: ``(x, y)`` whole, or shuffled slices of ``batch_size``."""
+    if batch_size is None:
+        yield x, y
+        return
+    n = x.shape[0]
+    order = torch.randperm(n, generator=generator).to(x.device)
+    for begin in range(0, n, batch_size):
+        idx = order[begin : begin + batch_size]
+        yield x[idx], y[idx]
+
+
+def _make_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    batch_loss: BatchLoss | None,
+    backward_fn: BackwardFn | None,
+) -> Callable[[Tensor, Tensor], float]:
+    """One optimizer step on a batch (zero_grad, loss and backward, step); returns the loss."""
+
+    def step(xb: Tensor, yb: Tensor) -> float:
+        optimizer.zero_grad(set_to_none=True)
+        if backward_fn is not None:
+            value = _loss_value(backward_fn(model, xb, yb))
+        else:
+            loss = batch_loss(model, xb, yb) if batch_loss is not None else loss_fn(model(xb), yb)
+            loss.backward()
+            value = float(loss.detach())
+        optimizer.step()
+        return value
+
+    return step
 
 
 def _check_eval(model: Any, x: Any, y: Any, batch_size: int) -> None:
