@@ -261,6 +261,43 @@ class ConvexReLUSolution:
         return nn.Sequential(first, nn.ReLU(), second)
 
 
+class _AdmmOperators:
+    """The linear maps of the ADMM splitting on data ``xb (n, d)`` and patterns ``dm (n, P)``.
+
+    ``u`` stacks (v, w) as ``(2, P, d)``. F u = Σ_i D_i X (v_i − w_i) (the prediction), G u the
+    cone constraints' values ``(2, n, P)``, and ``solve(r)`` applies (B + FᵀF)⁻¹ for
+    B = ρ(I + blockdiag(XᵀX)), factored once: B is block diagonal with one repeated d×d
+    block, inverted once, and Woodbury turns the rest into an n×n Cholesky factor.
+    """
+
+    def __init__(self, xb: Tensor, dm: Tensor, rho: float) -> None:
+        n, d = xb.shape
+        self.xb, self.dm, self.sg = xb, dm, 2 * dm - 1
+        self.cinv = torch.linalg.inv(rho * (torch.eye(d, dtype=xb.dtype) + xb.T @ xb))
+        xc = xb @ self.cinv
+        # Woodbury: (B + FᵀF)⁻¹ = B⁻¹ − B⁻¹Fᵀ K⁻¹ F B⁻¹ with K = I + F B⁻¹ Fᵀ (n×n).
+        kmat = torch.eye(n, dtype=xb.dtype) + 2 * (xc @ xb.T) * (dm @ dm.T)
+        self.kchol = torch.linalg.cholesky(kmat)
+
+    def f_apply(self, u: Tensor) -> Tensor:  # (2, P, d) -> (n,)
+        return (self.dm * (self.xb @ (u[0] - u[1]).T)).sum(dim=1)
+
+    def ft_apply(self, r: Tensor) -> Tensor:  # (n,) -> (2, P, d)
+        a = (self.xb.T @ (self.dm * r[:, None])).T
+        return torch.stack([a, -a])
+
+    def g_apply(self, u: Tensor) -> Tensor:  # (2, P, d) -> (2, n, P)
+        return self.sg * (self.xb @ u.transpose(1, 2))
+
+    def gt_apply(self, s: Tensor) -> Tensor:  # (2, n, P) -> (2, P, d)
+        return (self.xb.T @ (self.sg * s)).transpose(1, 2)
+
+    def solve(self, r: Tensor) -> Tensor:
+        br = r @ self.cinv
+        t = torch.cholesky_solve(self.f_apply(br)[:, None], self.kchol)[:, 0]
+        return br - self.ft_apply(t) @ self.cinv
+
+
 def admm_convex_relu(
     x: Tensor,
     y: Tensor,
@@ -309,33 +346,9 @@ def admm_convex_relu(
     if patterns is None:
         patterns = sample_arrangements(x, num_samples, bias=bias, generator=generator, warn=warn)
     dm = patterns.to(xb)  # (n, P)
-    sg = 2 * dm - 1
     p = dm.shape[1]
-    # B = ρ(I + blockdiag(XᵀX)) is block diagonal with one repeated d×d block: invert it once.
-    cinv = torch.linalg.inv(rho * (torch.eye(d, dtype=xb.dtype) + xb.T @ xb))
-    xc = xb @ cinv
-    # Woodbury: (B + FᵀF)⁻¹ = B⁻¹ − B⁻¹Fᵀ K⁻¹ F B⁻¹ with K = I + F B⁻¹ Fᵀ (n×n, factored once).
-    kmat = torch.eye(n, dtype=xb.dtype) + 2 * (xc @ xb.T) * (dm @ dm.T)
-    kchol = torch.linalg.cholesky(kmat)
-
-    def f_apply(u: Tensor) -> Tensor:  # (2, P, d) -> (n,)
-        return (dm * (xb @ (u[0] - u[1]).T)).sum(dim=1)
-
-    def ft_apply(r: Tensor) -> Tensor:  # (n,) -> (2, P, d)
-        a = (xb.T @ (dm * r[:, None])).T
-        return torch.stack([a, -a])
-
-    def g_apply(u: Tensor) -> Tensor:  # (2, P, d) -> (2, n, P)
-        return sg * (xb @ u.transpose(1, 2))
-
-    def gt_apply(s: Tensor) -> Tensor:  # (2, n, P) -> (2, P, d)
-        return (xb.T @ (sg * s)).transpose(1, 2)
-
-    def solve(r: Tensor) -> Tensor:
-        br = r @ cinv
-        t = torch.cholesky_solve(f_apply(br)[:, None], kchol)[:, 0]
-        return br - ft_apply(t) @ cinv
-
+    ops = _AdmmOperators(xb, dm, rho)
+    ft_apply, g_apply, gt_apply, solve = ops.ft_apply, ops.g_apply, ops.gt_apply, ops.solve
     u = torch.zeros(2, p, d, dtype=xb.dtype)
     z = torch.zeros_like(u)
     lam = torch.zeros_like(u)

@@ -204,6 +204,45 @@ def _kkt(grad: Tensor, u: Tensor, beta: float) -> float:
     return float(res.max()) / beta if res.numel() else 0.0
 
 
+class _GatedProblem:
+    """The pieces of the gated program FISTA needs, on the data with bias column ``xb (n, d)``.
+
+    ``dm (n, P)`` are the fixed gate patterns; ``forward(u)`` the predictions ``(n,)``;
+    ``value``/``value_grad`` the smooth loss (and its gradient in u); ``prox`` the group-lasso
+    proximal map; ``full`` the whole objective.
+    """
+
+    def __init__(self, xb: Tensor, gates: Tensor, yy: Tensor, loss: str, beta: float) -> None:
+        self.xb, self.yy, self.loss, self.beta = xb, yy, loss, beta
+        self.dm = (xb @ gates.double() >= 0).to(xb)  # (n, P)
+
+    def forward(self, u: Tensor) -> Tensor:
+        return (self.dm * (self.xb @ u)).sum(dim=1)
+
+    def value_grad(self, u: Tensor) -> tuple[float, Tensor]:
+        value, r = _smooth(self.forward(u), self.yy, self.loss)
+        return float(value), self.xb.T @ (self.dm * r[:, None])
+
+    def value(self, u: Tensor) -> float:
+        return float(_smooth(self.forward(u), self.yy, self.loss)[0])
+
+    def prox(self, v: Tensor, step: float) -> Tensor:
+        norms = v.norm(dim=0, keepdim=True)
+        return v * (1 - step * self.beta / norms.clamp_min(1e-300)).clamp_min(0)
+
+    def full(self, u: Tensor) -> float:
+        return self.value(u) + self.beta * float(u.norm(dim=0).sum())
+
+    def lipschitz(self) -> float:
+        """Power-iteration estimate of the Lipschitz constant of ∇ℓ (the initial 1 / step)."""
+        xb, dm = self.xb, self.dm
+        v = torch.randn(xb.shape[1], dm.shape[1], generator=torch.Generator().manual_seed(0)).to(xb)
+        for _ in range(20):
+            v = xb.T @ (dm * self.forward(v)[:, None])
+            v = v / v.norm().clamp_min(1e-300)
+        return float(self.forward(v).pow(2).sum()) * (0.25 if self.loss == "logistic" else 1.0)
+
+
 def gated_relu_fista(
     x: Tensor,
     y: Tensor,
@@ -241,34 +280,10 @@ def gated_relu_fista(
     if gates is None:
         gates = sample_gates(x, num_samples, bias=bias, generator=generator)
     yy = _check_problem(x, y, gates, bias, loss)
-    xb = _with_bias(x.double(), bias)
-    dm = (xb @ gates.double() >= 0).to(xb)  # (n, P)
-
-    def forward(u: Tensor) -> Tensor:
-        return (dm * (xb @ u)).sum(dim=1)
-
-    def value_grad(u: Tensor) -> tuple[float, Tensor]:
-        value, r = _smooth(forward(u), yy, loss)
-        return float(value), xb.T @ (dm * r[:, None])
-
-    def value(u: Tensor) -> float:
-        return float(_smooth(forward(u), yy, loss)[0])
-
-    def prox(v: Tensor, step: float) -> Tensor:
-        norms = v.norm(dim=0, keepdim=True)
-        return v * (1 - step * beta / norms.clamp_min(1e-300)).clamp_min(0)
-
-    def full(u: Tensor) -> float:
-        return value(u) + beta * float(u.norm(dim=0).sum())
-
-    # Initial step from a power-iteration estimate of the Lipschitz constant of ∇ℓ.
-    v = torch.randn(xb.shape[1], dm.shape[1], generator=torch.Generator().manual_seed(0)).to(xb)
-    for _ in range(20):
-        v = xb.T @ (dm * forward(v)[:, None])
-        v = v / v.norm().clamp_min(1e-300)
-    lip = float(forward(v).pow(2).sum()) * (0.25 if loss == "logistic" else 1.0)
-    step = 1.0 / max(lip, 1e-12)
-    u = torch.zeros(xb.shape[1], dm.shape[1], dtype=xb.dtype, device=xb.device)
+    prob = _GatedProblem(_with_bias(x.double(), bias), gates, yy, loss, float(beta))
+    value, value_grad, prox, full = prob.value, prob.value_grad, prob.prox, prob.full
+    step = 1.0 / max(prob.lipschitz(), 1e-12)
+    u = torch.zeros(prob.xb.shape[1], prob.dm.shape[1], dtype=prob.xb.dtype, device=prob.xb.device)
     z, t = u.clone(), 1.0
     f_u = full(u)
     history: list[float] = []
