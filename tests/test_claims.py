@@ -6,7 +6,7 @@ import pytest
 
 from nnatlas.core.claims import Outcome
 from nnatlas.core.config import config_from_dict, config_to_dict
-from nnatlas.core.registry import all_papers
+from nnatlas.papers import all_papers
 from nnatlas.runs.executors import serial_executor
 from nnatlas.runs.runner import plan, reproduce
 

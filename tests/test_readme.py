@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nnatlas.core.registry import all_papers
+from nnatlas.papers import all_papers
 from nnatlas.report.readme import CITE_END, CITE_START, END, START, citations, claims_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"

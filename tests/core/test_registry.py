@@ -6,7 +6,7 @@ import pytest
 
 from nnatlas.core.claims import Claim, Outcome, Paper, Verdict, mean_std
 from nnatlas.core.errors import UnknownNameError
-from nnatlas.core.registry import all_papers, get_paper, select_claims
+from nnatlas.papers import all_papers, get_paper, select_claims
 
 
 def test_every_registered_paper_is_well_formed():

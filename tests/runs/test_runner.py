@@ -90,8 +90,8 @@ def _cli(args, env_extra=None, cwd=None):
     """Run the CLI in a fresh interpreter with the toy paper registered."""
     code = (
         "import sys, dataclasses, toy_paper\n"
-        "from nnatlas.core import registry\n"
-        "registry.register_paper(dataclasses.replace(toy_paper.PAPER, module='toy_paper'))\n"
+        "from nnatlas.papers import register_paper\n"
+        "register_paper(dataclasses.replace(toy_paper.PAPER, module='toy_paper'))\n"
         "from nnatlas.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )

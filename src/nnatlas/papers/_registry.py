@@ -1,5 +1,9 @@
 """The paper registry: every module in ``nnatlas.papers`` that defines ``PAPER``, plus plugins.
 
+Public through :mod:`nnatlas.papers` (``from nnatlas.papers import get_paper``). It lives here,
+not in ``core``, because discovering papers means importing the paper modules, which stand on
+every family; ``core`` stays below all of them.
+
 Third-party packages add papers through the ``nnatlas.papers`` entry-point group; each entry
 point names a module that defines ``PAPER`` (or the :class:`~nnatlas.core.claims.Paper` itself).
 Paper modules are imported on first use, so ``import nnatlas`` stays cheap.
@@ -18,7 +22,15 @@ from functools import cache
 from nnatlas.core.claims import Claim, Paper
 from nnatlas.core.errors import UnknownNameError
 
-__all__ = ["all_papers", "get_paper", "register_paper", "resolve", "select_claims"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "all_papers",
+    "get_paper",
+    "register_paper",
+    "resolve",
+    "select_claims",
+    "unregister_paper",
+]
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +46,7 @@ def _paper_from(obj: object, origin: str) -> Paper:
 
 @cache
 def _registry() -> dict[str, Paper]:
-    import nnatlas.papers as pkg
+    import nnatlas.papers as pkg  # the package this module belongs to
 
     papers: dict[str, Paper] = {}
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
@@ -103,6 +115,11 @@ def register_paper(paper: Paper, *, replace: bool = False) -> Paper:
         raise ValueError(f"paper {paper.key!r} is already registered (pass replace=True)")
     registry[paper.key] = paper
     return paper
+
+
+def unregister_paper(key: str) -> Paper | None:
+    """Remove a paper added by :func:`register_paper` (e.g. at the end of a test); returns it."""
+    return _registry().pop(key, None)
 
 
 def resolve(paper_key: str, claim_key: str, module: str = "") -> tuple[Paper, Claim]:
