@@ -362,6 +362,7 @@ def test_cartpole_refuses_bad_actions_policies_and_batches():
 
 
 COVERED = {
+    "anomaly_textures",  # its bad-input test: tests/data/test_anomaly.py
     "CartPole",
     "CartPoleClosure",
     "CartPolePolicy",
@@ -394,6 +395,9 @@ COVERED = {
     "two_moons",
 }
 EXEMPT = {
+    "AnomalyData": "a frozen dataclass of generated tensors (anomaly_textures' result)",
+    "DEFECTS": "a constant: the defect kinds of anomaly_textures",
+    "TEXTURES": "a constant: the texture families of anomaly_textures",
     "DATASET_NAMES": "a constant: the tuple of bundled dataset names",
     "GENERATOR_NAMES": "a constant: the tuple of synthetic generator names",
     "MNIST_DIR_ENV": "a constant: the environment variable's name",

@@ -23,6 +23,7 @@ Nothing here downloads, ever: every set is bundled, generated, or read from the 
 from __future__ import annotations
 
 from nnatlas.data._split import DataSplit, split_dataset, stratified_split
+from nnatlas.data.anomaly import DEFECTS, TEXTURES, AnomalyData, anomaly_textures
 from nnatlas.data.control import CartPole, CartPoleClosure, CartPolePolicy, episode_returns
 from nnatlas.data.maxsat import MaxSatClosure, SatInstance, probsat, random_ksat
 from nnatlas.data.mnist import MNIST_DIR_ENV, MNIST_FILES, load_mnist, read_idx
@@ -53,10 +54,13 @@ from nnatlas.data.text import STDLIB_MODULES, CharCorpus, load_stdlib_text
 
 __all__ = [
     "DATASET_NAMES",
+    "DEFECTS",
     "GENERATOR_NAMES",
     "MNIST_DIR_ENV",
     "MNIST_FILES",
     "STDLIB_MODULES",
+    "TEXTURES",
+    "AnomalyData",
     "CartPole",
     "CartPoleClosure",
     "CartPolePolicy",
@@ -64,6 +68,7 @@ __all__ = [
     "DataSplit",
     "MaxSatClosure",
     "SatInstance",
+    "anomaly_textures",
     "antiderivative_data",
     "burgers_data",
     "darcy_data",

@@ -20,6 +20,7 @@ CASE_MODULES: tuple[str, ...] = (
     "nnatlas.testing.cases.param",
     "nnatlas.testing.cases.operators",
     "nnatlas.testing.cases.kernels",
+    "nnatlas.testing.cases.generative",
 )
 
 

@@ -1,0 +1,185 @@
+"""Seeded procedural textures with injected defects and ground-truth masks (anomaly detection).
+
+For FastFlow (Yu et al., arXiv 2111.07677) and the detectors beside it, offline: MVTec AD
+cannot be downloaded here, so each "category" is a texture family with random phase:
+
+* ``stripes``: an oriented sinusoid (fixed orientation per category; random phase, a small
+  jitter of frequency and colour per image);
+* ``grid``: thin horizontal and vertical lines at a random phase;
+* ``noise``: separably smoothed Gaussian noise (no two images alike).
+
+Every image gets pixel noise. Test images are anomalous with probability ``anomaly_fraction``;
+an anomalous image gets one defect and its mask: a dark ``scratch`` (a thick line segment), a
+coloured ``blob`` (a disc), or a rotated ``patch`` (a square region rotated by 90°: a structural
+defect with normal colours). Values are in about ``[0, 1]``, ``(N, 3, size, size)`` float32.
+Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from nnatlas.core.errors import ConfigError, UnknownNameError
+from nnatlas.core.validation import check_int
+
+__all__ = ["DEFECTS", "TEXTURES", "AnomalyData", "anomaly_textures"]
+
+TEXTURES: tuple[str, ...] = ("stripes", "grid", "noise")
+"""Texture families of :func:`anomaly_textures`."""
+
+DEFECTS: tuple[str, ...] = ("scratch", "blob", "patch")
+"""Defect kinds of :func:`anomaly_textures`."""
+
+
+@dataclass(frozen=True)
+class AnomalyData:
+    """A one-class anomaly-detection set.
+
+    Attributes:
+        train: normal training images ``(N_train, 3, H, W)``.
+        test: test images ``(N_test, 3, H, W)``.
+        labels: ``(N_test,)`` int64, 1 for an anomalous image.
+        masks: ``(N_test, H, W)`` float32, 1 on defect pixels (all zero for normal images).
+        name: e.g. ``"stripes-64"``.
+    """
+
+    train: Tensor
+    test: Tensor
+    labels: Tensor
+    masks: Tensor
+    name: str
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return int(self.train.shape[2]), int(self.train.shape[3])
+
+
+def _grid(size: int) -> tuple[Tensor, Tensor]:
+    r = torch.arange(size, dtype=torch.float32)
+    yy, xx = torch.meshgrid(r, r, indexing="ij")
+    return yy, xx
+
+
+def _texture(kind: str, n: int, size: int, gen: torch.Generator) -> Tensor:
+    yy, xx = _grid(size)
+    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    if kind == "stripes":
+        angle = math.pi / 5  # one orientation per category
+        freq = 2 * math.pi / (size / 6) * (1 + 0.05 * (u(n, 1, 1) - 0.5))
+        phase = 2 * math.pi * u(n, 1, 1)
+        proj = xx * math.cos(angle) + yy * math.sin(angle)
+        wave = 0.5 + 0.5 * torch.sin(freq * proj + phase)  # (n, H, W)
+        colour = torch.tensor([0.8, 0.5, 0.2]) + 0.05 * (u(n, 3) - 0.5)
+        img = 0.15 + wave[:, None] * colour[:, :, None, None]
+    elif kind == "grid":
+        period = size // 8
+        py, px = torch.randint(period, (2, n, 1, 1), generator=gen)
+        lines = (((yy + py) % period) < 2) | (((xx + px) % period) < 2)
+        img = torch.where(lines[:, None], 0.2, 0.75).expand(n, 3, size, size).clone()
+        img[:, 2] *= 0.8
+    elif kind == "noise":
+        white = torch.randn(n, 3, size, size, generator=gen)
+        k = torch.exp(-0.5 * (torch.arange(-6, 7, dtype=torch.float32) / 2.5) ** 2)
+        k = (k / k.sum()).reshape(1, 1, 1, -1).expand(3, 1, 1, -1)
+        smooth = F.conv2d(F.pad(white, (6, 6, 0, 0), mode="circular"), k, groups=3)
+        smooth = F.conv2d(F.pad(smooth, (0, 0, 6, 6), mode="circular"),
+                          k.transpose(2, 3), groups=3)  # fmt: skip
+        img = 0.5 + 0.6 * smooth
+    else:  # pragma: no cover - checked by the caller
+        raise UnknownNameError("texture", kind, TEXTURES)
+    return img
+
+
+def _defect(img: Tensor, kind: str, gen: torch.Generator) -> Tensor:
+    """Inject one defect into ``img: (3, H, W)`` in place; return its mask ``(H, W)``."""
+    size = img.shape[1]
+    yy, xx = _grid(size)
+    u = lambda: float(torch.rand((), generator=gen))  # noqa: E731
+    lo, hi = 0.2 * size, 0.8 * size
+    cy, cx = lo + (hi - lo) * u(), lo + (hi - lo) * u()
+    if kind == "scratch":
+        angle, half = math.pi * u(), size * (0.15 + 0.15 * u())
+        dy, dx = math.sin(angle), math.cos(angle)
+        along = (yy - cy) * dy + (xx - cx) * dx
+        across = (yy - cy) * dx - (xx - cx) * dy
+        mask = (along.abs() <= half) & (across.abs() <= max(1.0, size / 40))
+        img[:, mask] = 0.05
+    elif kind == "blob":
+        radius = size * (0.05 + 0.05 * u())
+        mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2
+        colour = torch.tensor([0.1, 0.3 + 0.4 * u(), 0.9])
+        img[:, mask] = colour[:, None]
+    else:  # patch
+        side = max(4, int(size * (0.15 + 0.1 * u())))
+        y0, x0 = int(cy - side / 2), int(cx - side / 2)
+        region = img[:, y0 : y0 + side, x0 : x0 + side]
+        img[:, y0 : y0 + side, x0 : x0 + side] = torch.rot90(region, 1, dims=(1, 2)).clone()
+        mask = torch.zeros(size, size, dtype=torch.bool)
+        mask[y0 : y0 + side, x0 : x0 + side] = True
+    return mask
+
+
+def anomaly_textures(
+    texture: str = "stripes",
+    *,
+    num_train: int = 160,
+    num_test: int = 80,
+    size: int = 64,
+    anomaly_fraction: float = 0.5,
+    defects: Sequence[str] = DEFECTS,
+    noise: float = 0.03,
+    seed: int = 0,
+) -> AnomalyData:
+    """A seeded texture category with normal training images and a labelled, masked test set.
+
+    Args:
+        texture: one of :data:`TEXTURES`.
+        num_train: normal training images (≥ 1).
+        num_test: test images (≥ 2; at least one normal and one anomalous are guaranteed).
+        size: image side (≥ 16; 64 for CPU, 256 for the paper's setting).
+        anomaly_fraction: probability that a test image is anomalous, in (0, 1).
+        defects: the defect kinds drawn from (uniformly), a non-empty subset of :data:`DEFECTS`.
+        noise: standard deviation of the pixel noise (≥ 0).
+        seed: the generator's seed (same seed → same data).
+
+    Raises:
+        UnknownNameError: an unknown texture or defect name.
+        ConfigError: an out-of-range count, size, fraction or noise level.
+    """
+    if texture not in TEXTURES:
+        raise UnknownNameError("texture", str(texture), TEXTURES)
+    check_int("num_train", num_train)
+    check_int("num_test", num_test, low=2)
+    check_int("size", size, low=16)
+    check_int("seed", seed, low=0)
+    if (
+        isinstance(anomaly_fraction, bool)
+        or not isinstance(anomaly_fraction, int | float)
+        or not (0 < anomaly_fraction < 1)
+    ):
+        raise ConfigError(f"anomaly_fraction must be a number in (0, 1); got {anomaly_fraction!r}")
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < math.inf:
+        raise ConfigError(f"noise must be a finite number >= 0; got {noise!r}")
+    if isinstance(defects, str) or not isinstance(defects, Sequence) or not defects:
+        raise ConfigError(f"defects must be a non-empty sequence of names; got {defects!r}")
+    for d in defects:
+        if d not in DEFECTS:
+            raise UnknownNameError("defect", str(d), DEFECTS)
+    gen = torch.Generator().manual_seed(seed)
+    train = _texture(texture, num_train, size, gen)
+    test = _texture(texture, num_test, size, gen)
+    labels = (torch.rand(num_test, generator=gen) < anomaly_fraction).long()
+    labels[0], labels[-1] = 0, 1  # both classes, whatever the draw
+    masks = torch.zeros(num_test, size, size)
+    kinds = torch.randint(len(defects), (num_test,), generator=gen)
+    for i in torch.nonzero(labels).flatten().tolist():
+        masks[i] = _defect(test[i], defects[int(kinds[i])], gen).float()
+    train = train + noise * torch.randn(train.shape, generator=gen)
+    test = test + noise * torch.randn(test.shape, generator=gen)
+    return AnomalyData(train.float(), test.float(), labels, masks, f"{texture}-{size}")

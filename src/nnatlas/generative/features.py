@@ -1,0 +1,195 @@
+"""Feature taps for anomaly detectors: any ``nn.Module``'s layers by name, as a frozen backbone.
+
+Used by FastFlow (Yu et al., arXiv 2111.07677), PaDiM and PatchCore, which all score the
+features of a frozen backbone. The taps reuse :func:`nnatlas.probes.capture_features` (forward
+hooks; the backbone is not modified). Also a small ResNet with the stage layout FastFlow taps
+(a stem of stride 4, then stages of stride 1, 2, 2 named ``layer1``..``layer3``): with
+``widths=(64, 128, 256)`` and two basic blocks per stage it is ResNet-18 up to its third stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from nnatlas.core.errors import ConfigError, UnknownNameError
+from nnatlas.core.validation import check_int
+from nnatlas.probes import capture_features, layer_names
+
+__all__ = ["FeatureTaps", "ResNetStages"]
+
+
+class FeatureTaps(nn.Module):
+    """A frozen backbone whose forward returns the outputs of named layers.
+
+    Args:
+        backbone: any module taking an image batch.
+        layers: names of its submodules (see :func:`nnatlas.probes.layer_names`), in the
+            order the features are returned (FastFlow: shallow to deep).
+        freeze: set ``requires_grad=False`` on the backbone and run it in eval mode whatever
+            the taps' own mode (its batch-norm statistics stay fixed).
+
+    Raises:
+        UnknownNameError: a layer name the backbone does not have (listing the valid ones).
+    """
+
+    def __init__(self, backbone: nn.Module, layers: str | Sequence[str], *, freeze: bool = True):
+        super().__init__()
+        if not isinstance(backbone, nn.Module):
+            raise TypeError(f"backbone must be an nn.Module; got {type(backbone).__name__}")
+        names = [layers] if isinstance(layers, str) else layers
+        if not isinstance(names, Sequence) or not names:
+            raise TypeError(f"layers must be a layer name or a non-empty sequence; got {layers!r}")
+        valid = layer_names(backbone)
+        for name in names:
+            if not isinstance(name, str) or name not in valid:
+                raise UnknownNameError("layer (argument layers)", str(name), valid)
+        self.backbone, self.layers, self.freeze = backbone, list(names), freeze
+        if freeze:
+            backbone.requires_grad_(False)
+            backbone.eval()
+
+    def extra_repr(self) -> str:
+        return f"layers={self.layers}"
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """``x: (N, 3, H, W)`` → one feature map per layer, in the order of ``layers``."""
+        if not isinstance(x, Tensor) or not x.is_floating_point() or x.dim() != 4:
+            raise TypeError(
+                f"x must be a real floating image batch (N, C, H, W); got {_describe(x)}"
+            )
+        if x.shape[0] == 0:
+            raise ConfigError(f"x must hold at least one image; got shape {tuple(x.shape)}")
+        was_training = self.backbone.training
+        if self.freeze:
+            self.backbone.eval()  # a frozen backbone keeps its batch-norm statistics
+        try:
+            with capture_features(self.backbone, self.layers, detach=self.freeze) as store:
+                self.backbone(x)
+        finally:
+            self.backbone.train(was_training)
+        out = [store[name][-1] for name in self.layers]
+        for name, f in zip(self.layers, out, strict=True):
+            if f.dim() != 4:
+                raise ConfigError(
+                    f"layer {name!r} gives shape {tuple(f.shape)}; a feature map must be "
+                    "(N, C, H, W)"
+                )
+        return out
+
+    @torch.no_grad()
+    def shapes(
+        self, image_size: int | tuple[int, int], channels: int = 3
+    ) -> list[tuple[int, int, int]]:
+        """The ``(C, H, W)`` of each tap for images of ``image_size``."""
+        h, w = (image_size, image_size) if isinstance(image_size, int) else image_size
+        p = next(iter(self.backbone.parameters()), None)
+        x = torch.zeros(1, channels, h, w, dtype=p.dtype if p is not None else None,
+                        device=p.device if p is not None else None)  # fmt: skip
+        return [(int(f.shape[1]), int(f.shape[2]), int(f.shape[3])) for f in self(x)]
+
+
+def _describe(x: object) -> str:
+    if isinstance(x, Tensor):
+        return f"dtype {x.dtype}, shape {tuple(x.shape)}"
+    return type(x).__name__
+
+
+class _BasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int, **kw: Any) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False, **kw)
+        self.bn1 = nn.BatchNorm2d(c_out, **kw)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False, **kw)
+        self.bn2 = nn.BatchNorm2d(c_out, **kw)
+        self.down: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.down = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride, bias=False, **kw),
+                nn.BatchNorm2d(c_out, **kw),
+            )
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + self.down(x))
+
+
+class ResNetStages(nn.Module):
+    """The first stages of a ResNet (basic blocks), named as torchvision names them.
+
+    ``stem`` (7×7 conv stride 2, BN, ReLU, 3×3 max-pool stride 2), then ``layer1`` (stride 1),
+    ``layer2``, ``layer3``, ... (stride 2 each). The forward returns the last stage's output;
+    tap the stages with :class:`FeatureTaps`. ``widths=(64, 128, 256)``, ``blocks=(2, 2, 2)``
+    is ResNet-18 up to stage 3 (FastFlow's taps); smaller widths make a CPU-sized backbone.
+
+    Args:
+        widths: channels of each stage.
+        blocks: basic blocks per stage (same length as ``widths``).
+        in_channels: image channels.
+        num_classes: if given, a linear head on the pooled last stage (``head``), e.g. for
+            self-supervised pretraining; the forward then returns logits.
+    """
+
+    def __init__(
+        self,
+        widths: Sequence[int] = (64, 128, 256),
+        blocks: Sequence[int] = (2, 2, 2),
+        *,
+        in_channels: int = 3,
+        num_classes: int | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(widths, Sequence) or not widths:
+            raise TypeError(f"widths must be a non-empty sequence of ints; got {widths!r}")
+        if not isinstance(blocks, Sequence) or len(blocks) != len(widths):
+            raise ConfigError(
+                f"blocks must have one entry per width ({len(widths)}); got {blocks!r}"
+            )
+        for w in widths:
+            check_int("widths", w)
+        for b in blocks:
+            check_int("blocks", b)
+        check_int("in_channels", in_channels)
+        kw: dict[str, Any] = {"device": device, "dtype": dtype}
+        self.widths, self.blocks = tuple(widths), tuple(blocks)
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, widths[0], 7, 2, 3, bias=False, **kw),
+            nn.BatchNorm2d(widths[0], **kw),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2, 1),
+        )
+        c = widths[0]
+        for i, (w, b) in enumerate(zip(widths, blocks, strict=True)):
+            stage = [_BasicBlock(c if j == 0 else w, w, 1 if (i == 0 or j > 0) else 2, **kw)
+                     for j in range(b)]  # fmt: skip
+            self.add_module(f"layer{i + 1}", nn.Sequential(*stage))
+            c = w
+        self.head: nn.Module | None = None
+        if num_classes is not None:
+            check_int("num_classes", num_classes)
+            self.head = nn.Linear(c, num_classes, **kw)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d | nn.Linear):
+                m.reset_parameters()
+
+    def stage_names(self) -> list[str]:
+        """``["layer1", "layer2", ...]``: the names to tap."""
+        return [f"layer{i + 1}" for i in range(len(self.widths))]
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.stem(x)
+        for name in self.stage_names():
+            x = getattr(self, name)(x)
+        if self.head is not None:
+            return self.head(x.mean(dim=(2, 3)))
+        return x

@@ -1,0 +1,105 @@
+"""Feature taps, PaDiM and PatchCore: closed forms and agreement with direct computations."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nnatlas.core.errors import ConfigError, UnknownNameError
+from nnatlas.generative import (
+    FeatureTaps,
+    PaDiM,
+    PatchCore,
+    ResNetStages,
+    concat_features,
+    greedy_coreset,
+)
+
+F64 = torch.float64
+
+
+def _feats(n, seed=0, dtype=F64):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(n, 3, 4, 4, generator=g, dtype=dtype),
+            torch.randn(n, 2, 2, 2, generator=g, dtype=dtype)]  # fmt: skip
+
+
+def test_taps_return_stage_outputs_in_order_and_freeze():
+    net = ResNetStages((4, 6, 8), (1, 1, 1))
+    taps = FeatureTaps(net, ["layer3", "layer1"])
+    feats = taps(torch.randn(2, 3, 32, 32))
+    assert [tuple(f.shape) for f in feats] == [(2, 8, 2, 2), (2, 4, 8, 8)]
+    assert taps.shapes(32) == [(8, 2, 2), (4, 8, 8)]
+    assert not any(p.requires_grad for p in net.parameters())
+    taps.train()
+    x = torch.randn(2, 3, 32, 32)
+    torch.testing.assert_close(taps(x)[0], taps.eval()(x)[0])  # BN statistics stay fixed
+
+
+def test_resnet18_stage_widths_and_strides():
+    net = ResNetStages()
+    shapes = FeatureTaps(net, net.stage_names()).shapes(64)
+    assert shapes == [(64, 16, 16), (128, 8, 8), (256, 4, 4)]  # strides 4, 8, 16
+
+
+def test_unknown_tap_name_lists_the_valid_names():
+    with pytest.raises(UnknownNameError, match=r"layer9.*layer1"):
+        FeatureTaps(ResNetStages((4, 4), (1, 1)), ["layer1", "layer9"])
+
+
+def test_concat_features_upsamples_nearest():
+    feats = _feats(2)
+    emb = concat_features(feats)
+    assert emb.shape == (2, 5, 4, 4)
+    torch.testing.assert_close(emb[:, 3:, ::2, ::2], feats[1])
+    torch.testing.assert_close(emb[:, 3:, 1::2, 1::2], feats[1])
+
+
+def test_padim_mahalanobis_equals_direct_computation():
+    train, test = _feats(30, seed=1), _feats(3, seed=2)
+    pd = PaDiM(shrinkage=0.2, eps=0.01).fit(train)
+    emb_tr, emb_te = concat_features(train), concat_features(test)
+    u = (1, 2)  # one location, computed by hand
+    x = emb_tr[:, :, u[0], u[1]]
+    cov = torch.cov(x.T)
+    d = cov.shape[0]
+    shrunk = 0.8 * cov + (0.2 * cov.trace() / d + 0.01) * torch.eye(d, dtype=F64)
+    diff = emb_te[:, :, u[0], u[1]] - x.mean(0)
+    expected = torch.sqrt(((diff @ torch.linalg.inv(shrunk)) * diff).sum(1))
+    m = pd.anomaly_map(test, 4)  # the embedding grid is 4×4: no resampling
+    torch.testing.assert_close(m[:, u[0], u[1]], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_padim_diagonal_and_channel_subset():
+    train = _feats(10)
+    pd = PaDiM(diagonal=True, num_channels=4, seed=3).fit(train)
+    assert pd.precision is not None and pd.precision.shape == (16, 4, 4)
+    off = pd.precision - torch.diag_embed(pd.precision.diagonal(dim1=1, dim2=2))
+    assert off.abs().max() == 0
+    with pytest.raises(ConfigError, match="num_channels"):
+        PaDiM(num_channels=9).fit(train)
+
+
+def test_greedy_coreset_is_farthest_point_order():
+    x = torch.tensor([[0.0], [1.0], [10.0], [4.0], [6.0]])
+    assert greedy_coreset(x, 3, start=0).tolist() == [0, 2, 3]  # 10 farthest, then 4 (d=4 vs 6→4)
+
+
+def test_patchcore_full_bank_gives_zero_on_training_images():
+    train = _feats(3)
+    pc = PatchCore(coreset_ratio=1.0).fit(train)
+    m = pc.anomaly_map(train, 4)
+    assert m.abs().max() < 1e-6
+    pc = PatchCore(coreset_ratio=0.25, projection_dim=2).fit(train)
+    assert pc.bank is not None and pc.bank.shape == (12, 5)
+    assert (pc.anomaly_map(_feats(2, seed=9), (8, 8)) > 0).all()
+
+
+def test_mismatched_image_sizes_are_clear_errors():
+    train = _feats(4)
+    other = [torch.randn(2, 3, 8, 8, dtype=F64), torch.randn(2, 2, 4, 4, dtype=F64)]
+    for det in (PaDiM().fit(train), PatchCore().fit(train)):
+        with pytest.raises(ConfigError, match="mismatched image"):
+            det.anomaly_map(other, 8)
+    with pytest.raises(ConfigError, match="batch size"):
+        concat_features([train[0], train[1][:2]])
