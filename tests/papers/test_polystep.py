@@ -36,6 +36,7 @@ def test_snn_beats_baselines_beyond_one_se_reproduces():
     c, cfg = claim("snn-plateau")
     v = c.judge([snn_seed(ps=0.60), snn_seed(ps=0.62), snn_seed(ps=0.58)], cfg)
     assert v.outcome is Outcome.REPRODUCED
+    assert "beats the best baseline" in v.reason
     assert "improvement of PolyStep over best baseline" in v.reason
 
 
@@ -52,6 +53,7 @@ def test_snn_losing_beyond_noise_does_not_reproduce():
         [snn_seed(ps=0.5, es=0.60), snn_seed(ps=0.5, es=0.62), snn_seed(ps=0.5, es=0.61)], cfg
     )
     assert v.outcome is Outcome.NOT_REPRODUCED
+    assert "behind the best baseline" in v.reason
 
 
 def test_snn_one_seed_never_decides():

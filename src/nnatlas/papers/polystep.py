@@ -375,14 +375,15 @@ def verdict_snn(per_seed: list[Metrics], config: SnnConfig) -> Verdict:
     if plateau.outcome is not Outcome.REPRODUCED:
         return plateau
     outcome = cmp.outcome(1.0, two_sided=True)
-    tie = (
-        "; PolyStep and the best baseline tie within one standard error"
-        if cmp.n > 1
-        else "; one seed cannot decide the comparison (a standard error needs two)"
-    )
-    return Verdict(
-        outcome, plateau.reason + (tie if outcome is Outcome.INCONCLUSIVE else ""), table
-    )
+    if outcome is Outcome.REPRODUCED:
+        tail = "; PolyStep beats the best baseline by more than one standard error"
+    elif outcome is Outcome.NOT_REPRODUCED:
+        tail = "; PolyStep is behind the best baseline by more than one standard error"
+    elif cmp.n > 1:
+        tail = "; PolyStep and the best baseline tie within one standard error"
+    else:
+        tail = "; one seed cannot decide the comparison (a standard error needs two)"
+    return Verdict(outcome, plateau.reason + tail, table)
 
 
 # -- claim: the other four architectures ---------------------------------------------------------
