@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.generative import (
+from nnatlas.generative.score import (
     DenoisingData,
     GaussianMixture,
     KernelDenoiser,

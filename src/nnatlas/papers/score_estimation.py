@@ -49,7 +49,7 @@ import torch
 from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.verdicts import Check, at_least_seeds, guard, judge, paired, stat, values
-from nnatlas.generative import (
+from nnatlas.generative.score import (
     DenoisingData,
     GaussianMixture,
     KernelDenoiser,
