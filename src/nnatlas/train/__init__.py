@@ -3,7 +3,8 @@
 * :mod:`nnatlas.train.subspace`: random-subspace training θ = θ₀ + P z (Li et al. 2018),
   with dense, sparse and Fastfood projections.
 * :mod:`nnatlas.train.intrinsic_dimension`: the search for the intrinsic dimension d_int.
-* :mod:`nnatlas.train.loop`: a minimal supervised training loop shared by reproductions.
+* :mod:`nnatlas.train.loop`: the family's supervised training loop (:func:`fit`) and its
+  evaluation helpers (:func:`accuracy`, :func:`evaluate_loss`), shared by the reproductions.
 * :mod:`nnatlas.train.callbacks`: the per-epoch callback protocol (probes watch training).
 * :mod:`nnatlas.train.noprop`: NoProp-DT/CT/FM (arXiv 2503.24322), block-local denoising.
 * :mod:`nnatlas.train.convex_relu`: convex training of two-layer ReLU networks by ADMM and the
