@@ -81,6 +81,18 @@ def test_denoiser_and_label_noise_match_quadrature():
     assert torch.allclose(GM1.label_noise(PROC, t, x), var, atol=1e-8)
 
 
+def test_mixture_quantile_inverts_the_cdf():
+    u = torch.tensor([1e-6, 0.01, 0.3, 0.5, 0.97, 1 - 1e-6], dtype=F64)
+    for t in (None, 0.05, 2.0):
+        proc = None if t is None else PROC
+        times = None if t is None else torch.full((6,), t, dtype=F64)
+        q = GM1.quantile(u, proc, t)
+        # bisection to float64 spacing of q; the CDF's slope (a density <= 1.5) bounds the error
+        assert torch.allclose(GM1.cdf(q, proc, times), u, rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="1-D mixture"):
+        GM2.quantile(u)
+
+
 def test_parametric_score_module_wraps_any_net():
     net = torch.nn.Linear(2, 1, dtype=F64)
     model = ParametricScore(net, PROC, x_scale=2.0)

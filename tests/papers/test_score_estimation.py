@@ -108,7 +108,7 @@ def test_tracking_missing_or_nan_is_inconclusive():
 MAX_EXACT = SAMPLE.config("quick").max_exact_w2
 
 
-def sample_seeds(early, interp, exact=0.05):
+def sample_seeds(early, interp, exact=0.001):
     return [
         {"w2_early": e, "w2_interp": i, "w2_exact": exact, "w2_sde_early": e, "w2_sde_interp": i}
         for e, i in zip(early, interp, strict=True)
@@ -133,7 +133,7 @@ def test_sampling_guard_on_the_exact_sampler():
     bad = sample_seeds([0.3, 0.35, 0.32], [0.6, 0.7, 0.65], exact=MAX_EXACT * 1.01)
     v = SAMPLE.judge(bad, cfg)
     assert v.outcome is Outcome.INCONCLUSIVE and "exact-score sampler" in v.reason
-    edge = sample_seeds([0.3, 0.35, 0.32], [0.6, 0.7, 0.65], exact=MAX_EXACT)
+    edge = sample_seeds([0.3, 0.35, 0.32], [0.6, 0.7, 0.65], exact=MAX_EXACT * 0.99)
     assert SAMPLE.judge(edge, cfg).outcome is Outcome.REPRODUCED
     missing = sample_seeds([0.3, 0.35], [0.6, 0.7])
     del missing[0]["w2_interp"]

@@ -329,6 +329,39 @@ class GaussianMixture:
         spread = (r * ((m - mean) ** 2).sum(-1)).sum(1) / self.dim
         return (r * cond_var).sum(1) + spread
 
+    def cdf(self, x: Tensor, process: OUProcess | None = None, t: Tensor | None = None) -> Tensor:
+        """``P(X_t <= x)`` of a 1-D mixture (of the data law without ``process``/``t``): ``(n,)``."""
+        if self.dim != 1:
+            raise ValueError(f"cdf needs a 1-D mixture; this one has dim {self.dim}")
+        _, _, v, diff = self._posterior(process, t, x)
+        return (self.weights[None] * torch.special.ndtr(diff[:, :, 0] / v.sqrt())).sum(1)
+
+    def quantile(
+        self, levels: Tensor, process: OUProcess | None = None, t: float | None = None
+    ) -> Tensor:
+        """The quantile function of a 1-D mixture at ``levels`` in (0, 1): ``(n, 1)``.
+
+        By bisection on :meth:`cdf` to float64 resolution (the CDF is increasing); ``t`` is one
+        time shared by all levels.
+        """
+        u = _tensor("levels", levels, 1).to(torch.float64)
+        if bool((u <= 0).any()) or bool((u >= 1).any()):
+            raise ConfigError("levels must lie in (0, 1)")
+        times = None
+        if process is not None and t is not None:
+            times = process.check_time(torch.full((u.shape[0],), float(t), dtype=torch.float64))
+        if self.dim != 1:
+            raise ValueError(f"quantile needs a 1-D mixture; this one has dim {self.dim}")
+        # every quantile in (0, 1) lies within 40 standard deviations of some component mean
+        spread = 40.0 * float(self.stds.max()) + 1.0
+        lo = torch.full_like(u, float(self.means.min()) - spread)
+        hi = torch.full_like(u, float(self.means.max()) + spread)
+        for _ in range(80):  # 80 halvings of a < 1e4 wide bracket: below float64 spacing
+            mid = 0.5 * (lo + hi)
+            below = self.cdf(mid[:, None], process, times) < u
+            lo, hi = torch.where(below, mid, lo), torch.where(below, hi, mid)
+        return (0.5 * (lo + hi))[:, None]
+
     def sample_marginal(
         self, process: OUProcess, t: float, n: int, *, generator: torch.Generator | None = None
     ) -> Tensor:

@@ -141,7 +141,8 @@ class SamplingConfig(ScoreConfig):
 
     Attributes:
         n: training size.
-        n_samples: samples per sampler (and target samples).
+        n_samples: samples per sampler, started from the midpoint quantiles of the exact
+            ``p_T`` and compared with those of the exact ``p_{t_min}``.
         ode_steps: Heun steps of the probability-flow ODE (the reverse SDE gets twice as many).
         max_exact_w2: the exact-score sampler must reach at most this W2 (sampler sanity).
     """
@@ -149,7 +150,7 @@ class SamplingConfig(ScoreConfig):
     n: int = param(200, ge=2)
     n_samples: int = param(1000, ge=2)
     ode_steps: int = param(50, ge=1)
-    max_exact_w2: float = param(0.15, gt=0)
+    max_exact_w2: float = param(0.05, gt=0)
 
 
 class _Problem(NamedTuple):
@@ -324,10 +325,11 @@ def run_sampling(config: SamplingConfig, seed: int) -> Metrics:
     val = _pairs(prob.mixture, prob.process, config, config.n_val, generator)
     kd = KernelDenoiser(prob.kernel, data, x_scale=_X_SCALE)
     holdout = kd.validation_step(val, _grid(config))
-    target = prob.mixture.sample_marginal(
-        prob.process, config.t_min, config.n_samples, generator=generator
-    )
-    x_init = torch.randn(config.n_samples, 1, generator=generator, dtype=torch.float64)
+    # stratified start and target (midpoint quantiles of the exact p_T and p_{t_min}): the
+    # ODE is a deterministic map, so W2 then measures the score's error, not sampling noise
+    levels = (torch.arange(config.n_samples, dtype=torch.float64) + 0.5) / config.n_samples
+    x_init = prob.mixture.quantile(levels, prob.process, config.horizon)
+    target = prob.mixture.quantile(levels, prob.process, config.t_min)
     scores = {
         "exact": lambda t, x: prob.mixture.score(x, prob.process, t),
         "early": kd.score(prob.process, holdout),
@@ -404,7 +406,7 @@ TRACK = presets(
 SAMPLE = presets(
     SamplingConfig(),
     smoke=_SMOKE | {"n": 40, "n_samples": 200, "ode_steps": 10, "max_exact_w2": 0.5},
-    paper={"n": 800, "n_samples": 10_000, "ode_steps": 200, "max_exact_w2": 0.05},
+    paper={"n": 3200, "n_samples": 10_000, "ode_steps": 200},
 )
 
 # fmt: off
