@@ -220,6 +220,12 @@ BAD: list[Bad] = [
     ),
     Bad(
         "intrinsic_dimension",
+        "baseline a string",
+        lambda: T.intrinsic_dimension(float, baseline="0.9", dims=[1]),  # type: ignore[arg-type]
+        "baseline",
+    ),
+    Bad(
+        "intrinsic_dimension",
         "unknown search",
         lambda: T.intrinsic_dimension(float, baseline=1.0, search="binary"),
         "search",

@@ -165,6 +165,9 @@ def intrinsic_dimension(
     """
     if not callable(evaluate):
         raise TypeError(f"evaluate must be callable; got {type(evaluate).__name__}")
+    for name, value in (("baseline", baseline), ("fraction", fraction)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
     baseline = float(baseline)
     fraction = float(fraction)
     if not math.isfinite(baseline) or baseline <= 0:
