@@ -26,9 +26,20 @@ REVIEWED = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _no_run_may_start(monkeypatch):
+    """A refused value must stop before the executor is even built; if not, fail at once."""
+
+    def refuse(*args, **kwargs):
+        pytest.fail("a bad value reached the executor: the run would have started")
+
+    monkeypatch.setattr("nnatlas.runs.executors.make_executor", refuse)
+
+
 def _check_refused(capsys, tmp_path, claim: str, assignment: str) -> None:
     out = tmp_path / "runs"
-    code = cli.main(["--no-progress", "reproduce", claim, "--set", assignment, "--out", str(out)])
+    argv = ["--no-progress", "reproduce", claim, "--preset", "smoke", "--set", assignment]
+    code = cli.main([*argv, "--out", str(out)])
     err = capsys.readouterr().err
     field = assignment.partition("=")[0]
     assert code == 2, f"{claim} --set {assignment}: exit {code}\n{err}"
