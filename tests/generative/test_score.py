@@ -23,7 +23,7 @@ from nnatlas.generative.score import (
     train_denoiser,
     wasserstein2_1d,
 )
-from nnatlas.kernels import Dense, ReLU, serial
+from nnatlas.kernels import Dense, ReLU, gradient_flow_mse, serial
 
 F64 = torch.float64
 PROC = OUProcess(2.0)
@@ -229,6 +229,28 @@ def test_train_denoiser_keeps_the_stopped_states():
     with torch.no_grad():
         err = float(((net(u) - truth.target) ** 2).sum(1).mean())
     assert err == pytest.approx(min(out.eval_error), rel=1e-12)
+
+
+def test_wide_network_follows_the_linearized_ntk_trajectory():
+    # train_denoiser on a finite NTK-parametrized net vs gradient_flow_mse from the same f0:
+    # the gap is the finite-width correction, O(1/sqrt(width)), so it must shrink ~4x from
+    # width 64 to 1024 (we ask for 2x) and be small at 1024.
+    data = _data(20)
+    kd = KernelDenoiser(KERNEL, data, x_scale=2.0)
+    u = score_features(data.t, data.x, x_scale=2.0)
+    gaps = []
+    for width in (64, 1024):
+        net = KERNEL.module(width, 2, 1, generator=gen(7), dtype=F64)
+        with torch.no_grad():
+            f0 = net(u)
+        train_denoiser(net, data, steps=50, learning_rate=kd.learning_rate, x_scale=2.0)
+        lin = gradient_flow_mse(
+            kd.ntk_train, kd.ntk_train, data.target, 50, learning_rate=kd.learning_rate,
+            f0_train=f0, f0_test=f0, discrete=True,
+        )  # fmt: skip
+        with torch.no_grad():
+            gaps.append(float((net(u) - lin).norm() / lin.norm()))
+    assert gaps[1] < 0.5 * gaps[0] and gaps[1] < 0.1, gaps
 
 
 @pytest.mark.parametrize(

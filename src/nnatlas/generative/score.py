@@ -425,7 +425,11 @@ def early_stopping_step(
     Raskutti-Wainwright-Yu rule (see the module docstring; our reconstruction of the paper's
     rule): the first step ``k`` with ``R(1 / sqrt(eta_k)) > 1 / (2 e noise_std eta_k)``, where
     ``eta_k = k * learning_rate * n`` and ``R(eps)^2 = mean_i min(mu_i, eps^2)`` over the
-    eigenvalues ``mu_i`` of ``ntk_train / n``. Larger noise stops earlier.
+    eigenvalues ``mu_i`` of ``ntk_train / n``. Larger noise stops earlier. Written from our
+    memory of RWY (their statement may stop one step earlier; not checked against their text).
+    RWY assume the regression function has RKHS norm at most 1; for a target of RKHS norm
+    ``r``, pass ``noise_std / r`` (the rule then stops later). On the score-estimation claim's
+    labels (scale 2) the plain rule fires after a few steps, far before the oracle step.
 
     Args:
         ntk_train: ``(n, n)`` (symmetric) kernel Gram matrix on the training inputs.
