@@ -36,6 +36,7 @@ from nnatlas.generative import (
     greedy_coreset,
     image_auroc,
     pixel_auroc,
+    pretrain_rotation,
     score_features,
 )
 from nnatlas.testing.bad_inputs import (
@@ -117,6 +118,41 @@ ROWS: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], str]]
     ("au_pro", au_pro, (_MAPS, _MASKS), {"max_fpr": 0.0}, "max_fpr"),
     ("au_pro", au_pro, (_MAPS, torch.zeros(2, 4, 4)), {}, "masks"),
     ("connected_regions", connected_regions, (torch.zeros(4, 4),), {}, "masks"),
+    (
+        "pretrain_rotation",
+        pretrain_rotation,
+        ("net", torch.zeros(2, 3, 8, 8)),
+        {"epochs": 1},
+        "backbone",
+    ),
+    (
+        "pretrain_rotation",
+        pretrain_rotation,
+        (nn.Linear(2, 4), torch.zeros(2, 3, 8, 4)),
+        {"epochs": 1},
+        "images",
+    ),
+    (
+        "pretrain_rotation",
+        pretrain_rotation,
+        (nn.Linear(2, 4), torch.zeros(2, 3, 8, 8)),
+        {"epochs": -1},
+        "epochs",
+    ),
+    (
+        "pretrain_rotation",
+        pretrain_rotation,
+        (nn.Linear(2, 4), torch.zeros(2, 3, 8, 8)),
+        {"epochs": 1, "lr": 0},
+        "lr",
+    ),
+    (
+        "pretrain_rotation",
+        pretrain_rotation,
+        (ResNetStages((4,), (1,)), torch.zeros(2, 3, 16, 16)),
+        {"epochs": 1},
+        "backbone",
+    ),
     # score estimation (nnatlas.generative.score); its other entry points: tests/generative/test_score.py
     (
         "score_features",
@@ -179,6 +215,7 @@ COVERED = {
     "greedy_coreset",
     "image_auroc",
     "pixel_auroc",
+    "pretrain_rotation",
 }
 # score estimation: fed bad arguments in tests/generative/test_score.py
 # (test_bad_inputs_name_the_argument) and in the rows above

@@ -13,6 +13,7 @@ from nnatlas.generative import (
     ResNetStages,
     concat_features,
     greedy_coreset,
+    pretrain_rotation,
 )
 
 F64 = torch.float64
@@ -103,3 +104,16 @@ def test_mismatched_image_sizes_are_clear_errors():
             det.anomaly_map(other, 8)
     with pytest.raises(ConfigError, match="batch size"):
         concat_features([train[0], train[1][:2]])
+
+
+def test_rotation_pretraining_learns_an_asymmetric_pattern():
+    # a bright upper-left quadrant: its rotation is visible, so the loss must fall
+    x = torch.full((16, 3, 16, 16), 0.1)
+    x[:, :, :8, :8] = 1.0
+    x += 0.05 * torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    net = ResNetStages((4, 8), (1, 1), num_classes=4)
+    log = []
+    pretrain_rotation(net, x, epochs=12, lr=1e-2, batch_size=16, on_log=lambda **kw: log.append(kw))
+    assert len(log) == 12 and not net.training
+    assert log[-1]["loss"] < log[0]["loss"] and log[-1]["accuracy"] > 0.5

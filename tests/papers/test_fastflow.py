@@ -13,6 +13,7 @@ from nnatlas.papers.fastflow import (
     PAPER,
     BaselineConfig,
     ContextConfig,
+    PretrainConfig,
     SpeedConfig,
 )
 
@@ -157,7 +158,7 @@ def test_speed_guards():
 # -- configs ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", [ContextConfig, BaselineConfig, SpeedConfig])
+@pytest.mark.parametrize("cls", [ContextConfig, BaselineConfig, SpeedConfig, PretrainConfig])
 def test_widths_and_blocks_must_pair_up(cls):
     with pytest.raises(ConfigError, match="blocks"):
         cls(widths=(8, 16), blocks=(1, 1, 1))
@@ -168,3 +169,32 @@ def test_every_preset_validates_and_smoke_is_small():
         smoke, quick, paper = (claim.config(p) for p in ("smoke", "quick", "paper"))
         assert smoke.epochs < quick.epochs < paper.epochs
         assert paper.image_size == 256 and paper.widths == (64, 128, 256) and paper.num_steps == 8
+
+
+# -- pretrained-backbone ----------------------------------------------------------------------
+
+PRETRAIN = PAPER.claim("pretrained-backbone")
+
+
+def pretrain_seeds(random, gains):
+    return [{"random": {"fastflow": _scores(random), "padim": _scores(0.9)},
+             "pretrained": {"fastflow": _scores(random + g), "padim": _scores(0.95)}, "gain": g}
+            for g in gains]  # fmt: skip
+
+
+def test_pretrain_rule():
+    v = judge(PRETRAIN, pretrain_seeds(0.9, [0.03, 0.04, 0.035]))
+    assert v.outcome is Outcome.REPRODUCED and "beyond one s.e." in v.reason
+    v = judge(PRETRAIN, pretrain_seeds(0.9, [-0.01, 0.0, -0.02]))
+    assert v.outcome is Outcome.NOT_REPRODUCED and "no better" in v.reason
+    v = judge(PRETRAIN, pretrain_seeds(0.9, [0.05, -0.04, 0.01]))
+    assert v.outcome is Outcome.INCONCLUSIVE and "within one s.e." in v.reason
+
+
+def test_pretrain_guards():
+    v = judge(PRETRAIN, pretrain_seeds(MIN_PIXEL_AUROC - 0.1, [0.2, 0.3, 0.25]))
+    assert v.outcome is Outcome.INCONCLUSIVE and "did not train" in v.reason
+    assert judge(PRETRAIN, pretrain_seeds(0.9, [0.2])).outcome is Outcome.INCONCLUSIVE
+    seeds = pretrain_seeds(0.9, [0.03, 0.04, 0.035])
+    seeds[2]["pretrained"]["fastflow"]["pixel_auroc"] = math.nan
+    assert judge(PRETRAIN, seeds).outcome is Outcome.INCONCLUSIVE

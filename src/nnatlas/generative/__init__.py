@@ -9,7 +9,8 @@ any frozen backbone:
 * :class:`FastFlow`: one flow per feature scale, 3×3/1×1 kernel alternation or 3×3 only, the
   per-scale LayerNorm, the reference anomaly map (and the variant keeping the Jacobian term).
 * :class:`FeatureTaps` (any module's layers by name, frozen) and :class:`ResNetStages` (a
-  ResNet with the stage layout FastFlow taps; ResNet-18 at its default widths).
+  ResNet with the stage layout FastFlow taps; ResNet-18 at its default widths), and
+  :func:`pretrain_rotation` (in-process self-supervised pretraining of such a backbone).
 * Baselines on the same features: :class:`PaDiM` (per-location Gaussian, shrunk full
   covariance) and :class:`PatchCore` (greedy coreset, nearest-neighbour distance).
 * Metrics: :func:`image_auroc` (from each map's maximum), :func:`pixel_auroc` (pooled),
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from nnatlas.generative.coupling import AffineCoupling2d, check_feature_map
 from nnatlas.generative.fastflow import FastFlow, check_features, check_image_size
-from nnatlas.generative.features import FeatureTaps, ResNetStages
+from nnatlas.generative.features import FeatureTaps, ResNetStages, pretrain_rotation
 from nnatlas.generative.metrics import (
     au_pro,
     auroc,
@@ -79,6 +80,7 @@ __all__ = [
     "image_auroc",
     "parametric_score",
     "pixel_auroc",
+    "pretrain_rotation",
     "probability_flow_ode",
     "reverse_sde",
     "score_features",

@@ -5,21 +5,24 @@ features of a frozen backbone. The taps reuse :func:`nnatlas.probes.capture_feat
 hooks; the backbone is not modified). Also a small ResNet with the stage layout FastFlow taps
 (a stem of stride 4, then stages of stride 1, 2, 2 named ``layer1``..``layer3``): with
 ``widths=(64, 128, 256)`` and two basic blocks per stage it is ResNet-18 up to its third stage.
+Without ImageNet weights offline, :func:`pretrain_rotation` trains such a backbone in-process
+on the normal images by self-supervised rotation prediction (Gidaris et al., arXiv 1803.07728).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.probes import capture_features, layer_names
 
-__all__ = ["FeatureTaps", "ResNetStages"]
+__all__ = ["FeatureTaps", "ResNetStages", "pretrain_rotation"]
 
 
 class FeatureTaps(nn.Module):
@@ -193,3 +196,71 @@ class ResNetStages(nn.Module):
         if self.head is not None:
             return self.head(x.mean(dim=(2, 3)))
         return x
+
+
+def pretrain_rotation(
+    backbone: nn.Module,
+    images: Tensor,
+    *,
+    epochs: int,
+    lr: float = 2e-3,
+    batch_size: int = 32,
+    seed: int = 0,
+    on_log: Callable[..., object] | None = None,
+) -> nn.Module:
+    """Train ``backbone`` to predict which of 0°, 90°, 180°, 270° an image was rotated by.
+
+    Args:
+        backbone: a module mapping square images ``(N, C, H, H)`` to 4 logits (e.g.
+            ``ResNetStages(..., num_classes=4)``).
+        images: the (normal) training images ``(N, C, H, H)``.
+        epochs, lr, batch_size: Adam on cross-entropy, each image once per epoch with a
+            random rotation.
+        seed: seed of the shuffling and the rotations.
+        on_log: called as ``on_log(step=epoch, loss=..., accuracy=...)`` after each epoch.
+
+    Returns:
+        ``backbone``, trained, in eval mode.
+    """
+    if not isinstance(backbone, nn.Module):
+        raise TypeError(f"backbone must be an nn.Module; got {type(backbone).__name__}")
+    if not isinstance(images, Tensor) or not images.is_floating_point() or images.dim() != 4:
+        raise TypeError(
+            f"images must be a real floating batch (N, C, H, H); got {_describe(images)}"
+        )
+    if images.shape[0] == 0 or images.shape[2] != images.shape[3]:
+        raise ConfigError(
+            f"images must be a non-empty batch of square images; got {tuple(images.shape)}"
+        )
+    check_int("epochs", epochs, low=0)
+    check_int("batch_size", batch_size)
+    check_int("seed", seed, low=0)
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 < lr < float("inf"):
+        raise ConfigError(f"lr must be a finite number > 0; got {lr!r}")
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(backbone.parameters(), lr=lr)
+    backbone.train()
+    n = images.shape[0]
+    for epoch in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        total, correct = 0.0, 0
+        for i in range(0, n, batch_size):
+            x = images[order[i : i + batch_size]]
+            k = torch.randint(4, (x.shape[0],), generator=gen)
+            x = torch.stack(
+                [torch.rot90(xi, int(ki), dims=(1, 2)) for xi, ki in zip(x, k, strict=True)]
+            )
+            logits = backbone(x)
+            if logits.dim() != 2 or logits.shape[1] != 4:
+                raise ConfigError(
+                    f"backbone must return 4 rotation logits per image; got shape {tuple(logits.shape)}"
+                )
+            loss = F.cross_entropy(logits, k.to(logits.device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * x.shape[0]
+            correct += int((logits.argmax(1).cpu() == k).sum())
+        if on_log is not None:
+            on_log(step=epoch, loss=total / n, accuracy=correct / n)
+    return backbone.eval()
