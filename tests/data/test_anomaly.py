@@ -7,8 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.data.anomaly import DEFECTS, TEXTURES, anomaly_textures
+from nnatlas.core.errors import ConfigError, StorageError, UnknownNameError
+from nnatlas.data.anomaly import DEFECTS, TEXTURES, anomaly_textures, load_mvtec
 from nnatlas.testing.bad_inputs import assert_clear_error, unknown_names
 
 
@@ -67,3 +67,33 @@ def test_bad_counts_property(name, value):
 @given(unknown_names(TEXTURES))
 def test_unknown_texture_property(name):
     assert_clear_error(anomaly_textures, name, argument="texture")
+
+
+def _write_png(path, array):
+    image = pytest.importorskip("PIL.Image")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.fromarray(array).save(path)
+
+
+def test_mvtec_reader_on_a_fake_folder(tmp_path):
+    np = pytest.importorskip("numpy")
+    cat = tmp_path / "carpet"
+    for i in range(3):
+        _write_png(cat / "train" / "good" / f"{i:03d}.png", np.full((8, 8, 3), 40 * i, np.uint8))
+    _write_png(cat / "test" / "good" / "000.png", np.zeros((8, 8, 3), np.uint8))
+    _write_png(cat / "test" / "hole" / "000.png", np.full((8, 8, 3), 255, np.uint8))
+    mask = np.zeros((8, 8), np.uint8)
+    mask[2:4, 3:6] = 255
+    _write_png(cat / "ground_truth" / "hole" / "000_mask.png", mask)
+    d = load_mvtec(tmp_path, "carpet", size=8, max_train=2)
+    assert d.train.shape == (2, 3, 8, 8) and d.test.shape == (2, 3, 8, 8)
+    assert d.labels.tolist() == [0, 1]  # "good" sorts before "hole"
+    assert d.masks[1].sum() == 6 and d.masks[0].sum() == 0
+    assert d.train[1].max() == pytest.approx(40 / 255) and d.test[1].min() == 1.0
+    (cat / "ground_truth" / "hole" / "000_mask.png").unlink()
+    with pytest.raises(StorageError, match=r"000_mask\.png"):
+        load_mvtec(tmp_path, "carpet", size=8)
+    with pytest.raises(StorageError, match="train"):
+        load_mvtec(tmp_path, "wood")
+    assert_clear_error(load_mvtec, tmp_path, "carpet", size=2, argument="size")
+    assert_clear_error(load_mvtec, tmp_path, "", argument="category")

@@ -23,7 +23,7 @@ Nothing here downloads, ever: every set is bundled, generated, or read from the 
 from __future__ import annotations
 
 from nnatlas.data._split import DataSplit, split_dataset, stratified_split
-from nnatlas.data.anomaly import DEFECTS, TEXTURES, AnomalyData, anomaly_textures
+from nnatlas.data.anomaly import DEFECTS, TEXTURES, AnomalyData, anomaly_textures, load_mvtec
 from nnatlas.data.control import CartPole, CartPoleClosure, CartPolePolicy, episode_returns
 from nnatlas.data.maxsat import MaxSatClosure, SatInstance, probsat, random_ksat
 from nnatlas.data.mnist import MNIST_DIR_ENV, MNIST_FILES, load_mnist, read_idx
@@ -79,6 +79,7 @@ __all__ = [
     "load_digits",
     "load_iris",
     "load_mnist",
+    "load_mvtec",
     "load_stdlib_text",
     "load_wine",
     "make_split",

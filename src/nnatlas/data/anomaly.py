@@ -12,7 +12,8 @@ Every image gets pixel noise. Test images are anomalous with probability ``anoma
 an anomalous image gets one defect and its mask: a dark ``scratch`` (a thick line segment), a
 coloured ``blob`` (a disc), or a rotated ``patch`` (a square region rotated by 90°: a structural
 defect with normal colours). Values are in about ``[0, 1]``, ``(N, 3, size, size)`` float32.
-Nothing is downloaded.
+Nothing is downloaded. :func:`load_mvtec` reads the MVTec AD folder layout for users who have
+the data set on disk (``<root>/<category>/{train/good, test/<defect>, ground_truth/<defect>}``).
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from nnatlas.core.errors import ConfigError, UnknownNameError
+from nnatlas.core.errors import ConfigError, StorageError, UnknownNameError
+from nnatlas.core.optional import require
 from nnatlas.core.validation import check_int
 
-__all__ = ["DEFECTS", "TEXTURES", "AnomalyData", "anomaly_textures"]
+__all__ = ["DEFECTS", "TEXTURES", "AnomalyData", "anomaly_textures", "load_mvtec"]
 
 TEXTURES: tuple[str, ...] = ("stripes", "grid", "noise")
 """Texture families of :func:`anomaly_textures`."""
@@ -183,3 +186,77 @@ def anomaly_textures(
     train = train + noise * torch.randn(train.shape, generator=gen)
     test = test + noise * torch.randn(test.shape, generator=gen)
     return AnomalyData(train.float(), test.float(), labels, masks, f"{texture}-{size}")
+
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+
+
+def _read(path: Path, size: int, *, mask: bool = False) -> Tensor:
+    image_mod = require("PIL.Image", "report")  # Pillow comes with matplotlib
+    with image_mod.open(path) as im:
+        im = im.convert("L" if mask else "RGB")
+        im = im.resize(
+            (size, size), image_mod.Resampling.NEAREST if mask else image_mod.Resampling.BILINEAR
+        )
+        data = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8)
+    if mask:
+        return (data.reshape(size, size) > 127).float()
+    return data.reshape(size, size, 3).permute(2, 0, 1).float() / 255.0
+
+
+def load_mvtec(
+    root: str | Path, category: str, *, size: int = 256, max_train: int | None = None
+) -> AnomalyData:
+    """One MVTec AD category from disk (the published folder layout), resized to ``size``.
+
+    ``<root>/<category>/train/good/*.png`` are the normal training images;
+    ``test/<defect>/*.png`` the test images (``good`` is normal, any other folder anomalous);
+    ``ground_truth/<defect>/<name>_mask.png`` the masks of anomalous test images (a missing
+    mask is an error). Images are RGB in ``[0, 1]``; masks are binarised at 50 %.
+
+    Args:
+        root: the folder holding the categories.
+        category: e.g. ``"carpet"``.
+        size: the side images and masks are resized to (bilinear / nearest).
+        max_train: read at most this many training images (the first, sorted by name).
+
+    Raises:
+        StorageError: a folder or mask of the layout is missing, naming the path.
+        MissingExtraError: Pillow is not installed.
+    """
+    if not isinstance(root, str | Path):
+        raise TypeError(f"root must be a path; got {type(root).__name__}")
+    if not isinstance(category, str) or not category:
+        raise ConfigError(f"category must be a non-empty folder name; got {category!r}")
+    check_int("size", size, low=8)
+    if max_train is not None:
+        check_int("max_train", max_train)
+    base = Path(root) / category
+    for sub in ("train/good", "test"):
+        if not (base / sub).is_dir():
+            raise StorageError(f"{base / sub}: not a folder (expected the MVTec AD layout)")
+    train_paths = _images_in(base / "train" / "good")[:max_train]
+    if not train_paths:
+        raise StorageError(f"{base / 'train' / 'good'}: no images")
+    test, labels, masks = [], [], []
+    for defect in sorted(p.name for p in (base / "test").iterdir() if p.is_dir()):
+        for path in _images_in(base / "test" / defect):
+            test.append(_read(path, size))
+            if defect == "good":
+                labels.append(0)
+                masks.append(torch.zeros(size, size))
+                continue
+            mask_path = base / "ground_truth" / defect / f"{path.stem}_mask.png"
+            if not mask_path.is_file():
+                raise StorageError(f"{mask_path}: missing ground-truth mask")
+            labels.append(1)
+            masks.append(_read(mask_path, size, mask=True))
+    if not test:
+        raise StorageError(f"{base / 'test'}: no test images")
+    train = torch.stack([_read(p, size) for p in train_paths])
+    return AnomalyData(train, torch.stack(test), torch.tensor(labels), torch.stack(masks),
+                       f"mvtec-{category}-{size}")  # fmt: skip
