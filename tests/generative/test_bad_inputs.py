@@ -38,6 +38,7 @@ from nnatlas.generative import (
     pixel_auroc,
     pretrain_rotation,
     score_features,
+    tokens_to_map,
 )
 from nnatlas.testing.bad_inputs import (
     assert_clear_error,
@@ -118,6 +119,22 @@ ROWS: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], str]]
     ("au_pro", au_pro, (_MAPS, _MASKS), {"max_fpr": 0.0}, "max_fpr"),
     ("au_pro", au_pro, (_MAPS, torch.zeros(2, 4, 4)), {}, "masks"),
     ("connected_regions", connected_regions, (torch.zeros(4, 4),), {}, "masks"),
+    (
+        "tokens_to_map",
+        tokens_to_map,
+        (torch.zeros(2, 10, 4),),
+        {"drop": 2, "grid": (3, 3)},
+        "tokens",
+    ),
+    ("tokens_to_map", tokens_to_map, (torch.zeros(2, 10),), {}, "tokens"),
+    ("tokens_to_map", tokens_to_map, (torch.zeros(2, 10, 4),), {"drop": -1}, "drop"),
+    (
+        "FeatureTaps",
+        FeatureTaps,
+        (ResNetStages((4,), (1,)), ["layer1"]),
+        {"drop_tokens": -2},
+        "drop_tokens",
+    ),
     (
         "pretrain_rotation",
         pretrain_rotation,
@@ -216,6 +233,7 @@ COVERED = {
     "image_auroc",
     "pixel_auroc",
     "pretrain_rotation",
+    "tokens_to_map",
 }
 # score estimation: fed bad arguments in tests/generative/test_score.py
 # (test_bad_inputs_name_the_argument) and in the rows above

@@ -14,6 +14,7 @@ from nnatlas.generative import (
     concat_features,
     greedy_coreset,
     pretrain_rotation,
+    tokens_to_map,
 )
 
 F64 = torch.float64
@@ -117,3 +118,29 @@ def test_rotation_pretraining_learns_an_asymmetric_pattern():
     pretrain_rotation(net, x, epochs=12, lr=1e-2, batch_size=16, on_log=lambda **kw: log.append(kw))
     assert len(log) == 12 and not net.training
     assert log[-1]["loss"] < log[0]["loss"] and log[-1]["accuracy"] > 0.5
+
+
+class _TinyViT(torch.nn.Module):
+    """Patchify 4×4, prepend a class and a distillation token, one block (DeiT's layout)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Conv2d(3, 8, 4, stride=4)
+        self.tokens = torch.nn.Parameter(torch.randn(1, 2, 8))
+        self.block = torch.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0)
+
+    def forward(self, x):
+        p = self.embed(x).flatten(2).transpose(1, 2)  # (N, 16, 8), row-major patches
+        return self.block(torch.cat([self.tokens.expand(x.shape[0], -1, -1), p], dim=1))
+
+
+def test_vit_tap_drops_class_tokens_and_keeps_patch_positions():
+    vit = _TinyViT()
+    x = torch.randn(2, 3, 16, 16)
+    (fmap,) = FeatureTaps(vit, ["embed"], drop_tokens=0)(x)  # a conv tap stays a map
+    assert fmap.shape == (2, 8, 4, 4)
+    (tmap,) = FeatureTaps(vit, ["block"], drop_tokens=2)(x)
+    assert tmap.shape == (2, 8, 4, 4)
+    tokens = vit(x)
+    torch.testing.assert_close(tmap[:, :, 1, 2], tokens[:, 2 + 1 * 4 + 2])  # row 1, column 2
+    assert tokens_to_map(tokens, drop=2, grid=(2, 8)).shape == (2, 8, 2, 8)

@@ -10,7 +10,8 @@ any frozen backbone:
   per-scale LayerNorm, the reference anomaly map (and the variant keeping the Jacobian term).
 * :class:`FeatureTaps` (any module's layers by name, frozen) and :class:`ResNetStages` (a
   ResNet with the stage layout FastFlow taps; ResNet-18 at its default widths), and
-  :func:`pretrain_rotation` (in-process self-supervised pretraining of such a backbone).
+  :func:`pretrain_rotation` (in-process self-supervised pretraining of such a backbone);
+  transformer taps become maps with ``drop_tokens`` / :func:`tokens_to_map` (DeiT-style).
 * Baselines on the same features: :class:`PaDiM` (per-location Gaussian, shrunk full
   covariance) and :class:`PatchCore` (greedy coreset, nearest-neighbour distance).
 * Metrics: :func:`image_auroc` (from each map's maximum), :func:`pixel_auroc` (pooled),
@@ -27,7 +28,12 @@ from __future__ import annotations
 
 from nnatlas.generative.coupling import AffineCoupling2d, check_feature_map
 from nnatlas.generative.fastflow import FastFlow, check_features, check_image_size
-from nnatlas.generative.features import FeatureTaps, ResNetStages, pretrain_rotation
+from nnatlas.generative.features import (
+    FeatureTaps,
+    ResNetStages,
+    pretrain_rotation,
+    tokens_to_map,
+)
 from nnatlas.generative.metrics import (
     au_pro,
     auroc,
@@ -84,6 +90,7 @@ __all__ = [
     "probability_flow_ode",
     "reverse_sde",
     "score_features",
+    "tokens_to_map",
     "train_denoiser",
     "wasserstein2_1d",
 ]

@@ -11,6 +11,7 @@ on the normal images by self-supervised rotation prediction (Gidaris et al., arX
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.probes import capture_features, layer_names
 
-__all__ = ["FeatureTaps", "ResNetStages", "pretrain_rotation"]
+__all__ = ["FeatureTaps", "ResNetStages", "pretrain_rotation", "tokens_to_map"]
 
 
 class FeatureTaps(nn.Module):
@@ -32,6 +33,10 @@ class FeatureTaps(nn.Module):
         backbone: any module taking an image batch.
         layers: names of its submodules (see :func:`nnatlas.probes.layer_names`), in the
             order the features are returned (FastFlow: shallow to deep).
+        drop_tokens: for transformer taps: a layer output ``(N, T, D)`` of tokens becomes a
+            map ``(N, D, h, w)`` after dropping this many leading tokens (DeiT: 2, the class
+            and distillation tokens; CaiT/ViT: 1), see :func:`tokens_to_map`. ``None``: every
+            tap must already give ``(N, C, H, W)``.
         freeze: set ``requires_grad=False`` on the backbone and run it in eval mode whatever
             the taps' own mode (its batch-norm statistics stay fixed).
 
@@ -39,7 +44,14 @@ class FeatureTaps(nn.Module):
         UnknownNameError: a layer name the backbone does not have (listing the valid ones).
     """
 
-    def __init__(self, backbone: nn.Module, layers: str | Sequence[str], *, freeze: bool = True):
+    def __init__(
+        self,
+        backbone: nn.Module,
+        layers: str | Sequence[str],
+        *,
+        drop_tokens: int | None = None,
+        freeze: bool = True,
+    ):
         super().__init__()
         if not isinstance(backbone, nn.Module):
             raise TypeError(f"backbone must be an nn.Module; got {type(backbone).__name__}")
@@ -50,7 +62,10 @@ class FeatureTaps(nn.Module):
         for name in names:
             if not isinstance(name, str) or name not in valid:
                 raise UnknownNameError("layer (argument layers)", str(name), valid)
+        if drop_tokens is not None:
+            check_int("drop_tokens", drop_tokens, low=0)
         self.backbone, self.layers, self.freeze = backbone, list(names), freeze
+        self.drop_tokens = drop_tokens
         if freeze:
             backbone.requires_grad_(False)
             backbone.eval()
@@ -75,6 +90,8 @@ class FeatureTaps(nn.Module):
         finally:
             self.backbone.train(was_training)
         out = [store[name][-1] for name in self.layers]
+        if self.drop_tokens is not None:
+            out = [tokens_to_map(f, drop=self.drop_tokens) if f.dim() == 3 else f for f in out]
         for name, f in zip(self.layers, out, strict=True):
             if f.dim() != 4:
                 raise ConfigError(
@@ -93,6 +110,30 @@ class FeatureTaps(nn.Module):
         x = torch.zeros(1, channels, h, w, dtype=p.dtype if p is not None else None,
                         device=p.device if p is not None else None)  # fmt: skip
         return [(int(f.shape[1]), int(f.shape[2]), int(f.shape[3])) for f in self(x)]
+
+
+def tokens_to_map(tokens: Tensor, *, drop: int = 0, grid: tuple[int, int] | None = None) -> Tensor:
+    """Transformer tokens ``(N, T, D)`` as a feature map ``(N, D, h, w)``.
+
+    The first ``drop`` tokens (class / distillation tokens) are removed; the remaining
+    ``T − drop`` patch tokens, in row-major order, fill ``grid = (h, w)`` (default: a square).
+
+    Raises:
+        ConfigError: the patch tokens do not fill the grid (or a square).
+    """
+    if not isinstance(tokens, Tensor) or tokens.dim() != 3:
+        raise ConfigError(f"tokens must be a tensor (N, T, D); got {_describe(tokens)}")
+    check_int("drop", drop, low=0)
+    patches = tokens[:, drop:]
+    t = patches.shape[1]
+    if grid is None:
+        side = math.isqrt(t)
+        grid = (side, side)
+    if len(grid) != 2 or grid[0] * grid[1] != t or t == 0:
+        raise ConfigError(
+            f"tokens: {t} patch tokens (after dropping {drop}) do not fill the grid {grid}"
+        )
+    return patches.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], grid[0], grid[1])
 
 
 def _describe(x: object) -> str:

@@ -153,9 +153,9 @@ def _scores(maps: Tensor, data: AnomalyData) -> dict[str, float]:
 
 
 def _example(data: AnomalyData, maps: dict[str, Tensor]) -> dict[str, Any]:
-    """One anomalous test image, its mask and the detectors' maps (16×16), for the figure."""
+    """One anomalous test image, its mask and the detectors' maps (32×32), for the figure."""
     i = int(torch.nonzero(data.labels)[0])
-    pool = lambda x: torch.nn.functional.adaptive_avg_pool2d(x[None, None], 16)[0, 0]  # noqa: E731
+    pool = lambda x: torch.nn.functional.adaptive_avg_pool2d(x[None, None], 32)[0, 0]  # noqa: E731
     out = {"image": pool(data.test[i].mean(0)).tolist(), "mask": pool(data.masks[i]).tolist()}
     return out | {k: pool(m[i]).tolist() for k, m in maps.items()}
 
@@ -406,7 +406,7 @@ def _plot_example(keys: tuple[str, ...]) -> Callable[[Any, list[Metrics], Any], 
             t = torch.tensor(ex[k])
             tiles.append((t - t.min()) / (t.max() - t.min() + 1e-12))
         ax.imshow(torch.cat(tiles, dim=1).numpy(), cmap="magma")
-        ax.set(xticks=[16 * i + 8 for i in range(len(tiles))], yticks=[],
+        ax.set(xticks=[32 * i + 16 for i in range(len(tiles))], yticks=[],
                xticklabels=["input", "mask", *keys], title="anomalous test image (seed 0)")  # fmt: skip
 
     return plot
