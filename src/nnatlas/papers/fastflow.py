@@ -40,6 +40,7 @@ from torch import Tensor
 
 from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
+from nnatlas.core.device import current_device
 from nnatlas.core.verdicts import Check, guard, judge, paired, stat, values
 from nnatlas.data.anomaly import AnomalyData, anomaly_textures
 from nnatlas.generative import (
@@ -117,25 +118,33 @@ def _features(
     data = anomaly_textures(texture, num_train=config.num_train, num_test=config.num_test,
                             size=config.image_size, seed=seed)  # fmt: skip
     torch.manual_seed(seed)
+    dev = current_device()
     net = ResNetStages(config.widths, config.blocks, num_classes=4 if pretrain_epochs else None)
+    net.to(dev)
+    train, test = data.train.to(dev), data.test.to(dev)
     if pretrain_epochs:
-        pretrain_rotation(net, data.train, epochs=pretrain_epochs, lr=pretrain_lr,
+        pretrain_rotation(net, train, epochs=pretrain_epochs, lr=pretrain_lr,
                           batch_size=config.batch_size, seed=seed,
                           on_log=lambda **kw: log_metrics(phase="pretrain", **kw))  # fmt: skip
     taps = FeatureTaps(net, net.stage_names())
-    return data, taps(data.train), taps(data.test)
+    return data, _batched(taps, train, config.batch_size), _batched(taps, test, config.batch_size)
+
+
+def _batched(taps: FeatureTaps, x: Tensor, batch_size: int) -> list[Tensor]:
+    chunks = [taps(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+    return [torch.cat(parts) for parts in zip(*chunks, strict=True)]
 
 
 def _train_flow(config: DetectorConfig, feats: list[Tensor], seed: int, **kw: Any) -> FastFlow:
     torch.manual_seed(seed)
     shapes = [(int(f.shape[1]), int(f.shape[2]), int(f.shape[3])) for f in feats]
-    flow = FastFlow(shapes, num_steps=config.num_steps,
+    flow = FastFlow(shapes, num_steps=config.num_steps, device=feats[0].device,
                     hidden_ratio=config.hidden_ratio, **kw)  # fmt: skip
     opt = torch.optim.Adam(flow.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     gen = torch.Generator().manual_seed(seed)
     n = feats[0].shape[0]
     for epoch in range(config.epochs):
-        order = torch.randperm(n, generator=gen)
+        order = torch.randperm(n, generator=gen).to(feats[0].device)
         total = 0.0
         for i in range(0, n, config.batch_size):
             loss = flow.loss([f[order[i : i + config.batch_size]] for f in feats])
@@ -300,11 +309,14 @@ class SpeedConfig(DetectorConfig):
 
 
 def _images_per_second(fn: Callable[[], Tensor], n: int, repeats: int) -> float:
+    sync = torch.cuda.synchronize if current_device().type == "cuda" else lambda: None
     fn()  # warm-up
     times = []
     for _ in range(repeats):
+        sync()
         start = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - start)
     return n / statistics.median(times)
 
