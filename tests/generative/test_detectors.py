@@ -144,3 +144,33 @@ def test_vit_tap_drops_class_tokens_and_keeps_patch_positions():
     tokens = vit(x)
     torch.testing.assert_close(tmap[:, :, 1, 2], tokens[:, 2 + 1 * 4 + 2])  # row 1, column 2
     assert tokens_to_map(tokens, drop=2, grid=(2, 8)).shape == (2, 8, 2, 8)
+
+
+def test_bottleneck_stages_have_the_wide_resnet_layout():
+    # Wide-ResNet-50-2's layout at 1/16 width: stem 64 -> bottleneck stages with inner width
+    # out/2, strides 4, 8, 16
+    net = ResNetStages((16, 32, 64), (3, 4, 6), bottleneck=0.5)
+    assert net.stem[0].out_channels == 64
+    first = net.layer2[0]
+    assert (first.conv1.out_channels, first.conv2.stride, first.conv3.out_channels) == (
+        16,
+        (2, 2),
+        32,
+    )
+    assert FeatureTaps(net, net.stage_names()).shapes(64) == [(16, 16, 16), (32, 8, 8), (64, 4, 4)]
+    with pytest.raises(ConfigError, match="bottleneck"):
+        ResNetStages((8,), (1,), bottleneck=1.5)
+
+
+def test_parameter_counts_equal_torchvisions_architectures():
+    """Stages 1-3 plus torchvision's layer4 and fc (counted by hand) give torchvision's totals:
+    resnet18 11,689,512 and wide_resnet50_2 68,883,240 (no torchvision import needed)."""
+    r18 = sum(p.numel() for p in ResNetStages().parameters())
+    layer4_r18 = (9 * 256 * 512 + 9 * 512 * 512 + 256 * 512 + 3 * 1024) + 2 * (9 * 512 * 512 + 1024)
+    assert r18 + layer4_r18 + (512 * 1000 + 1000) == 11_689_512
+    wrn = sum(
+        p.numel() for p in ResNetStages((256, 512, 1024), (3, 4, 6), bottleneck=0.5).parameters()
+    )
+    first = 1024 * 1024 + 9 * 1024 * 1024 + 1024 * 2048 + 8192 + 1024 * 2048 + 4096
+    rest = 2 * (2048 * 1024 + 9 * 1024 * 1024 + 1024 * 2048 + 8192)
+    assert wrn + first + rest + (2048 * 1000 + 1000) == 68_883_240

@@ -9,7 +9,8 @@ any frozen backbone:
 * :class:`FastFlow`: one flow per feature scale, 3×3/1×1 kernel alternation or 3×3 only, the
   per-scale LayerNorm, the reference anomaly map (and the variant keeping the Jacobian term).
 * :class:`FeatureTaps` (any module's layers by name, frozen) and :class:`ResNetStages` (a
-  ResNet with the stage layout FastFlow taps; ResNet-18 at its default widths), and
+  ResNet with the stage layout FastFlow taps: ResNet-18 at its defaults, Wide-ResNet-50-2 with
+  bottleneck blocks), and
   :func:`pretrain_rotation` (in-process self-supervised pretraining of such a backbone);
   transformer taps become maps with ``drop_tokens`` / :func:`tokens_to_map` (DeiT-style).
 * Baselines on the same features: :class:`PaDiM` (per-location Gaussian, shrunk full

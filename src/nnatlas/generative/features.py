@@ -161,17 +161,46 @@ class _BasicBlock(nn.Module):
         return torch.relu(self.bn2(self.conv2(y)) + self.down(x))
 
 
+class _Bottleneck(nn.Module):
+    """1×1 → 3×3 (stride here, as torchvision's v1.5) → 1×1 with a residual."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, inner: int, **kw: Any) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, inner, 1, bias=False, **kw)
+        self.bn1 = nn.BatchNorm2d(inner, **kw)
+        self.conv2 = nn.Conv2d(inner, inner, 3, stride, 1, bias=False, **kw)
+        self.bn2 = nn.BatchNorm2d(inner, **kw)
+        self.conv3 = nn.Conv2d(inner, c_out, 1, bias=False, **kw)
+        self.bn3 = nn.BatchNorm2d(c_out, **kw)
+        self.down: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.down = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride, bias=False, **kw), nn.BatchNorm2d(c_out, **kw)
+            )
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = torch.relu(self.bn2(self.conv2(y)))
+        return torch.relu(self.bn3(self.conv3(y)) + self.down(x))
+
+
 class ResNetStages(nn.Module):
-    """The first stages of a ResNet (basic blocks), named as torchvision names them.
+    """The first stages of a ResNet, named as torchvision names them.
 
     ``stem`` (7×7 conv stride 2, BN, ReLU, 3×3 max-pool stride 2), then ``layer1`` (stride 1),
     ``layer2``, ``layer3``, ... (stride 2 each). The forward returns the last stage's output;
     tap the stages with :class:`FeatureTaps`. ``widths=(64, 128, 256)``, ``blocks=(2, 2, 2)``
     is ResNet-18 up to stage 3 (FastFlow's taps); smaller widths make a CPU-sized backbone.
+    ``widths=(256, 512, 1024)``, ``blocks=(3, 4, 6)``, ``bottleneck=0.5`` is Wide-ResNet-50-2 up
+    to stage 3 (``bottleneck=0.25``: ResNet-50).
 
     Args:
-        widths: channels of each stage.
-        blocks: basic blocks per stage (same length as ``widths``).
+        widths: output channels of each stage.
+        blocks: blocks per stage (same length as ``widths``).
+        bottleneck: ``None`` for basic blocks (two 3×3 convs); otherwise bottleneck blocks
+            whose inner width is this fraction of the stage's output width.
+        stem_width: channels of the stem (default: ``widths[0]`` with basic blocks, 64 with
+            bottlenecks, as torchvision).
         in_channels: image channels.
         num_classes: if given, a linear head on the pooled last stage (``head``), e.g. for
             self-supervised pretraining; the forward then returns logits.
@@ -182,6 +211,8 @@ class ResNetStages(nn.Module):
         widths: Sequence[int] = (64, 128, 256),
         blocks: Sequence[int] = (2, 2, 2),
         *,
+        bottleneck: float | None = None,
+        stem_width: int | None = None,
         in_channels: int = 3,
         num_classes: int | None = None,
         device: torch.device | str | None = None,
@@ -199,18 +230,31 @@ class ResNetStages(nn.Module):
         for b in blocks:
             check_int("blocks", b)
         check_int("in_channels", in_channels)
+        if bottleneck is not None and (
+            isinstance(bottleneck, bool) or not isinstance(bottleneck, int | float)
+            or not 0 < bottleneck <= 1
+        ):  # fmt: skip
+            raise ConfigError(f"bottleneck must be None or a number in (0, 1]; got {bottleneck!r}")
+        stem = stem_width if stem_width is not None else (64 if bottleneck else widths[0])
+        check_int("stem_width", stem)
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
-        self.widths, self.blocks = tuple(widths), tuple(blocks)
+        self.widths, self.blocks, self.bottleneck = tuple(widths), tuple(blocks), bottleneck
         self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, widths[0], 7, 2, 3, bias=False, **kw),
-            nn.BatchNorm2d(widths[0], **kw),
+            nn.Conv2d(in_channels, stem, 7, 2, 3, bias=False, **kw),
+            nn.BatchNorm2d(stem, **kw),
             nn.ReLU(),
             nn.MaxPool2d(3, 2, 1),
         )
-        c = widths[0]
+        c = stem
         for i, (w, b) in enumerate(zip(widths, blocks, strict=True)):
-            stage = [_BasicBlock(c if j == 0 else w, w, 1 if (i == 0 or j > 0) else 2, **kw)
-                     for j in range(b)]  # fmt: skip
+            stage: list[nn.Module] = []
+            for j in range(b):
+                c_in, stride = (c if j == 0 else w), (2 if i > 0 and j == 0 else 1)
+                if bottleneck is None:
+                    stage.append(_BasicBlock(c_in, w, stride, **kw))
+                else:
+                    inner = max(1, round(bottleneck * w))
+                    stage.append(_Bottleneck(c_in, w, stride, inner, **kw))
             self.add_module(f"layer{i + 1}", nn.Sequential(*stage))
             c = w
         self.head: nn.Module | None = None
