@@ -83,8 +83,11 @@ class DetectorConfig(ClaimConfig):
         texture: the procedural texture category (:func:`nnatlas.data.anomaly_textures`).
         image_size: image side in pixels.
         num_train, num_test: normal training images, test images (half anomalous).
-        widths, blocks: the backbone's stage widths and basic blocks (ResNet-18: 64/128/256,
+        widths, blocks: the backbone's stage widths and blocks (ResNet-18: 64/128/256,
             2/2/2); the three stages are tapped; random init, frozen.
+        bottleneck: ``None`` for basic blocks; the inner-width fraction of bottleneck blocks
+            otherwise (Wide-ResNet-50-2: ``--set widths=256,512,1024 --set blocks=3,4,6
+            --set bottleneck=0.5``).
         num_steps: flow steps per scale (paper: 8 for ResNets).
         hidden_ratio: subnet hidden channels per input channel (paper: 1.0).
         epochs, lr, weight_decay, batch_size: Adam on the flows (paper: 1e-3, 1e-5, 32).
@@ -96,6 +99,7 @@ class DetectorConfig(ClaimConfig):
     num_test: int = param(48, ge=2)
     widths: tuple[int, ...] = param((16, 32, 64), ge=1, min_len=1)
     blocks: tuple[int, ...] = param((1, 1, 1), ge=1, min_len=1)
+    bottleneck: float | None = param(None, gt=0, le=1, nullable=True)
     num_steps: int = param(4, ge=1)
     hidden_ratio: float = param(1.0, gt=0)
     epochs: int = param(20, ge=1)
@@ -119,7 +123,8 @@ def _features(
                             size=config.image_size, seed=seed)  # fmt: skip
     torch.manual_seed(seed)
     dev = current_device()
-    net = ResNetStages(config.widths, config.blocks, num_classes=4 if pretrain_epochs else None)
+    net = ResNetStages(config.widths, config.blocks, bottleneck=config.bottleneck,
+                       num_classes=4 if pretrain_epochs else None)  # fmt: skip
     net.to(dev)
     train, test = data.train.to(dev), data.test.to(dev)
     if pretrain_epochs:
