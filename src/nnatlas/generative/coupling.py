@@ -1,9 +1,11 @@
 """The 2-D affine coupling step of FastFlow, as FrEIA's ``AllInOneBlock`` is used by FastFlow.
 
 FastFlow: Unsupervised Anomaly Detection and Localization via 2D Normalizing Flows (Yu, Zheng,
-Wang, Zhao, Zhang, Wu, Li, Shen; arXiv 2111.07677). The paper's flow steps are FrEIA's
-``AllInOneBlock`` with ``permute_soft=False`` and ``affine_clamping=2.0``; this is our own
-implementation of that step on a feature map ``x: (N, C, H, W)``:
+Wang, Li, Wu, Zhao, Wu; arXiv 2111.07677). The paper has no official code; its
+reference implementations (gathierry/FastFlow, anomalib) build the flow from FrEIA's
+``AllInOneBlock`` with ``permute_soft=False`` and ``affine_clamping=2.0``. This is our own
+implementation of that step on a feature map ``x: (N, C, H, W)`` (equal to ``AllInOneBlock`` on
+copied weights, see the tests):
 
 1. split the channels into ``x1`` (the first ``⌈C/2⌉``) and ``x2`` (the last ``⌊C/2⌋``);
 2. a subnet ``a = Conv(k)–ReLU–Conv(k)(x1)`` ("same" padding, ``hidden_ratio · ⌈C/2⌉`` hidden

@@ -1,5 +1,5 @@
 """FastFlow: Unsupervised Anomaly Detection and Localization via 2D Normalizing Flows (Yu, Zheng,
-Wang, Zhao, Zhang, Wu, Li, Shen; 2021).
+Wang, Li, Wu, Zhao, Wu; 2021).
 
 arXiv: 2111.07677. The method (:mod:`nnatlas.generative.fastflow`): features of a frozen
 backbone at three scales each pass a LayerNorm and a 2-D normalizing flow of affine coupling
@@ -15,7 +15,14 @@ Claims tested here, at CPU scale (64² procedural textures with random phase, th
 * ``beats-padim``: FastFlow beats PaDiM (a Gaussian per feature location, full shrunk
   covariance) on the same features in pixel AUROC, on every random-phase texture.
 * ``inference-speed``: FastFlow's detector head scores more test images per second than
-  PaDiM's and PatchCore's on the same features, at equal or better pixel AUROC.
+  PaDiM's and PatchCore's on the same features, at equal or better pixel AUROC (PatchCore's
+  speed depends on its memory bank: a 2 % coreset at the quick preset).
+* ``pretrained-backbone``: our offline stand-in for the paper's ImageNet features — the same
+  backbone pretrained in-process by rotation prediction on the normal images, against random
+  init (what the pretraining buys).
+
+Every run also reports image AUROC, AU-PRO and, for ``beats-padim``, a diagonal-Gaussian PaDiM
+and the map variant that keeps the flow's Jacobian term (not judged).
 
 The paper's headline numbers (99.4 image AUROC with CaiT on MVTec AD; 97.2 pixel AUROC with
 ResNet-18) are printed beside ours but cannot be compared: no MVTec, no ImageNet weights
