@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnatlas.core.errors import ConfigError, StorageError, UnknownNameError
-from nnatlas.data.anomaly import DEFECTS, TEXTURES, anomaly_textures, load_mvtec
+from nnatlas.data.anomaly import DEFECTS, TEXTURES, anomaly_textures, load_mvtec, one_class_digits
 from nnatlas.testing.bad_inputs import assert_clear_error, unknown_names
 
 
@@ -97,3 +97,13 @@ def test_mvtec_reader_on_a_fake_folder(tmp_path):
         load_mvtec(tmp_path, "wood")
     assert_clear_error(load_mvtec, tmp_path, "carpet", size=2, argument="size")
     assert_clear_error(load_mvtec, tmp_path, "", argument="category")
+
+
+def test_one_class_digits():
+    pytest.importorskip("sklearn")
+    d = one_class_digits(3, test_size=0.25, seed=0)
+    assert d.train.shape[1:] == (1, 8, 8) and d.masks is None
+    assert float(d.train.min()) >= 0 and float(d.train.max()) <= 1
+    frac = float(d.labels.float().mean())
+    assert 0.85 < frac < 0.95  # nine digits of ten are anomalous
+    assert_clear_error(one_class_digits, 10, argument="normal")

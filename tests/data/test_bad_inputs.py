@@ -364,6 +364,7 @@ def test_cartpole_refuses_bad_actions_policies_and_batches():
 COVERED = {
     "anomaly_textures",  # its bad-input test: tests/data/test_anomaly.py
     "load_mvtec",  # its bad-input test: tests/data/test_anomaly.py
+    "one_class_digits",  # its bad-input test: tests/data/test_anomaly.py
     "CartPole",
     "CartPoleClosure",
     "CartPolePolicy",

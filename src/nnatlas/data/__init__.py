@@ -23,7 +23,14 @@ Nothing here downloads, ever: every set is bundled, generated, or read from the 
 from __future__ import annotations
 
 from nnatlas.data._split import DataSplit, split_dataset, stratified_split
-from nnatlas.data.anomaly import DEFECTS, TEXTURES, AnomalyData, anomaly_textures, load_mvtec
+from nnatlas.data.anomaly import (
+    DEFECTS,
+    TEXTURES,
+    AnomalyData,
+    anomaly_textures,
+    load_mvtec,
+    one_class_digits,
+)
 from nnatlas.data.control import CartPole, CartPoleClosure, CartPolePolicy, episode_returns
 from nnatlas.data.maxsat import MaxSatClosure, SatInstance, probsat, random_ksat
 from nnatlas.data.mnist import MNIST_DIR_ENV, MNIST_FILES, load_mnist, read_idx
@@ -85,6 +92,7 @@ __all__ = [
     "make_split",
     "mixture_means",
     "navier_stokes_data",
+    "one_class_digits",
     "poisson_data",
     "probsat",
     "random_ksat",

@@ -12,7 +12,9 @@ Every image gets pixel noise. Test images are anomalous with probability ``anoma
 an anomalous image gets one defect and its mask: a dark ``scratch`` (a thick line segment), a
 coloured ``blob`` (a disc), or a rotated ``patch`` (a square region rotated by 90°: a structural
 defect with normal colours). Values are in about ``[0, 1]``, ``(N, 3, size, size)`` float32.
-Nothing is downloaded. :func:`load_mvtec` reads the MVTec AD folder layout for users who have
+:func:`one_class_digits` is the image-level set of the project notes: scikit-learn's bundled
+8×8 digits, one digit normal and the others anomalous (no masks). Nothing is downloaded.
+:func:`load_mvtec` reads the MVTec AD folder layout for users who have
 the data set on disk (``<root>/<category>/{train/good, test/<defect>, ground_truth/<defect>}``).
 """
 
@@ -30,8 +32,16 @@ from torch import Tensor
 from nnatlas.core.errors import ConfigError, StorageError, UnknownNameError
 from nnatlas.core.optional import require
 from nnatlas.core.validation import check_int
+from nnatlas.data.tabular import load_digits
 
-__all__ = ["DEFECTS", "TEXTURES", "AnomalyData", "anomaly_textures", "load_mvtec"]
+__all__ = [
+    "DEFECTS",
+    "TEXTURES",
+    "AnomalyData",
+    "anomaly_textures",
+    "load_mvtec",
+    "one_class_digits",
+]
 
 TEXTURES: tuple[str, ...] = ("stripes", "grid", "noise")
 """Texture families of :func:`anomaly_textures`."""
@@ -48,14 +58,15 @@ class AnomalyData:
         train: normal training images ``(N_train, 3, H, W)``.
         test: test images ``(N_test, 3, H, W)``.
         labels: ``(N_test,)`` int64, 1 for an anomalous image.
-        masks: ``(N_test, H, W)`` float32, 1 on defect pixels (all zero for normal images).
+        masks: ``(N_test, H, W)`` float32, 1 on defect pixels (all zero for normal images);
+            ``None`` for image-level sets (:func:`one_class_digits`).
         name: e.g. ``"stripes-64"``.
     """
 
     train: Tensor
     test: Tensor
     labels: Tensor
-    masks: Tensor
+    masks: Tensor | None
     name: str
 
     @property
@@ -260,3 +271,25 @@ def load_mvtec(
     train = torch.stack([_read(p, size) for p in train_paths])
     return AnomalyData(train, torch.stack(test), torch.tensor(labels), torch.stack(masks),
                        f"mvtec-{category}-{size}")  # fmt: skip
+
+
+def one_class_digits(normal: int = 0, *, test_size: float = 0.25, seed: int = 0) -> AnomalyData:
+    """One-class detection on scikit-learn's bundled digits (8×8, image level only).
+
+    The training images are the ``normal`` digit's share of a stratified split; the test set
+    is the whole held-out part, anomalous where the digit is another one. Pixels are scaled to
+    ``[0, 1]``, shape ``(N, 1, 8, 8)``; ``masks`` is ``None``.
+
+    Args:
+        normal: the normal digit, 0-9.
+        test_size: held-out fraction, in (0, 1).
+        seed: seed of the split.
+
+    Raises:
+        MissingExtraError: scikit-learn is not installed (extra ``data``).
+    """
+    check_int("normal", normal, low=0, high=9)
+    split = load_digits(test_size=test_size, seed=seed, standardize=False, as_images=True)
+    train = split.x_train[split.y_train == normal] / 16.0
+    return AnomalyData(train, split.x_test / 16.0, (split.y_test != normal).long(), None,
+                       f"digits-one-class-{normal}")  # fmt: skip
