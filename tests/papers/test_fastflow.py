@@ -198,3 +198,14 @@ def test_pretrain_guards():
     seeds = pretrain_seeds(0.9, [0.03, 0.04, 0.035])
     seeds[2]["pretrained"]["fastflow"]["pixel_auroc"] = math.nan
     assert judge(PRETRAIN, seeds).outcome is Outcome.INCONCLUSIVE
+
+
+def test_context_reports_the_best_epoch_without_judging_it():
+    k = CONTEXT.config("quick").min_gain
+    seeds = context_seeds(0.9, [k + 0.02, k + 0.03, k + 0.025])
+    for m in seeds:
+        m["conv3x3"]["pixel_auroc_per_epoch"] = [0.8, 0.97, 0.9]
+    v = judge(CONTEXT, seeds)
+    assert v.outcome is Outcome.REPRODUCED
+    best = next(val for key, val in v.values.items() if "best epoch" in key)
+    assert best.startswith("0.97")
