@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
+from torch import Tensor
+
 from nnatlas.core.errors import ConfigError
 
-__all__ = ["check_int", "check_positive", "check_real"]
+__all__ = ["check_int", "check_positive", "check_real", "check_tensor"]
 
 
 def check_int(
@@ -73,3 +76,55 @@ def check_real(
         right = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
         raise ConfigError(f"{name} must be a finite number in {left}, {right}; got {value!r}")
     return v
+
+
+def check_tensor(
+    name: str,
+    value: object,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    min_ndim: int = 0,
+    floating: bool = True,
+    finite: bool = True,
+    nonempty: bool = False,
+    owner: str = "",
+) -> Tensor:
+    """Return ``value`` if it is a tensor of the expected kind; otherwise raise naming ``name``.
+
+    The one tensor check every family uses at its entry points, so that a wrong dtype, rank or a
+    NaN fails where the user passed it, not deep inside torch.
+
+    Args:
+        name: the argument's name, used in the messages.
+        value: the argument.
+        ndim: the allowed number(s) of dimensions; ``None`` allows any rank >= ``min_ndim``.
+        min_ndim: the smallest allowed rank when ``ndim`` is ``None``.
+        floating: require a real floating dtype (integer, bool and complex are refused).
+        finite: refuse NaN and infinite entries (reads the values: one device sync).
+        nonempty: require at least one element and a non-zero leading dimension.
+        owner: the layer or function, prefixed to the message (``"FNO2d: x must ..."``).
+
+    Raises:
+        TypeError: not a tensor, or a refused dtype.
+        ConfigError: wrong rank, empty, or non-finite entries (a ``ValueError``).
+    """
+    where = f"{owner}: " if owner else ""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{where}{name} must be a torch.Tensor; got {type(value).__name__}")
+    if floating and not value.is_floating_point():
+        raise TypeError(f"{where}{name} must be a real floating tensor; got dtype {value.dtype}")
+    if ndim is not None:
+        dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if value.dim() not in dims:
+            want = " or ".join(f"{d}-D" for d in dims)
+            raise ConfigError(f"{where}{name} must be {want}; got shape {tuple(value.shape)}")
+    elif value.dim() < min_ndim:
+        raise ConfigError(
+            f"{where}{name} must have at least {min_ndim} dimensions; got shape "
+            f"{tuple(value.shape)}"
+        )
+    if nonempty and (value.numel() == 0 or (value.dim() > 0 and value.shape[0] == 0)):
+        raise ConfigError(f"{where}{name} must not be empty; got shape {tuple(value.shape)}")
+    if finite and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        raise ConfigError(f"{where}{name} must be finite; got NaN or infinite entries")
+    return value

@@ -59,7 +59,7 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int, check_positive
+from nnatlas.core.validation import check_int, check_positive, check_tensor
 from nnatlas.kernels import KernelNetwork, gradient_flow_mse
 
 __all__ = [
@@ -84,20 +84,7 @@ ScoreFn = Callable[[Tensor, Tensor], Tensor]
 
 
 def _tensor(name: str, value: object, ndim: int | tuple[int, ...] | None = None) -> Tensor:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}")
-    if not value.dtype.is_floating_point:
-        raise TypeError(f"{name} must be a real floating tensor; got dtype {value.dtype}")
-    if ndim is not None:
-        dims = (ndim,) if isinstance(ndim, int) else ndim
-        if value.dim() not in dims:
-            want = " or ".join(f"{d}-D" for d in dims)
-            raise ValueError(f"{name} must be {want}; got shape {tuple(value.shape)}")
-    if value.numel() == 0:
-        raise ValueError(f"{name} must not be empty; got shape {tuple(value.shape)}")
-    if not bool(torch.isfinite(value).all()):
-        raise ValueError(f"{name} must be finite; got NaN or infinite entries")
-    return value
+    return check_tensor(name, value, ndim=ndim, nonempty=True)
 
 
 def _points(name: str, x: object, dim: int | None = None) -> Tensor:

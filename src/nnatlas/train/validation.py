@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_tensor as core_check_tensor
 
 __all__ = [
     "check_choice",
@@ -35,34 +36,17 @@ def check_tensor(
     finite: bool = True,
     nonempty: bool = True,
 ) -> Tensor:
-    """Return ``value`` if it is a tensor of the expected kind; otherwise raise naming ``name``.
-
-    Args:
-        name: the argument's name, for the message.
-        value: the argument.
-        rank: the allowed number(s) of dimensions (``None``: any).
-        floating: require a real floating dtype (integer, bool and complex are refused).
-        finite: require every entry to be finite (only checked for floating dtypes).
-        nonempty: require a non-zero leading dimension (and at least one element).
+    """:func:`nnatlas.core.validation.check_tensor` with the training family's defaults: a
+    non-empty batch, of the given ``rank`` (any when ``None``).
 
     Raises:
         TypeError: ``value`` is not a tensor, or has a refused dtype.
         ConfigError: wrong rank, empty, or NaN/inf entries.
     """
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}")
-    if rank is not None:
-        ranks = (rank,) if isinstance(rank, int) else tuple(rank)
-        if value.dim() not in ranks:
-            want = " or ".join(f"{r}-D" for r in ranks)
-            raise ConfigError(f"{name} must be {want}; got shape {tuple(value.shape)}")
-    if floating and not value.is_floating_point():
-        raise TypeError(f"{name} must have a floating dtype; got {value.dtype}")
-    if nonempty and (value.numel() == 0 or (value.dim() > 0 and value.shape[0] == 0)):
-        raise ConfigError(f"{name} must not be empty; got shape {tuple(value.shape)}")
-    if finite and value.is_floating_point() and not bool(torch.isfinite(value).all()):
-        raise ConfigError(f"{name} must be finite; got NaN or inf in {name} {tuple(value.shape)}")
-    return value
+    ndim = None if rank is None else (rank if isinstance(rank, int) else tuple(rank))
+    return core_check_tensor(
+        name, value, ndim=ndim, floating=floating, finite=finite, nonempty=nonempty
+    )
 
 
 def check_rows(name: str, value: Tensor, n: int, ref: str = "x") -> Tensor:
