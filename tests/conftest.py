@@ -32,7 +32,9 @@ def pytest_report_header(config):
             )
     except OSError:
         pass
-    return f"nnatlas tests: torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU {cpu}"
+    return (
+        f"nnatlas tests: torch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU {cpu}"
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,14 +11,14 @@ import pytest
 import torch
 from torch import nn
 
-from nnatlas.testing import catalog
-from nnatlas.testing.catalog import OptimizerCase
 from nnatlas.testing import (
+    catalog,
     check_module,
     check_module_case,
     check_optimizer,
     check_optimizer_case,
 )
+from nnatlas.testing.catalog import OptimizerCase
 
 catalog.load_all()
 

@@ -367,11 +367,11 @@ def ensure(config: object, condition: bool, message: str) -> None:
 def _is_int_field(tp: Any) -> bool:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return len(args) == 1 and _is_int_field(args[0])
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        return len(members) == 1 and _is_int_field(members[0])
     if origin is tuple:
-        args = typing.get_args(tp)
-        return bool(args) and args[0] is int
+        items = typing.get_args(tp)
+        return bool(items) and items[0] is int
     return tp is int
 
 
