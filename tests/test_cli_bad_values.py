@@ -8,13 +8,13 @@ value through the command line, and the store must stay empty.
 from __future__ import annotations
 
 import dataclasses
-import math
 import typing
 
 import pytest
 
 from nnatlas import cli
 from nnatlas.papers import all_papers
+from nnatlas.testing.bad_inputs import out_of_domain
 
 REVIEWED = [
     ("deep-learning-theory", "width=-5"),
@@ -63,25 +63,6 @@ def test_reviewed_bad_values(claim, assignment, capsys, tmp_path):
     _check_refused(capsys, tmp_path, claim, assignment)
 
 
-def _bad_text(domain, scalar) -> list[str]:
-    bad = []
-    if domain.ge is not None:
-        bad.append(
-            str(domain.ge - 1 if scalar is int else domain.ge - max(1e-6, abs(domain.ge) * 1e-3))
-        )
-    if domain.gt is not None:
-        bad.append(str(math.floor(domain.gt) if scalar is int else domain.gt))
-    if domain.le is not None:
-        bad.append(
-            str(domain.le + 1 if scalar is int else domain.le + max(1e-6, abs(domain.le) * 1e-3))
-        )
-    if domain.lt is not None:
-        bad.append(str(math.ceil(domain.lt) if scalar is int else domain.lt))
-    if scalar is float and domain.finite:
-        bad += ["nan", "inf"]
-    return bad
-
-
 def test_every_field_refuses_out_of_domain_values_on_the_command_line(capsys, tmp_path):
     tried = refused = 0
     for paper in all_papers():
@@ -92,7 +73,7 @@ def test_every_field_refuses_out_of_domain_values_on_the_command_line(capsys, tm
                 scalar = hints[f.name]
                 if domain is None or scalar not in (int, float):
                     continue
-                for text in _bad_text(domain, scalar):
+                for text in map(str, out_of_domain(domain, scalar)):
                     tried += 1
                     _check_refused(capsys, tmp_path, f"{paper.key}/{claim.key}", f"{f.name}={text}")
                     refused += 1

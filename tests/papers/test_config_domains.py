@@ -6,7 +6,6 @@ before anything runs.
 from __future__ import annotations
 
 import dataclasses
-import math
 import types
 import typing
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 from nnatlas.core.config import ClaimConfig, apply_overrides, validate_config
 from nnatlas.core.errors import ConfigError
 from nnatlas.papers import all_papers
+from nnatlas.testing.bad_inputs import out_of_domain
 
 CLAIMS = [(p, c) for p in all_papers() for c in p.claims]
 IDS = [f"{p.key}/{c.key}" for p, c in CLAIMS]
@@ -36,24 +36,6 @@ def _base(tp: Any) -> tuple[Any, bool]:
 def _needs_domain(tp: Any) -> bool:
     scalar, _ = _base(tp)
     return scalar in (int, float) or scalar is str
-
-
-def _bad_values(domain: Any, scalar: Any) -> list[Any]:
-    """Scalar values outside ``domain`` (for a float or int field)."""
-    bad: list[Any] = []
-    if domain.ge is not None:
-        bad.append(domain.ge - 1 if scalar is int else domain.ge - max(1e-6, abs(domain.ge) * 1e-3))
-    if domain.gt is not None:
-        bad.append(domain.gt if scalar is float else math.floor(domain.gt))
-    if domain.le is not None:
-        bad.append(domain.le + 1 if scalar is int else domain.le + max(1e-6, abs(domain.le) * 1e-3))
-    if domain.lt is not None:
-        bad.append(domain.lt if scalar is float else math.ceil(domain.lt))
-    if scalar is float and domain.finite:
-        bad += [math.nan, math.inf]
-    if domain.choices is not None:
-        bad.append("__not_a_choice__" if scalar is str else -123456789)
-    return bad
 
 
 @pytest.mark.parametrize(("paper", "claim"), CLAIMS, ids=IDS)
@@ -86,7 +68,7 @@ def test_out_of_domain_values_fail_when_built(paper, claim) -> None:
         if scalar not in (int, float, str):
             continue
         current = getattr(cfg, f.name)
-        for bad in _bad_values(domain, scalar):
+        for bad in out_of_domain(domain, scalar):
             if is_tuple:
                 items = list(current) if current else []
                 value: Any = tuple([bad, *items[1:]]) if items else (bad,)

@@ -14,6 +14,7 @@ bad input applies, e.g. a constant or a plain data container), and
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "assert_clear_error",
     "bad_dtype_tensors",
     "nonfinite_tensors",
+    "out_of_domain",
     "unknown_names",
     "wrong_rank_tensors",
 ]
@@ -135,3 +137,25 @@ def unknown_names(known: Sequence[str]) -> st.SearchStrategy[str]:
     known_set = set(known)
     typos = [k.upper() for k in known] + [k + "x" for k in known] + ["", " ", "none?"]
     return st.sampled_from([t for t in typos if t not in known_set] or ["<unknown>"])
+
+
+def out_of_domain(domain: Any, scalar: type) -> list[Any]:
+    """Values just outside a config field's declared domain (a ``nnatlas.core.config.Domain``).
+
+    One value past each bound (an int field gets the nearest bad int), NaN and inf for a
+    finite float field, and a non-choice when the domain lists choices.
+    """
+    bad: list[Any] = []
+    if domain.ge is not None:
+        bad.append(domain.ge - 1 if scalar is int else domain.ge - max(1e-6, abs(domain.ge) * 1e-3))
+    if domain.gt is not None:
+        bad.append(domain.gt if scalar is float else math.floor(domain.gt))
+    if domain.le is not None:
+        bad.append(domain.le + 1 if scalar is int else domain.le + max(1e-6, abs(domain.le) * 1e-3))
+    if domain.lt is not None:
+        bad.append(domain.lt if scalar is float else math.ceil(domain.lt))
+    if scalar is float and domain.finite:
+        bad += [math.nan, math.inf]
+    if domain.choices is not None:
+        bad.append("__not_a_choice__" if scalar is str else -123456789)
+    return bad
