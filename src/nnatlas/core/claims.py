@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nnatlas.core.config import validate_config
+from nnatlas.core.config import ClaimConfig, validate_config
 from nnatlas.core.errors import UnknownNameError
 
 __all__ = [
@@ -160,7 +160,8 @@ class Claim:
                 )
             if not dataclasses.is_dataclass(cfg):
                 raise TypeError(f"claim {self.key!r}: preset {name!r} is not a dataclass")
-            validate_config(cfg)
+            if not isinstance(cfg, ClaimConfig):  # a ClaimConfig validated itself when built
+                validate_config(cfg)
 
     def judge(self, per_seed: list[Metrics], config: Any) -> Verdict:
         """The verdict of ``per_seed`` metrics under this claim's rule.

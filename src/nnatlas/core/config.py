@@ -185,7 +185,8 @@ def config_from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
         raise UnknownNameError("config field", unknown[0], sorted(types_))
     kwargs = {k: coerce_value(v, types_[k], field=k) for k, v in data.items()}
     config = cls(**kwargs)
-    validate_config(config)
+    if not isinstance(config, ClaimConfig):  # a ClaimConfig validated itself when built
+        validate_config(config)
     return config
 
 
@@ -219,7 +220,8 @@ def apply_overrides(config: C, overrides: Mapping[str, Any]) -> C:
             raise UnknownNameError("config field", key, sorted(types_))
         changes[key] = coerce_value(value, types_[key], field=key)
     new = dataclasses.replace(config, **changes)  # type: ignore[type-var]
-    validate_config(new)
+    if not isinstance(new, ClaimConfig):  # a ClaimConfig validated itself when built
+        validate_config(new)
     return new
 
 
