@@ -17,7 +17,7 @@ COVERED = {
     "Claim", "ClaimConfig", "Domain", "apply_overrides", "coerce_value", "config_from_dict",
     "config_hash", "config_to_dict", "ensure", "mean_std", "param", "parse_assignments",
     "presets", "require", "resolve_device", "seed_everything", "set_progress", "use_device",
-    "validate_config", "progress_bar", "Paper",
+    "validate_config", "progress_bar", "Paper", "cache_dir", "cached_module", "cached_tensors",
 }  # fmt: skip
 EXEMPT = {
     "PRESETS": "a constant tuple of names",
@@ -30,6 +30,7 @@ EXEMPT = {
     "StorageError": "an exception class",
     "UnknownNameError": "an exception class",
     "current_device": "takes no argument",
+    "CACHE_ENV": "a constant string",
 }
 
 SETTINGS = settings(max_examples=20, deadline=None)
@@ -156,3 +157,17 @@ def test_presets_and_claims_reject_bad_records():
                        **paper_kwargs)  # fmt: skip
     paper = core.Paper(claims=(claim,), **paper_kwargs)
     assert_clear_error(paper.claim, "nope", argument="nope")
+
+
+@pytest.mark.parametrize("namespace", ["", "../escape", "a/b", 7])
+def test_cache_namespace_must_be_a_plain_name(namespace):
+    assert_clear_error(core.cache_dir, namespace, argument="namespace")
+    assert_clear_error(
+        core.cached_tensors, namespace, "kind", {}, dict, cache=True, argument="namespace"
+    )
+
+
+def test_cache_kind_and_module_are_checked():
+    assert_clear_error(core.cached_tensors, "ns", "a b", {}, dict, argument="kind")
+    with pytest.raises(TypeError, match="module must be an nn.Module"):
+        core.cached_module(object(), "ns", "kind", {}, lambda m: None)

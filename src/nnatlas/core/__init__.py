@@ -1,6 +1,7 @@
 """Infrastructure every layer stands on: claims and verdict rules, configs, seeding, errors, I/O,
-progress and devices. ``core`` imports nothing else of nnatlas."""
+the on-disk cache, progress and devices. ``core`` imports nothing else of nnatlas."""
 
+from nnatlas.core.cache import CACHE_ENV, cache_dir, cached_module, cached_tensors
 from nnatlas.core.claims import PRESETS, Claim, Metrics, Outcome, Paper, Verdict, mean_std, presets
 from nnatlas.core.config import (
     ClaimConfig,
@@ -28,6 +29,7 @@ from nnatlas.core.progress import progress_bar, set_progress
 from nnatlas.core.seeding import seed_everything
 
 __all__ = [
+    "CACHE_ENV",
     "PRESETS",
     "Claim",
     "ClaimConfig",
@@ -42,6 +44,9 @@ __all__ = [
     "UnknownNameError",
     "Verdict",
     "apply_overrides",
+    "cache_dir",
+    "cached_module",
+    "cached_tensors",
     "coerce_value",
     "config_from_dict",
     "config_hash",
