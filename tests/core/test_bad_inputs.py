@@ -169,5 +169,5 @@ def test_cache_namespace_must_be_a_plain_name(namespace):
 
 def test_cache_kind_and_module_are_checked():
     assert_clear_error(core.cached_tensors, "ns", "a b", {}, dict, argument="kind")
-    with pytest.raises(TypeError, match="module must be an nn.Module"):
+    with pytest.raises(TypeError, match=r"module must be an nn\.Module"):
         core.cached_module(object(), "ns", "kind", {}, lambda m: None)
