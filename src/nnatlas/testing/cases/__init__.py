@@ -9,18 +9,16 @@ imports the library: the cases are loaded by :func:`load_all`, which the test su
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 __all__ = ["CASE_MODULES", "load_all"]
 
-#: The case modules, one per family that has modules or optimizers to check.
-CASE_MODULES: tuple[str, ...] = (
-    "nnatlas.testing.cases.nn",
-    "nnatlas.testing.cases.optim",
-    "nnatlas.testing.cases.train",
-    "nnatlas.testing.cases.param",
-    "nnatlas.testing.cases.operators",
-    "nnatlas.testing.cases.kernels",
-    "nnatlas.testing.cases.generative",
+#: The case modules, one per family that has modules or optimizers to check: every module of this
+#: package, so that a new family's cases are loaded by adding ``cases/<family>.py`` alone.
+CASE_MODULES: tuple[str, ...] = tuple(
+    f"{__name__}.{info.name}"
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+    if not info.name.startswith("_")
 )
 
 
