@@ -127,6 +127,9 @@ class Claim:
         run: ``(config, seed) -> metrics``; a pure function, picklable by reference.
         verdict: ``(per_seed_metrics, config) -> Verdict``; fixed in code before the run.
         scaled_down: what differs from the paper at the ``quick`` preset, and why.
+        peer: what a reference (official or peer) implementation gives on the same task and
+            budget, measured by a cross-check outside the library (``crosscheck/``), or why no
+            runnable peer exists; shown beside our verdict in the report.
         seeds: default number of seeds per preset.
         plot: optional ``(ax, per_seed_metrics, config) -> None`` drawing the claim's figure.
     """
@@ -143,6 +146,7 @@ class Claim:
     run: Callable[[Any, int], Metrics]
     verdict: Callable[[list[Metrics], Any], Verdict]
     scaled_down: str = ""
+    peer: str = ""
     seeds: Mapping[str, int] = field(default_factory=lambda: {"smoke": 1, "quick": 3, "paper": 5})
     plot: Callable[[Any, list[Metrics], Any], None] | None = None
 

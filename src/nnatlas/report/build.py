@@ -189,6 +189,7 @@ def render_html(
             f"<tr><th>tolerance</th><td>{e(s['tolerance'])}</td></tr>"
             f"<tr><th>verdict</th><td>{_badge(v['outcome'], s.get('preset'))} {e(v['reason'])}</td></tr>"
             f"<tr><th>scaled down</th><td>{e(s['scaled_down'] or '–')}</td></tr>"
+            f"<tr><th>peer</th><td>{e(s.get('peer') or '–')}</td></tr>"
             f"<tr><th>wall time</th><td>{_fmt(s['wall_time_s'])} s over {s['n_seeds']} seeds</td></tr>"
             "</table>"
         )
@@ -254,6 +255,7 @@ def render_markdown(
             f"- tolerance: {s['tolerance']}",
             f"- verdict: **{v['outcome']}**: {v['reason']}",
             f"- scaled down: {s['scaled_down'] or '–'}",
+            *([f"- peer: {s['peer']}"] if s.get("peer") else []),
             f"- preset `{s['preset']}`, seeds {s['seeds']}, wall time {_fmt(s['wall_time_s'])} s, "
             f"torch {s['environment'].get('torch')} on {s['environment'].get('device')}",
             f"- rerun: `{s['command']}`",

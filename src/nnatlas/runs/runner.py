@@ -311,6 +311,7 @@ def summarize(cs: ClaimSummary) -> dict[str, Any]:
         "paper_value_text": cs.claim.paper_value_text,
         "tolerance": cs.claim.tolerance,
         "scaled_down": cs.claim.scaled_down,
+        "peer": cs.claim.peer,
         "preset": cs.preset,
         "config_hash": cs.specs[0].config_hash,
         "config": config_to_dict(cs.config),
