@@ -8,7 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnatlas.core.errors import ConfigError, StorageError, UnknownNameError
-from nnatlas.data.anomaly import DEFECTS, TEXTURES, anomaly_textures, load_mvtec, one_class_digits
+from nnatlas.data.anomaly import (
+    DEFECTS,
+    OBJECT_DEFECTS,
+    OBJECTS,
+    TEXTURES,
+    anomaly_objects,
+    anomaly_textures,
+    load_mvtec,
+    one_class_digits,
+)
 from nnatlas.testing.bad_inputs import assert_clear_error, unknown_names
 
 
@@ -107,3 +116,38 @@ def test_one_class_digits():
     frac = float(d.labels.float().mean())
     assert 0.85 < frac < 0.95  # nine digits of ten are anomalous
     assert_clear_error(one_class_digits, 10, argument="normal")
+
+
+@pytest.mark.parametrize("defect", OBJECT_DEFECTS)
+def test_object_defects_change_exactly_the_masked_pixels(defect):
+    # With no pixel noise, an anomalous test image differs from the defect-free rendering of the
+    # same gear only where its mask is set (and the mask is non-empty).
+    kw = {"num_train": 1, "num_test": 6, "size": 48, "noise": 0.0, "anomaly_fraction": 0.9}
+    d = anomaly_objects(defects=[defect], seed=5, **kw)
+    assert d.test.shape == (6, 3, 48, 48) and set(d.labels.tolist()) == {0, 1}
+    assert torch.equal((d.masks.flatten(1).amax(1) > 0).long(), d.labels)
+    normal = d.test[d.labels == 0]
+    # normal images hold the object's grey and the background's, nothing else
+    assert normal.min() >= 0.0 and normal.max() <= 0.7
+    if defect == "missing":
+        for i in torch.nonzero(d.labels).flatten().tolist():
+            m = d.masks[i].bool()
+            # a missing part is background where the object was
+            assert torch.allclose(d.test[i][:, m], torch.tensor([0.12, 0.1164, 0.108])[:, None])
+
+
+def test_objects_are_seeded_and_rotated():
+    a = anomaly_objects(num_train=8, num_test=2, size=32, seed=1)
+    b = anomaly_objects(num_train=8, num_test=2, size=32, seed=1)
+    assert torch.equal(a.train, b.train) and torch.equal(a.masks, b.masks)
+    # random rotations: no two normal training images are equal
+    flat = a.train.flatten(1)
+    assert torch.cdist(flat, flat).add(torch.eye(8) * 1e9).min() > 0.1
+
+
+def test_object_bad_arguments_name_themselves():
+    assert_clear_error(anomaly_objects, "bolt", argument="category")
+    assert_clear_error(anomaly_objects, defects=["patch"], argument="defect")
+    assert_clear_error(anomaly_objects, size=8, argument="size")
+    assert_clear_error(anomaly_objects, anomaly_fraction=0.0, argument="anomaly_fraction")
+    assert OBJECTS == ("gear",)

@@ -363,6 +363,7 @@ def test_cartpole_refuses_bad_actions_policies_and_batches():
 
 COVERED = {
     "anomaly_textures",  # its bad-input test: tests/data/test_anomaly.py
+    "anomaly_objects",  # its bad-input test: tests/data/test_anomaly.py
     "load_mvtec",  # its bad-input test: tests/data/test_anomaly.py
     "one_class_digits",  # its bad-input test: tests/data/test_anomaly.py
     "CartPole",
@@ -400,6 +401,8 @@ EXEMPT = {
     "AnomalyData": "a frozen dataclass of generated tensors (anomaly_textures' result)",
     "DEFECTS": "a constant: the defect kinds of anomaly_textures",
     "TEXTURES": "a constant: the texture families of anomaly_textures",
+    "OBJECTS": "a constant: the object categories of anomaly_objects",
+    "OBJECT_DEFECTS": "a constant: the defect kinds of anomaly_objects",
     "DATASET_NAMES": "a constant: the tuple of bundled dataset names",
     "GENERATOR_NAMES": "a constant: the tuple of synthetic generator names",
     "MNIST_DIR_ENV": "a constant: the environment variable's name",

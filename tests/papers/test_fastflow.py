@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -209,3 +210,28 @@ def test_context_reports_the_best_epoch_without_judging_it():
     assert v.outcome is Outcome.REPRODUCED
     best = next(val for key, val in v.values.items() if "best epoch" in key)
     assert best.startswith("0.97")
+
+
+def test_pretrained_backbone_is_cached_and_gives_the_same_numbers(tmp_path, monkeypatch):
+    # The cached backbone must be the trained one: a second run (loading it) gives exactly the
+    # metrics of the first (training it), and exactly one entry is written.
+    from nnatlas.core.cache import CACHE_ENV, cache_dir
+    from nnatlas.papers import get_paper
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    claim = next(c for c in get_paper("fastflow").claims if c.key == "pretrained-backbone")
+    cfg = claim.config("smoke")
+    first = claim.run(cfg, 0)
+    (entry,) = cache_dir("backbones").glob("resnet-rotation-*.pt")
+    second = claim.run(cfg, 0)
+    assert first == second
+    assert list(cache_dir("backbones").glob("*.pt")) == [entry]
+
+
+def test_object_category_runs_through_the_claims():
+    from nnatlas.papers import get_paper
+
+    claim = next(c for c in get_paper("fastflow").claims if c.key == "beats-padim")
+    cfg = dataclasses.replace(claim.config("smoke"), textures=("gear",))
+    out = claim.run(cfg, 0)
+    assert 0.0 <= out["gear"]["fastflow"]["pixel_auroc"] <= 1.0

@@ -25,8 +25,11 @@ from __future__ import annotations
 from nnatlas.data._split import DataSplit, split_dataset, stratified_split
 from nnatlas.data.anomaly import (
     DEFECTS,
+    OBJECT_DEFECTS,
+    OBJECTS,
     TEXTURES,
     AnomalyData,
+    anomaly_objects,
     anomaly_textures,
     load_mvtec,
     one_class_digits,
@@ -65,6 +68,8 @@ __all__ = [
     "GENERATOR_NAMES",
     "MNIST_DIR_ENV",
     "MNIST_FILES",
+    "OBJECTS",
+    "OBJECT_DEFECTS",
     "STDLIB_MODULES",
     "TEXTURES",
     "AnomalyData",
@@ -75,6 +80,7 @@ __all__ = [
     "DataSplit",
     "MaxSatClosure",
     "SatInstance",
+    "anomaly_objects",
     "anomaly_textures",
     "antiderivative_data",
     "burgers_data",

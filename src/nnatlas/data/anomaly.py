@@ -12,6 +12,13 @@ Every image gets pixel noise. Test images are anomalous with probability ``anoma
 an anomalous image gets one defect and its mask: a dark ``scratch`` (a thick line segment), a
 coloured ``blob`` (a disc), or a rotated ``patch`` (a square region rotated by 90°: a structural
 defect with normal colours). Values are in about ``[0, 1]``, ``(N, 3, size, size)`` float32.
+
+:func:`anomaly_objects` is the object half of MVTec's categories: one object per image on a
+plain background, at a random rotation and a small offset (as MVTec's screws and metal nuts),
+so that a detector must model the object's shape rather than a stationary texture. The
+``gear`` category is a toothed disc with a bore; its defects are a ``missing`` tooth (a missing
+part: object pixels become background, the mask is where the tooth was), a ``scratch`` across the
+body and a ``blob`` of foreign colour on it.
 :func:`one_class_digits` is the image-level set of the project notes: scikit-learn's bundled
 8×8 digits, one digit normal and the others anomalous (no masks). Nothing is downloaded.
 :func:`load_mvtec` reads the MVTec AD folder layout for users who have
@@ -36,8 +43,11 @@ from nnatlas.data.tabular import load_digits
 
 __all__ = [
     "DEFECTS",
+    "OBJECTS",
+    "OBJECT_DEFECTS",
     "TEXTURES",
     "AnomalyData",
+    "anomaly_objects",
     "anomaly_textures",
     "load_mvtec",
     "one_class_digits",
@@ -48,6 +58,12 @@ TEXTURES: tuple[str, ...] = ("stripes", "grid", "noise")
 
 DEFECTS: tuple[str, ...] = ("scratch", "blob", "patch")
 """Defect kinds of :func:`anomaly_textures`."""
+
+OBJECTS: tuple[str, ...] = ("gear",)
+"""Object categories of :func:`anomaly_objects`."""
+
+OBJECT_DEFECTS: tuple[str, ...] = ("missing", "scratch", "blob")
+"""Defect kinds of :func:`anomaly_objects`."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +155,29 @@ def _defect(img: Tensor, kind: str, gen: torch.Generator) -> Tensor:
     return mask
 
 
+def _check_common(
+    num_train: object, num_test: object, size: object, seed: object,
+    anomaly_fraction: object, noise: object, defects: object, known: tuple[str, ...],
+) -> None:  # fmt: skip
+    check_int("num_train", num_train)
+    check_int("num_test", num_test, low=2)
+    check_int("size", size, low=16)
+    check_int("seed", seed, low=0)
+    if (
+        isinstance(anomaly_fraction, bool)
+        or not isinstance(anomaly_fraction, int | float)
+        or not (0 < anomaly_fraction < 1)
+    ):
+        raise ConfigError(f"anomaly_fraction must be a number in (0, 1); got {anomaly_fraction!r}")
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < math.inf:
+        raise ConfigError(f"noise must be a finite number >= 0; got {noise!r}")
+    if isinstance(defects, str) or not isinstance(defects, Sequence) or not defects:
+        raise ConfigError(f"defects must be a non-empty sequence of names; got {defects!r}")
+    for d in defects:
+        if d not in known:
+            raise UnknownNameError("defect", str(d), known)
+
+
 def anomaly_textures(
     texture: str = "stripes",
     *,
@@ -168,23 +207,7 @@ def anomaly_textures(
     """
     if texture not in TEXTURES:
         raise UnknownNameError("texture", str(texture), TEXTURES)
-    check_int("num_train", num_train)
-    check_int("num_test", num_test, low=2)
-    check_int("size", size, low=16)
-    check_int("seed", seed, low=0)
-    if (
-        isinstance(anomaly_fraction, bool)
-        or not isinstance(anomaly_fraction, int | float)
-        or not (0 < anomaly_fraction < 1)
-    ):
-        raise ConfigError(f"anomaly_fraction must be a number in (0, 1); got {anomaly_fraction!r}")
-    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < math.inf:
-        raise ConfigError(f"noise must be a finite number >= 0; got {noise!r}")
-    if isinstance(defects, str) or not isinstance(defects, Sequence) or not defects:
-        raise ConfigError(f"defects must be a non-empty sequence of names; got {defects!r}")
-    for d in defects:
-        if d not in DEFECTS:
-            raise UnknownNameError("defect", str(d), DEFECTS)
+    _check_common(num_train, num_test, size, seed, anomaly_fraction, noise, defects, DEFECTS)
     gen = torch.Generator().manual_seed(seed)
     train = _texture(texture, num_train, size, gen)
     test = _texture(texture, num_test, size, gen)
@@ -197,6 +220,98 @@ def anomaly_textures(
     train = train + noise * torch.randn(train.shape, generator=gen)
     test = test + noise * torch.randn(test.shape, generator=gen)
     return AnomalyData(train.float(), test.float(), labels, masks, f"{texture}-{size}")
+
+
+def _gear_parts(n: int, size: int, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-image pixel masks of a gear: ``body (n, H, W)``, ``teeth (n, H, W)`` and the tooth
+    index of every pixel ``(n, H, W)`` (meaningful where ``teeth`` is set)."""
+    yy, xx = _grid(size)
+    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731
+    centre = size / 2 + size * 0.04 * (u(n, 2, 1, 1) - 0.5)  # a small offset per image
+    dy, dx = yy - centre[:, 0], xx - centre[:, 1]
+    radius = torch.sqrt(dy**2 + dx**2)
+    teeth_count, r_body, r_bore, height = 10, 0.28 * size, 0.09 * size, 0.07 * size
+    # A random rotation per image: the angle of every pixel relative to the first tooth.
+    angle = (torch.atan2(dy, dx) + 2 * math.pi * u(n, 1, 1)) % (2 * math.pi)
+    period = 2 * math.pi / teeth_count
+    index = torch.floor(angle / period)
+    within = angle / period - index  # position inside the tooth's period, in [0, 1)
+    body = (radius <= r_body) & (radius >= r_bore)
+    teeth = (radius > r_body) & (radius <= r_body + height) & (within < 0.5)
+    return body, teeth, index.long() % teeth_count
+
+
+def _paint_gear(body: Tensor, teeth: Tensor, size: int, gen: torch.Generator) -> Tensor:
+    n = body.shape[0]
+    yy, xx = _grid(size)
+    shade = 0.9 + 0.1 * torch.cos(2 * math.pi * (yy + xx) / size)  # a soft metallic gradient
+    tone = 0.55 + 0.05 * (torch.rand(n, 1, 1, generator=gen) - 0.5)
+    grey = torch.where(body | teeth, tone * shade, torch.full_like(shade, 0.12).expand(n, -1, -1))
+    colour = torch.tensor([1.0, 0.97, 0.9])  # slightly warm metal, neutral background
+    return grey[:, None] * colour[None, :, None, None]
+
+
+def anomaly_objects(
+    category: str = "gear",
+    *,
+    num_train: int = 160,
+    num_test: int = 80,
+    size: int = 64,
+    anomaly_fraction: float = 0.5,
+    defects: Sequence[str] = OBJECT_DEFECTS,
+    noise: float = 0.03,
+    seed: int = 0,
+) -> AnomalyData:
+    """A seeded object category (one rotated object per image) with a labelled, masked test set.
+
+    Args:
+        category: one of :data:`OBJECTS`.
+        num_train: normal training images (≥ 1).
+        num_test: test images (≥ 2; at least one normal and one anomalous are guaranteed).
+        size: image side (≥ 16; 64 for CPU, 256 for the paper's setting).
+        anomaly_fraction: probability that a test image is anomalous, in (0, 1).
+        defects: the defect kinds drawn from (uniformly), a non-empty subset of
+            :data:`OBJECT_DEFECTS`: ``missing`` (one tooth removed), ``scratch``, ``blob``.
+        noise: standard deviation of the pixel noise (≥ 0).
+        seed: the generator's seed (same seed → same data).
+
+    Raises:
+        UnknownNameError: an unknown category or defect name.
+        ConfigError: an out-of-range count, size, fraction or noise level.
+    """
+    if category not in OBJECTS:
+        raise UnknownNameError("category", str(category), OBJECTS)
+    _check_common(num_train, num_test, size, seed, anomaly_fraction, noise, defects, OBJECT_DEFECTS)
+    gen = torch.Generator().manual_seed(seed)
+    body, teeth, _ = _gear_parts(num_train, size, gen)
+    train = _paint_gear(body, teeth, size, gen)
+    body, teeth, index = _gear_parts(num_test, size, gen)
+    labels = (torch.rand(num_test, generator=gen) < anomaly_fraction).long()
+    labels[0], labels[-1] = 0, 1  # both classes, whatever the draw
+    kinds = torch.randint(len(defects), (num_test,), generator=gen)
+    missing = torch.zeros(num_test, size, size, dtype=torch.bool)
+    for i in torch.nonzero(labels).flatten().tolist():
+        if defects[int(kinds[i])] == "missing":
+            gone = int(torch.randint(int(index.max()) + 1, (), generator=gen))
+            missing[i] = teeth[i] & (index[i] == gone)
+    test = _paint_gear(body, teeth & ~missing, size, gen)
+    masks = missing.float()
+    for i in torch.nonzero(labels).flatten().tolist():
+        kind = defects[int(kinds[i])]
+        if kind != "missing":
+            # Surface defects are kept where they land on the object, as in MVTec's masks; one
+            # that misses the object entirely stays as foreign matter on the background.
+            before = test[i].clone()
+            drawn = _defect(test[i], kind, gen)
+            on_object = drawn & (body[i] | teeth[i] & ~missing[i])
+            if on_object.any():
+                off = drawn & ~on_object
+                test[i][:, off] = before[:, off]
+                drawn = on_object
+            masks[i] = drawn.float()
+    train = train + noise * torch.randn(train.shape, generator=gen)
+    test = test + noise * torch.randn(test.shape, generator=gen)
+    return AnomalyData(train.float(), test.float(), labels, masks, f"{category}-{size}")
 
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
