@@ -93,6 +93,8 @@ LAYERS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...], int | None]] =
     "StochasticTimesSmooth": (lambda: N.StochasticTimesSmooth(), (3, 5), None),
     "NoisyRectifier": (lambda: N.NoisyRectifier(), (3, 5), None),
     "ReinforceBernoulli": (lambda: N.ReinforceBernoulli(5), (3, 5), None),
+    "TransformerEncoderBlock": (lambda: N.TransformerEncoderBlock(5, 1), (2, 3, 5), 3),
+    "TransformerEncoder": (lambda: N.TransformerEncoder(5, 1, 1), (2, 3, 5), 3),
 }
 ELEMENTWISE = {"Staircase", "StraightThroughBernoulli", "StochasticTimesSmooth", "NoisyRectifier"}
 # Layers without floating parameters take any floating input (ReinforceBernoulli's statistics
@@ -234,6 +236,10 @@ CONSTRUCTORS: dict[str, dict[str, Any]] = {
     "StochasticTimesSmooth": dict(),
     "NoisyRectifier": dict(),
     "ReinforceBernoulli": dict(num_units=5),
+    "TransformerEncoderBlock": dict(dim=8, num_heads=2),
+    "TransformerEncoder": dict(dim=8, num_heads=2, num_layers=1),
+    "TransformerDecoderBlock": dict(dim=8, num_heads=2),
+    "TransformerDecoder": dict(dim=8, num_heads=2, num_layers=1),
 }
 # Keyword-only arguments hidden behind **kwargs in the signature.
 EXTRA_ARGUMENTS = {
@@ -324,6 +330,9 @@ OPTIONS: list[tuple[Callable[..., Any], dict[str, Any], str, tuple[str, ...]]] =
     (N.StraightThroughBernoulli, {}, "variant", ("identity", "sigmoid")),
     (N.NoisyRectifier, {}, "noise_kind", ("logistic", "gaussian")),
     (N.ReinforceBernoulli, dict(num_units=2), "baseline", ("optimal", "mean", "none")),
+    (N.TransformerEncoderBlock, dict(dim=4, num_heads=1), "activation", ("relu", "gelu")),
+    (N.TransformerDecoder, dict(dim=4, num_heads=1, num_layers=1), "activation",
+     ("relu", "gelu")),
     (N.ParaGRU, dict(input_size=2, hidden_size=2, num_heads=1), "mode",
      ("sequential", "parallel", "chunked")),
     (N.make_gate, dict(num_units=2), "estimator", tuple(N.ESTIMATORS)),
@@ -359,6 +368,9 @@ U = CELL.project(torch.zeros(2, 5, 4)).detach()
 H0 = torch.zeros(2, CELL.state_size)
 W_TPL, A_TPL = torch.zeros(3, 2, 3, 3), torch.ones(3, 2, 3, 3)
 IMG = torch.zeros(1, 2, 5, 5)
+
+SEQ, MEM = torch.zeros(2, 3, 4), torch.zeros(2, 4, 4)
+DEC, CROSS = N.TransformerDecoderBlock(4, 1), N.TransformerDecoderBlock(4, 1, self_attention=False)
 
 # (function, positional args, keyword args, the argument the error must name)
 FUNCTION_ROWS: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], str]] = [
@@ -488,6 +500,15 @@ FUNCTION_ROWS: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], s
     (N.apply_recurrence, (CELL, U, H0.long()), {}, "h0"),
     (N.apply_recurrence, (CELL, U), {"newton": 3}, "newton"),
     (N.apply_recurrence, (CELL, U), {"mode": "chunked", "chunk_size": 0}, "chunk_size"),
+    (N.causal_mask, (0,), {}, "length"),
+    (N.causal_mask, (2.5,), {}, "length"),
+    (N.sinusoidal_embedding, (torch.arange(3), 4), {}, "positions"),
+    (N.sinusoidal_embedding, ([0.0, 1.0], 4), {}, "positions"),
+    (N.sinusoidal_embedding, (torch.zeros(3), 3), {}, "dim"),
+    (N.sinusoidal_embedding, (torch.zeros(3), 4), {"base": 1.0}, "base"),
+    (N.sinusoidal_embedding, (torch.zeros(3), 4), {"base": NAN}, "base"),
+    (N.TransformerEncoderBlock, (6, 4), {}, "dim"),
+    (N.TransformerDecoderBlock, (4, 1), {"self_attention": False, "causal": True}, "causal"),
 ]  # fmt: skip
 
 
@@ -500,6 +521,33 @@ def test_function_names_the_bad_argument(
     fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], argument: str
 ) -> None:
     assert_clear_error(fn, *args, argument=argument, exc=NAMES, **kwargs)
+
+
+# Forward calls of the transformer blocks with a memory (the LAYERS table feeds one argument).
+TRANSFORMER_CALLS: list[tuple[nn.Module, tuple[Any, ...], dict[str, Any], str]] = [
+    (DEC, (SEQ, MEM.double()), {}, "memory"),
+    (DEC, (SEQ, MEM[:1]), {}, "memory"),
+    (DEC, (SEQ, MEM[..., :3]), {}, "memory"),
+    (DEC, (SEQ[0], MEM), {}, "x"),
+    (DEC, (SEQ.long(), MEM), {}, "x"),
+    (DEC, (SEQ, MEM), {"memory_key_padding_mask": torch.zeros(2, 4)}, "memory_key_padding_mask"),
+    (DEC, (SEQ, MEM), {"memory_key_padding_mask": torch.zeros(2, 3, dtype=torch.bool)},
+     "memory_key_padding_mask"),
+    (DEC, (SEQ, MEM), {"key_padding_mask": torch.ones(2, 3, dtype=torch.bool)},
+     "key_padding_mask"),
+    (CROSS, (SEQ, MEM), {"key_padding_mask": torch.zeros(2, 3, dtype=torch.bool)},
+     "key_padding_mask"),
+    (N.TransformerDecoder(4, 1, 1), ([[0.0]], MEM), {}, "x"),
+    (N.TransformerEncoderBlock(4, 1), (SEQ,), {"key_padding_mask": [[False] * 3] * 2},
+     "key_padding_mask"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("module", "args", "kwargs", "argument"), TRANSFORMER_CALLS)
+def test_transformer_forward_names_the_bad_argument(
+    module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], argument: str
+) -> None:
+    assert_clear_error(module, *args, argument=argument, exc=NAMES, **kwargs)
 
 
 @settings(max_examples=15, deadline=None)
@@ -535,7 +583,7 @@ def test_gine_aggregate_refuses_wrong_rank_edge_index(ei: torch.Tensor) -> None:
 
 SMOOTH = [
     "MLP", "LeNet", "EvoNormS0", "KernelConv2d", "WeightedL2Conv2d", "MaxPoolBottleneck",
-    "PfTransformerBlock", "ReLUSNNK", "SNNKAdapter", "NoisyRectifier", "StochasticTimesSmooth",
+    "PfTransformerBlock", "TransformerEncoderBlock", "ReLUSNNK", "SNNKAdapter", "NoisyRectifier", "StochasticTimesSmooth",
     "StraightThroughBernoulli",
 ]  # fmt: skip
 

@@ -24,6 +24,10 @@
 * :mod:`nnatlas.nn.graph_head`: the graph-structured head of G-SSNN (arXiv 2303.03340):
   :class:`GraphStructuredHead`, :class:`GINEConv`, :class:`GraphStructure`, random graph
   populations.
+* :mod:`nnatlas.nn.transformer`: pre-norm transformer blocks shared by the multimodal operator
+  learners (PROSE, MOL): :class:`TransformerEncoderBlock`, :class:`TransformerDecoderBlock`
+  (optional causal self-attention, cross-attention), the stacks :class:`TransformerEncoder`,
+  :class:`TransformerDecoder`, :func:`sinusoidal_embedding`, :func:`causal_mask`.
 * :mod:`nnatlas.nn.pararnn`: ParaRNN (arXiv 2510.21450): nonlinear RNNs (:class:`ParaGRU`,
   :class:`ParaLSTM`) solved over the whole sequence by Newton iterations and a parallel scan.
 
@@ -127,6 +131,14 @@ from nnatlas.nn.stochastic_neurons import (
     straight_through_bernoulli,
     uniform_noise,
 )
+from nnatlas.nn.transformer import (
+    TransformerDecoder,
+    TransformerDecoderBlock,
+    TransformerEncoder,
+    TransformerEncoderBlock,
+    causal_mask,
+    sinusoidal_embedding,
+)
 
 __all__ = [
     "ESTIMATORS",
@@ -169,10 +181,15 @@ __all__ = [
     "StaircaseMLP",
     "StochasticTimesSmooth",
     "StraightThroughBernoulli",
+    "TransformerDecoder",
+    "TransformerDecoderBlock",
+    "TransformerEncoder",
+    "TransformerEncoderBlock",
     "WeightedL1Conv2d",
     "WeightedL2Conv2d",
     "apply_recurrence",
     "arccos_kernel",
+    "causal_mask",
     "convert_bn_relu_to_evonorm",
     "evonorm_groups",
     "fourier_series_spectrum",
@@ -196,6 +213,7 @@ __all__ = [
     "resnet50_max",
     "ridge_head",
     "sincos_embedding_2d",
+    "sinusoidal_embedding",
     "spike",
     "staircase",
     "stochastic_times_smooth",

@@ -295,3 +295,33 @@ for _estimator in ESTIMATORS:
         inputs=seeded_inputs((5, 6)),
         frozen_ok=_REINFORCE_GATERS if _estimator == "reinforce" else (),
     )
+
+# -- transformer blocks (shared by PROSE and MOL) -----------------------------------------
+
+from nnatlas.nn.transformer import (  # noqa: E402
+    TransformerDecoder,
+    TransformerDecoderBlock,
+    TransformerEncoder,
+    TransformerEncoderBlock,
+)
+
+register_module_case(
+    "TransformerEncoderBlock",
+    build=lambda dt: TransformerEncoderBlock(8, 2, dtype=dt),
+    inputs=seeded_inputs((3, 5, 8)),
+)
+register_module_case(
+    "TransformerEncoder-causal",
+    build=lambda dt: TransformerEncoder(8, 2, 2, ffn_dim=12, causal=True, dtype=dt),
+    inputs=seeded_inputs((2, 4, 8)),
+)
+register_module_case(
+    "TransformerDecoderBlock",
+    build=lambda dt: TransformerDecoderBlock(8, 2, causal=True, dtype=dt),
+    inputs=seeded_inputs((3, 5, 8), (3, 4, 8)),
+)
+register_module_case(
+    "TransformerDecoder-cross-only",
+    build=lambda dt: TransformerDecoder(8, 2, 2, self_attention=False, dtype=dt),
+    inputs=seeded_inputs((2, 6, 8), (2, 3, 8)),
+)
