@@ -113,6 +113,17 @@ def _check_padding(owner: str, name: str, mask: Any, batch: int, length: int) ->
     return mask
 
 
+def _reset_children(module: nn.Module) -> None:
+    # MultiheadAttention's initialiser is its ``_reset_parameters``; the others are public.
+    for m in module.modules():
+        if m is module:
+            continue
+        if isinstance(m, nn.MultiheadAttention):
+            m._reset_parameters()
+        elif isinstance(m, nn.Linear | nn.LayerNorm):
+            m.reset_parameters()
+
+
 class _FeedForward(nn.Module):
     def __init__(self, dim: int, hidden: int, activation: str, dropout: float, **factory: Any):
         super().__init__()
@@ -158,7 +169,7 @@ class TransformerEncoderBlock(nn.Module):
         super().__init__()
         ffn = _check_sizes(dim, num_heads, ffn_dim, dropout, norm_eps)
         check_factory_dtype(dtype)
-        factory = {"device": device, "dtype": dtype}
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.dim, self.num_heads, self.causal = dim, num_heads, bool(causal)
         self.norm1 = nn.LayerNorm(dim, eps=norm_eps, **factory)
         self.attn = nn.MultiheadAttention(
@@ -170,11 +181,7 @@ class TransformerEncoderBlock(nn.Module):
 
     def reset_parameters(self) -> None:
         """Re-initialise every parameter as at construction."""
-        for m in self.modules():
-            if m is not self and hasattr(m, "_reset_parameters"):
-                m._reset_parameters()
-            elif m is not self and hasattr(m, "reset_parameters"):
-                m.reset_parameters()
+        _reset_children(self)
 
     def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """Apply the block; see the class docstring for shapes."""
@@ -231,7 +238,7 @@ class TransformerDecoderBlock(nn.Module):
         check_factory_dtype(dtype)
         if causal and not self_attention:
             raise ConfigError("causal=True needs self_attention=True (nothing to mask otherwise)")
-        factory = {"device": device, "dtype": dtype}
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.dim, self.num_heads = dim, num_heads
         self.self_attention, self.causal = bool(self_attention), bool(causal)
         if self.self_attention:
@@ -248,7 +255,9 @@ class TransformerDecoderBlock(nn.Module):
         self.ffn = _FeedForward(dim, ffn, activation, dropout, **factory)
         self.drop = nn.Dropout(dropout)
 
-    reset_parameters = TransformerEncoderBlock.reset_parameters
+    def reset_parameters(self) -> None:
+        """Re-initialise every parameter as at construction."""
+        _reset_children(self)
 
     def forward(
         self,
@@ -334,9 +343,7 @@ class TransformerEncoder(nn.Module):
 
     def reset_parameters(self) -> None:
         """Re-initialise every block and the final norm."""
-        for layer in self.layers:
-            layer.reset_parameters()
-        self.norm.reset_parameters()
+        _reset_children(self)
 
     def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """Apply the blocks in turn, then the final norm."""
@@ -392,7 +399,9 @@ class TransformerDecoder(nn.Module):
         )
         self.norm = nn.LayerNorm(dim, eps=norm_eps, device=device, dtype=dtype)
 
-    reset_parameters = TransformerEncoder.reset_parameters
+    def reset_parameters(self) -> None:
+        """Re-initialise every block and the final norm."""
+        _reset_children(self)
 
     def forward(
         self,
