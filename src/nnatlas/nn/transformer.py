@@ -115,12 +115,13 @@ def _check_padding(owner: str, name: str, mask: Any, batch: int, length: int) ->
 
 def _reset_children(module: nn.Module) -> None:
     # MultiheadAttention's initialiser is its ``_reset_parameters``; the others are public.
+    inside_attention = set()
     for m in module.modules():
-        if m is module:
-            continue
         if isinstance(m, nn.MultiheadAttention):
+            m.out_proj.reset_parameters()  # as at construction: Linear init, then MHA's
             m._reset_parameters()
-        elif isinstance(m, nn.Linear | nn.LayerNorm):
+            inside_attention.add(id(m.out_proj))
+        elif isinstance(m, nn.Linear | nn.LayerNorm) and id(m) not in inside_attention:
             m.reset_parameters()
 
 
