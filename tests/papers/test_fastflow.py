@@ -90,7 +90,7 @@ def baseline_seeds(effects, ff=0.95):
 
 def test_baseline_beats_on_every_texture_reproduces():
     v = judge(BASELINE, baseline_seeds({"stripes": [0.05, 0.06, 0.04], "grid": [0.1, 0.12, 0.11]}))
-    assert v.outcome is Outcome.REPRODUCED and "every texture" in v.reason
+    assert v.outcome is Outcome.REPRODUCED and "every category" in v.reason
 
 
 def test_baseline_loses_on_one_texture_fails():

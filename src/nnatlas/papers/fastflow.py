@@ -326,12 +326,12 @@ def verdict_baseline(per_seed: list[Metrics], config: BaselineConfig) -> Verdict
     reason = "pixel AUROC, " + "; ".join(parts)
     if Outcome.NOT_REPRODUCED in outcomes:
         return Verdict(
-            Outcome.NOT_REPRODUCED, reason + " — PaDiM is as good or better on a texture", table
+            Outcome.NOT_REPRODUCED, reason + " — PaDiM is as good or better on a category", table
         )
     if all(o is Outcome.REPRODUCED for o in outcomes):
         return Verdict(
             Outcome.REPRODUCED,
-            reason + " — FastFlow better beyond one s.e. on every texture",
+            reason + " — FastFlow better beyond one s.e. on every category",
             table,
         )
     return Verdict(
@@ -565,7 +565,7 @@ PAPER = Paper(
                 f"{PAPER_IMAGE_AUROC_CAIT:g} image AUROC (CaiT); not comparable with procedural data"
             ),
             tolerance=(
-                "per texture, paired over seeds: FastFlow − PaDiM > one s.e. on every texture; "
+                "per category, paired over seeds: FastFlow − PaDiM > one s.e. on every category; "
                 "not reproduced if ≤ 0 on any; inconclusive if FastFlow's pixel AUROC < "
                 f"{MIN_PIXEL_AUROC:g}"
             ),
