@@ -8,7 +8,8 @@
 Each ``crosscheck/check_<name>.py`` declares ``PEER`` (the venv name made by
 ``setup_peers.sh``) and ``COMPONENTS`` (the rows it fills) at module level; this script reads
 them with ``ast`` (it imports no peer), runs the file with ``<venv>/bin/python`` and
-``PYTHONPATH=<repo>/src``, one thread, and parses the JSON list of rows on its last stdout
+``PYTHONPATH=<repo>/src``, one thread (``PEER = "self"``: a check whose reference is written
+in the script runs in this interpreter), and parses the JSON list of rows on its last stdout
 line. A missing venv, a failed install, a crash or a timeout gives ``cannot run`` rows that say
 why. The table is printed and written atomically to ``crosscheck/results.md`` (``--out``).
 """
@@ -68,9 +69,10 @@ def cannot(components: list[str], peer: str, why: str) -> list[dict[str, str]]:
 def run_check(path: Path, timeout: float) -> list[dict[str, str]]:
     peer, comps = declared(path)
     root = venv_root()
-    python = root / peer / "bin" / "python"
+    # PEER = "self": the reference is written in the check (no peer package): this interpreter.
+    python = Path(sys.executable) if peer == "self" else root / peer / "bin" / "python"
     failed = root / f"{peer}.failed"
-    if failed.exists():
+    if peer != "self" and failed.exists():
         last = [ln for ln in failed.read_text(errors="replace").splitlines() if ln.strip()]
         why = last[-1][:160] if last else "see the log"
         return cannot(comps, peer, f"peer failed to install ({why})")
@@ -147,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         print("| check | peer venv | venv | components |\n|---|---|---|---|")
         for p in checks(args.only):
             peer, comps = declared(p)
-            state = ("install failed" if (root / f"{peer}.failed").exists() else
+            state = ("this interpreter" if peer == "self" else
+                     "install failed" if (root / f"{peer}.failed").exists() else
                      "ready" if (root / peer / "bin" / "python").exists() else "missing")  # fmt: skip
             print(f"| {p.name} | {peer} | {state} | {', '.join(comps)} |")
         return 0

@@ -23,7 +23,7 @@ declare -A PEERS=(
   [deepxde]="deepxde==1.15.0"
   [pararnn]="pararnn-torch==0.17.4"
   [hyperlight]="hyperlight==0.0.5"
-  [pyscnn]="pyscnn==0.0.10"
+  [pyscnn]="pyscnn==0.0.10 cvxpy"
   [polystep]="polystep==1.1.0"
   [evotorch]="evotorch==0.6.1"
   [freia]="FrEIA==0.2"
