@@ -94,7 +94,7 @@ def body() -> list[dict[str, str]]:
         net = primary(torch)
         o = HyperModel(copy.deepcopy(net), 1, hidden=(16, 64, 128))
         torch.manual_seed(10_000 + seed)
-        m, h = peer_pair(torch, hl, copy.deepcopy(net))
+        _, h = peer_pair(torch, hl, copy.deepcopy(net))
         with torch.no_grad():
             wo, wp = o.generate(gamma), h(g=gamma)
             t0o = o.hypernet.independent_weights()
