@@ -45,6 +45,13 @@ def darcy_operator(a: np.ndarray) -> object:
     Args:
         a: (s, s) positive node coefficients, nodes i / (s − 1).
     """
+    if not isinstance(a, np.ndarray) or a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 3:
+        got = a.shape if isinstance(a, np.ndarray) else type(a).__name__
+        raise ConfigError(
+            f"darcy_operator: a must be a square (s, s) numpy array, s >= 3; got {got}"
+        )
+    if not np.isfinite(a).all() or not (a > 0).all():
+        raise ConfigError("darcy_operator: a must be finite and positive everywhere")
     sparse = require("scipy.sparse", "pde")
     s = a.shape[0]
     n = s - 2
@@ -117,8 +124,7 @@ def darcy_coefficients(
 ) -> Tensor:
     """FNO-style piecewise-constant coefficients on nodes i / (s − 1): (n, s, s) float64."""
     for name, value in (("a_high", a_high), ("a_low", a_low)):
-        if not value > 0:
-            raise ConfigError(f"{name} must be > 0; got {value}")
+        check_positive(name, value)
     field = cosine_series_2d(n_samples, resolution, modes=modes, alpha=alpha, tau=tau, seed=seed)
     return torch.where(field >= 0, a_high, a_low).to(torch.float64)
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from nnatlas.core.validation import check_int, check_positive
+from nnatlas.core.errors import ConfigError
+from nnatlas.core.validation import check_int, check_positive, check_tensor
 from nnatlas.data._split import check_float_dtype
 from nnatlas.data.pde._cache import cached_tensors
 
@@ -40,8 +41,7 @@ __all__ = [
 
 
 def _generator(seed: int) -> torch.Generator:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int; got {type(seed).__name__} {seed!r}")
+    check_int("seed", seed, low=0)
     return torch.Generator().manual_seed(seed)
 
 
@@ -76,6 +76,29 @@ def grf_1d(
     return grid.to(dtype), (noise @ factor.T).to(dtype)
 
 
+def _check_grid_values_points(
+    owner: str, grid: object, values: object, points: object
+) -> tuple[Tensor, Tensor, Tensor]:
+    g = check_tensor("grid", grid, ndim=1, owner=owner)
+    v = check_tensor("values", values, ndim=2, owner=owner)
+    p = check_tensor("points", points, ndim=(1, 2), owner=owner)
+    if g.numel() < 2 or not bool((g[1:] > g[:-1]).all()):
+        raise ConfigError(
+            f"{owner}: grid must be increasing with at least 2 nodes; got {g.numel()}"
+        )
+    if v.shape[1] != g.numel():
+        raise ConfigError(
+            f"{owner}: values must have one column per grid node ({g.numel()}); "
+            f"got shape {tuple(v.shape)}"
+        )
+    if p.dim() == 2 and p.shape[0] != v.shape[0]:
+        raise ConfigError(
+            f"{owner}: points (batch, q) must have the batch of values ({v.shape[0]}); "
+            f"got shape {tuple(p.shape)}"
+        )
+    return g, v, p
+
+
 def interpolate_1d(grid: Tensor, values: Tensor, points: Tensor) -> Tensor:
     """Piecewise-linear interpolation of ``values`` on a uniform ``grid`` at ``points``.
 
@@ -86,7 +109,12 @@ def interpolate_1d(grid: Tensor, values: Tensor, points: Tensor) -> Tensor:
 
     Returns:
         (batch, q).
+
+    Raises:
+        TypeError, ConfigError: a non-tensor, a wrong rank, a grid that is not increasing, or
+            shapes that do not match (the message names the argument).
     """
+    grid, values, points = _check_grid_values_points("interpolate_1d", grid, values, points)
     n = grid.numel()
     h = (grid[-1] - grid[0]) / (n - 1)
     pts = points.expand(values.shape[0], -1) if points.dim() == 1 else points
@@ -110,7 +138,11 @@ def antiderivative(grid: Tensor, values: Tensor, points: Tensor) -> Tensor:
 
     Returns:
         (batch, q) values of s(y).
+
+    Raises:
+        TypeError, ConfigError: as :func:`interpolate_1d`.
     """
+    grid, values, points = _check_grid_values_points("antiderivative", grid, values, points)
     n = grid.numel()
     h = (grid[-1] - grid[0]) / (n - 1)
     cum = torch.cat(

@@ -33,6 +33,7 @@ __all__ = ["NavierStokesData", "fno_forcing", "navier_stokes_data", "solve_navie
 
 def fno_forcing(resolution: int) -> Tensor:
     """FNO's forcing 0.1 (sin 2π(x + y) + cos 2π(x + y)) on x_i = i / s: (s, s) float64."""
+    check_int("resolution", resolution)
     x = torch.arange(resolution, dtype=torch.float64) / resolution
     xx, yy = torch.meshgrid(x, x, indexing="ij")
     return 0.1 * (torch.sin(2 * math.pi * (xx + yy)) + torch.cos(2 * math.pi * (xx + yy)))

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
-from nnatlas.core.validation import check_int, check_positive
+from nnatlas.core.validation import check_int, check_positive, check_tensor
 from nnatlas.data._split import check_float_dtype
 from nnatlas.data.pde._cache import cached_tensors
 from nnatlas.data.pde.grf import grf_2d_periodic, sine_series_2d
@@ -50,6 +50,9 @@ def dst1(x: Tensor, dim: int = -1) -> Tensor:
 
     Its own inverse up to the factor 2 / (n + 1).
     """
+    x = check_tensor("x", x, min_ndim=1, finite=False, owner="dst1")
+    if isinstance(dim, bool) or not isinstance(dim, int) or not -x.dim() <= dim < x.dim():
+        raise ConfigError(f"dst1: dim must be an int in [{-x.dim()}, {x.dim()}); got {dim!r}")
     x = x.movedim(dim, -1)
     n = x.shape[-1]
     zero = x.new_zeros(*x.shape[:-1], 1)
@@ -70,6 +73,13 @@ def laplacian_5point(u: Tensor, *, periodic: bool) -> Tensor:
     Returns:
         (..., H, W).
     """
+    u = check_tensor("u", u, min_ndim=2, finite=False, owner="laplacian_5point")
+    if not isinstance(periodic, bool):
+        raise TypeError(f"laplacian_5point: periodic must be a bool; got {periodic!r}")
+    if min(u.shape[-2:]) < 3:
+        raise ConfigError(
+            f"laplacian_5point: u must be at least 3 x 3 in its last two dims; got {tuple(u.shape)}"
+        )
     if periodic:
         hx, hy = 1.0 / u.shape[-2], 1.0 / u.shape[-1]
         return (2 * u - u.roll(1, -2) - u.roll(-1, -2)) / hx**2 + (
