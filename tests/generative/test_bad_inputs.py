@@ -251,7 +251,19 @@ COVERED |= {
     "train_denoiser",
     "wasserstein2_1d",
 }
+# instance noise and transport: fed bad arguments in tests/generative/test_instance_noise.py and
+# tests/generative/test_transport.py (test_bad_inputs_name_the_argument)
+COVERED |= {
+    "InstanceNoiseModel",
+    "fit_generative",
+    "gaussian_wasserstein2",
+    "perturb",
+    "sigma_rule",
+    "sliced_wasserstein",
+    "wasserstein_distance",
+}
 EXEMPT: dict[str, str] = {
+    "InstanceNoiseFit": "a dataclass of fit_generative's measurements (a result)",
     "DenoiserTraining": "a dataclass of train_denoiser's measurements (a result)",
     "DenoisingData": "a NamedTuple of tensors (t, x, target): a plain data container",
 }

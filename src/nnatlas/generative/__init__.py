@@ -23,6 +23,13 @@ OU forward process, the parametric score that turns denoising score matching int
 with noisy labels (:class:`ParametricScore`), :func:`train_denoiser` with early stopping, the
 infinite-width :class:`KernelDenoiser`, :func:`probability_flow_ode` / :func:`reverse_sde`,
 Gaussian-mixture closed forms and :func:`wasserstein2_1d`.
+
+Instance-noise likelihood (:mod:`nnatlas.generative.instance_noise`; Chae, Kim, Kim, Lin, arXiv
+2105.04046): :class:`InstanceNoiseModel` ``p(y) = ∫ N(y; g(z), σ² I) dN(z; 0, I)`` with its
+importance-sampled log-likelihood, ELBO and sampler, :func:`perturb`, :func:`fit_generative`
+(perturbed or unperturbed MLE) and :func:`sigma_rule`; sample Wasserstein distances
+(:mod:`nnatlas.generative.transport`): :func:`wasserstein_distance` (exact: sorted in 1-D, POT
+otherwise), :func:`sliced_wasserstein`, :func:`gaussian_wasserstein2`.
 """
 
 from __future__ import annotations
@@ -34,6 +41,13 @@ from nnatlas.generative.features import (
     ResNetStages,
     pretrain_rotation,
     tokens_to_map,
+)
+from nnatlas.generative.instance_noise import (
+    InstanceNoiseFit,
+    InstanceNoiseModel,
+    fit_generative,
+    perturb,
+    sigma_rule,
 )
 from nnatlas.generative.metrics import (
     au_pro,
@@ -60,6 +74,11 @@ from nnatlas.generative.score import (
     train_denoiser,
     wasserstein2_1d,
 )
+from nnatlas.generative.transport import (
+    gaussian_wasserstein2,
+    sliced_wasserstein,
+    wasserstein_distance,
+)
 
 __all__ = [
     "AffineCoupling2d",
@@ -68,6 +87,8 @@ __all__ = [
     "FastFlow",
     "FeatureTaps",
     "GaussianMixture",
+    "InstanceNoiseFit",
+    "InstanceNoiseModel",
     "KernelDenoiser",
     "OUProcess",
     "PaDiM",
@@ -83,15 +104,21 @@ __all__ = [
     "connected_regions",
     "denoising_pairs",
     "early_stopping_step",
+    "fit_generative",
+    "gaussian_wasserstein2",
     "greedy_coreset",
     "image_auroc",
     "parametric_score",
+    "perturb",
     "pixel_auroc",
     "pretrain_rotation",
     "probability_flow_ode",
     "reverse_sde",
     "score_features",
+    "sigma_rule",
+    "sliced_wasserstein",
     "tokens_to_map",
     "train_denoiser",
     "wasserstein2_1d",
+    "wasserstein_distance",
 ]
