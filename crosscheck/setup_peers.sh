@@ -24,8 +24,8 @@ declare -A PEERS=(
   [pararnn]="pararnn-torch==0.17.4"
   [hyperlight]="hyperlight==0.0.5"
   [pyscnn]="pyscnn==0.0.10 cvxpy"
-  [polystep]="polystep==1.1.0"
-  [evotorch]="evotorch==0.6.1"
+  [polystep]="polystep==1.1.0 scikit-learn"
+  [evotorch]="evotorch==0.6.1 scikit-learn"
   [freia]="FrEIA==0.2"
 )
 ORDER=(timm neuraloperator deepxde pararnn hyperlight pyscnn polystep evotorch freia)
