@@ -346,6 +346,156 @@ def test_evaluate_and_fit_refuse_bad_data(x):
         assert_clear_error(fit_operator, model, y, y, argument=arg, **{**base, arg: bad})
 
 
+# -- the multimodal foundation model (Negrini et al.) ----------------------------------------
+
+
+def _mm():
+    from nnatlas.operators import MultimodalPDEModel, MultimodalTokenizer
+
+    tok = MultimodalTokenizer.from_texts(["du/dt = a u with a = 1.5 .", "a linear law ."])
+    net = MultimodalPDEModel(len(tok), dim=8, num_heads=2, ffn_dim=8, number_hidden=4,
+                             time_range=(0.0, 1.0))  # fmt: skip
+    return tok, net
+
+
+def test_multimodal_tokenizer_refuses_bad_texts_and_ids():
+    from nnatlas.operators import MultimodalTokenizer
+
+    tok, _ = _mm()
+    assert_clear_error(MultimodalTokenizer, "abc", argument="vocabulary")
+    assert_clear_error(MultimodalTokenizer, ["a b"], argument="vocabulary")
+    assert_clear_error(MultimodalTokenizer.from_texts, "one text", argument="texts")
+    assert_clear_error(tok.encode, [], argument="texts")
+    assert_clear_error(tok.encode, [3.0], argument="texts")
+    assert_clear_error(tok.encode, ["a = 1 . a = 2 ."], max_length=3, argument="max_length")
+    assert_clear_error(tok.encode, ["a"], max_length=0, argument="max_length")
+    assert_clear_error(tok.split, 5, argument="text")
+    assert_clear_error(tok.decode, [len(tok)], argument="ids")
+    assert_clear_error(tok.decode, torch.zeros(3), argument="ids")
+
+
+def test_multimodal_model_refuses_bad_configs_and_inputs():
+    from nnatlas.operators import MultimodalPDEModel, MultimodalTokens
+
+    tok, net = _mm()
+    for arg, bad in (("dim", 0), ("num_layers", 1.5), ("max_length", 1), ("vocab_size", 3),
+                     ("query_dim", True)):  # fmt: skip
+        assert_clear_error(MultimodalPDEModel, argument=arg, **{"vocab_size": 10, arg: bad})
+    assert_clear_error(MultimodalPDEModel, 10, backbone="bert", argument="backbone")
+    assert_clear_error(MultimodalPDEModel, 10, time_range=(1.0, 0.0), argument="time_range")
+    assert_clear_error(MultimodalPDEModel, 10, time_range=(0.0,), argument="time_range")
+    assert_clear_error(MultimodalPDEModel, 10, extrapolate="yes", argument="extrapolate")
+    p = tok.encode(["du/dt = a u with a = 1.5 ."])
+    q = torch.tensor([[0.0, 0.5]])
+    assert_clear_error(net, p.ids, q, argument="tokens")
+    assert_clear_error(net, p._replace(ids=p.ids.float()), q, argument="tokens.ids")
+    assert_clear_error(net, p._replace(values=p.values[:, :2]), q, argument="tokens.values")
+    assert_clear_error(net, p._replace(ids=p.ids + 100), q, argument="tokens.ids")
+    left = MultimodalTokens(*(t.flip(1) for t in p))  # padding first
+    assert_clear_error(net, left._replace(padding_mask=torch.ones_like(p.padding_mask)), q,
+                       argument="right-padded")  # fmt: skip
+    assert_clear_error(net, p, q.long(), argument="query")
+    assert_clear_error(net, p, q[0], argument="query")
+    assert_clear_error(net, p, q.expand(2, -1), argument="query")
+    assert_clear_error(net, p, torch.tensor([[0.5, 1.5]]), argument="query times")  # outside
+    assert_clear_error(net, p, q, extrapolate=1, argument="extrapolate")
+    assert_clear_error(net, p, q, torch.zeros(1, 3), argument="description")
+    assert_clear_error(net, p, q, torch.zeros(2, 3, dtype=torch.long), argument="description")
+    assert_clear_error(net, p, q, torch.full((1, 3), 99), argument="description")
+    assert_clear_error(net.generate, p, 0, argument="max_new_tokens")
+    # a NaN number in the prompt propagates to the solution (documented for the package)
+    nan = p._replace(values=torch.where(p.is_number, float("nan"), p.values))
+    with torch.no_grad():
+        assert torch.isnan(net(nan, q).solution).all()
+
+
+def test_number_text_embedding_and_loss_refuse_bad_inputs():
+    from nnatlas.operators import MultimodalOutput, NumberTextEmbedding, multimodal_loss
+
+    emb = NumberTextEmbedding(10, 4, number_hidden=3, max_length=4)
+    ids, vals, isn = (
+        torch.zeros(1, 3, dtype=torch.long),
+        torch.zeros(1, 3),
+        torch.zeros(1, 3).bool(),
+    )
+    assert_clear_error(emb, ids.float(), vals, isn, argument="ids")
+    assert_clear_error(emb, ids, vals.long(), isn, argument="values")
+    assert_clear_error(emb, ids, vals, isn.long(), argument="is_number")
+    assert_clear_error(emb, ids, vals[:, :2], isn, argument=("ids", "values"))
+    assert_clear_error(emb, *(torch.zeros(1, 5, dtype=d) for d in (torch.long, torch.float,
+                                                                     torch.bool)),
+                       argument="max_length")  # fmt: skip
+    for arg in ("vocab_size", "dim", "number_hidden", "max_length"):
+        for bad in BAD_INTS:
+            good = {"vocab_size": 10, "dim": 4, "number_hidden": 3, "max_length": 4}
+            assert_clear_error(NumberTextEmbedding, argument=arg, **{**good, arg: bad})
+    out = MultimodalOutput(torch.zeros(2, 3, 1), torch.zeros(2, 4, 6))
+    desc = torch.zeros(2, 4, dtype=torch.long)
+    assert_clear_error(multimodal_loss, "out", torch.zeros(2, 3), argument="output")
+    assert_clear_error(multimodal_loss, out, torch.zeros(2, 4), desc, argument="target")
+    assert_clear_error(multimodal_loss, out, torch.zeros(2, 3).long(), desc, argument="target")
+    assert_clear_error(multimodal_loss, out, torch.zeros(2, 3), None, argument="description")
+    assert_clear_error(multimodal_loss, out, torch.zeros(2, 3), desc[:, :2], argument="description")
+    assert_clear_error(multimodal_loss, out, torch.zeros(2, 3), desc, text_weight=-1.0,
+                       argument="text_weight")  # fmt: skip
+
+
+# -- PROSE (Liu, Zhang, Schaeffer) -----------------------------------------------------------
+
+
+def test_prose_refuses_bad_configs():
+    from nnatlas.operators import PROSE
+
+    for arg, bad in (("state_dim", 0), ("dim", 2.5), ("data_layers", 0), ("max_symbol_length", 1),
+                     ("pad_id", -1), ("symbol_decoder_layers", "2")):  # fmt: skip
+        assert_clear_error(PROSE, argument=arg, **{"state_dim": 2, "vocab_size": 10, arg: bad})
+    assert_clear_error(PROSE, 2, None, "2-to-1", argument="vocab_size")
+    assert_clear_error(PROSE, 2, 10, "3-to-3", argument="variant")
+    assert_clear_error(PROSE, 2, 10, "2-to-1", dim=10, num_heads=4, argument="dim")
+    assert_clear_error(PROSE, 2, 10, "2-to-1", dim=9, num_heads=3, argument="dim")
+    assert_clear_error(PROSE, 2, 10, memory="both", argument="memory")
+
+
+def test_prose_refuses_bad_inputs():
+    from nnatlas.operators import PROSE
+
+    net = PROSE(2, 10, "2-to-2", dim=8, num_heads=2)
+    only = PROSE(2, None, "data-only", dim=8, num_heads=2)
+    t, u, q = torch.zeros(2, 3), torch.zeros(2, 3, 2), torch.zeros(2, 4)
+    s = torch.ones(2, 5, dtype=torch.long)
+    assert_clear_error(net, t, u[..., :1], q, s, argument="obs")
+    assert_clear_error(net, t, u.long(), q, s, argument="obs")
+    assert_clear_error(net, t[:, :2], u, q, s, argument="obs_times")
+    assert_clear_error(net, t.double(), u, q, s, argument="obs_times")
+    assert_clear_error(net, t, u, q[0], s, argument="query_times")
+    assert_clear_error(net, t, u, q[:1], s, argument="query_times")
+    assert_clear_error(net, t, u, q, None, argument="symbols")
+    assert_clear_error(net, t, u, q, s.float(), argument="symbols")
+    assert_clear_error(net, t, u, q, s + 20, argument="symbols")
+    assert_clear_error(net, t, u, q, s[:1], argument="symbols")
+    assert_clear_error(net, t, u, q, torch.ones(2, 200, dtype=torch.long), argument="symbols")
+    assert_clear_error(net, t, u, q, s, s.float(), argument="target_symbols")
+    assert_clear_error(only, t, u, q, s, argument="symbols")
+    assert_clear_error(net.generate, t, u, s, bos_id=1, eos_id=2, max_length=1,
+                       argument="max_length")  # fmt: skip
+    assert_clear_error(only.generate, t, u, s, bos_id=1, eos_id=2, argument="variant")
+
+
+def test_prose_loss_refuses_bad_inputs():
+    from nnatlas.operators import ProseOutput, prose_loss, relative_squared_l2
+
+    y = torch.zeros(2, 3, 1)
+    out = ProseOutput(y, torch.zeros(2, 3, 5))
+    ids = torch.ones(2, 4, dtype=torch.long)
+    assert_clear_error(prose_loss, y, y, argument="output")
+    assert_clear_error(prose_loss, out, y, None, argument="target_symbols")
+    assert_clear_error(prose_loss, out, y, ids, data_weight=-1.0, argument="data_weight")
+    assert_clear_error(prose_loss, out, y[:, :2], ids, argument="pred")
+    assert_clear_error(relative_squared_l2, y, y[0], argument="target")
+    assert_clear_error(relative_squared_l2, y.long(), y, argument="pred")
+    assert_clear_error(relative_squared_l2, [0.0], y, argument="pred")
+
+
 COVERED = {
     "AttentionOperator2d",
     "DeepONet",
@@ -358,7 +508,11 @@ COVERED = {
     "LordNet",
     "MgConv2d",
     "MgNO",
+    "MultimodalPDEModel",
+    "MultimodalTokenizer",
+    "NumberTextEmbedding",
     "OperatorNormalizer",
+    "PROSE",
     "RelativeL2Loss",
     "ResolutionWrapper",
     "SpectralConv1d",
@@ -371,10 +525,17 @@ COVERED = {
     "kernel_interpolated",
     "mean_squared_ns_residual",
     "mean_squared_residual",
+    "multimodal_loss",
     "multiresolution_batches",
     "navier_stokes_step_residual",
     "poisson_residual",
+    "prose_loss",
     "relative_h1_loss",
     "relative_l2_loss",
+    "relative_squared_l2",
 }
-EXEMPT: dict[str, str] = {}
+EXEMPT: dict[str, str] = {
+    "ProseOutput": "a frozen dataclass of the model's two outputs; prose_loss checks it",
+    "MultimodalOutput": "a frozen dataclass of two tensors the model returns; checked where used",
+    "MultimodalTokens": "a NamedTuple of tensors; MultimodalPDEModel checks its fields",
+}

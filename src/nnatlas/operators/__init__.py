@@ -22,6 +22,17 @@ Components:
   :func:`multiresolution_batches` (multi-resolution training).
 * PDE residuals for data-free training: :func:`poisson_residual` (with LordNet) and the implicit
   Navier–Stokes step residual :func:`navier_stokes_step_residual` (:mod:`~nnatlas.operators.residuals`).
+* The multimodal foundation model with text descriptions (Negrini et al., arXiv 2502.06026;
+  :mod:`~nnatlas.operators.multimodal`): :class:`MultimodalTokenizer` (word-level text with its
+  numbers kept as values, :class:`MultimodalTokens`), :class:`NumberTextEmbedding` (numbers
+  embedded by an MLP where they stand), :class:`MultimodalPDEModel` (causal backbone, in-house or
+  GPT-2 from a config; cross-attention solution decoder over query times with an extrapolation
+  guard; autoregressive description head) and :func:`multimodal_loss`.
+* :class:`PROSE` — multimodal operator learning from data and symbolic equations (Liu, Zhang,
+  Schaeffer; arXiv 2309.16816): data, symbol and fusion encoders, a cross-attention operator
+  decoder over query times and an autoregressive symbol decoder; variants data-only, 2-to-1,
+  2-to-2; :func:`prose_loss` (:class:`ProseOutput`, :func:`relative_squared_l2`). Its ODE data
+  and equation tokens are :mod:`nnatlas.data.ode` and :mod:`nnatlas.data.symbolic`.
 * :func:`fit_operator`: a supervised training loop (Adam, one-cycle schedule) for paired fields,
   reporting progress through an ``on_step(step, record)`` callback.
 * :class:`OperatorNormalizer` (fit on the training inputs/outputs; ``encode_x`` / ``encode_y`` /
@@ -55,12 +66,22 @@ from nnatlas.operators.function_space import (
 from nnatlas.operators.lordnet import LordMixing, LordNet, mean_squared_residual, poisson_residual
 from nnatlas.operators.losses import H1Loss, RelativeL2Loss, relative_h1_loss, relative_l2_loss
 from nnatlas.operators.mgno import MgConv2d, MgNO
+from nnatlas.operators.multimodal import (
+    MultimodalOutput,
+    MultimodalPDEModel,
+    MultimodalTokenizer,
+    MultimodalTokens,
+    NumberTextEmbedding,
+    multimodal_loss,
+)
 from nnatlas.operators.normalize import OperatorNormalizer, evaluate_operator
+from nnatlas.operators.prose import PROSE, ProseOutput, prose_loss, relative_squared_l2
 from nnatlas.operators.recipe import UNet2d, interpolate_kernel, kernel_interpolated
 from nnatlas.operators.residuals import mean_squared_ns_residual, navier_stokes_step_residual
 from nnatlas.operators.training import fit_operator
 
 __all__ = [
+    "PROSE",
     "AttentionOperator2d",
     "DeepONet",
     "DifferentialKernelConv2d",
@@ -72,7 +93,13 @@ __all__ = [
     "LordNet",
     "MgConv2d",
     "MgNO",
+    "MultimodalOutput",
+    "MultimodalPDEModel",
+    "MultimodalTokenizer",
+    "MultimodalTokens",
+    "NumberTextEmbedding",
     "OperatorNormalizer",
+    "ProseOutput",
     "RelativeL2Loss",
     "ResolutionWrapper",
     "SpectralConv1d",
@@ -85,9 +112,12 @@ __all__ = [
     "kernel_interpolated",
     "mean_squared_ns_residual",
     "mean_squared_residual",
+    "multimodal_loss",
     "multiresolution_batches",
     "navier_stokes_step_residual",
     "poisson_residual",
+    "prose_loss",
     "relative_h1_loss",
     "relative_l2_loss",
+    "relative_squared_l2",
 ]
