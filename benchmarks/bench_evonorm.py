@@ -7,6 +7,8 @@ memory is the growth of the resident set during one forward+backward after the w
 kernel's peak-RSS counter is reset through ``/proc/self/clear_refs``, Linux only; it includes
 the activations saved for backward and the temporaries). Times are the minimum over ``--repeats`` after a warm-up
 (which also absorbs ``torch.compile``'s compilation). Ratios are against eager BN+ReLU.
+``evonorm-*`` rows use the fused autograd functions (the default); ``evonorm-*-ref`` rows the
+composite reference (``fused=False``), i.e. the implementation before issue 21.
 
     python benchmarks/bench_evonorm.py                         # eager and compiled, ~2 min
     python benchmarks/bench_evonorm.py --batch 2 --size 28     # a quick look
@@ -29,7 +31,10 @@ import sys
 
 from _memory import reset_peak, status_mib
 
-CASES = ("bn-relu", "evonorm-b0", "evonorm-s0", "gn-silu", "timm-b0", "timm-s0")
+CASES = (
+    "bn-relu", "evonorm-b0", "evonorm-s0", "evonorm-b0-ref", "evonorm-s0-ref", "gn-silu",
+    "timm-b0", "timm-s0",
+)  # fmt: skip
 
 
 def worker(args: argparse.Namespace) -> dict[str, object]:
@@ -48,6 +53,10 @@ def worker(args: argparse.Namespace) -> dict[str, object]:
         layer = EvoNormB0(c)
     elif args.case == "evonorm-s0":
         layer = EvoNormS0(c, groups=32)
+    elif args.case == "evonorm-b0-ref":
+        layer = EvoNormB0(c, fused=False)
+    elif args.case == "evonorm-s0-ref":
+        layer = EvoNormS0(c, groups=32, fused=False)
     elif args.case == "gn-silu":
         layer = nn.Sequential(nn.GroupNorm(32, c), nn.SiLU())
     else:
@@ -119,7 +128,7 @@ def main() -> None:
 
         cases = CASES
     except ImportError:
-        cases = CASES[:4]
+        cases = CASES[:6]
         print("timm not importable: skipping the timm-b0 / timm-s0 peer rows.\n")
     print(
         f"norm-act forward+backward on ({args.batch}, {args.channels}, {args.size}, {args.size}), "

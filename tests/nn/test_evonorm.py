@@ -181,3 +181,44 @@ def test_convert_bn_relu_pairs() -> None:
     assert isinstance(keep[0], nn.BatchNorm2d)
     with pytest.raises(UnknownNameError, match="B1"):
         convert_bn_relu_to_evonorm(model, "B1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["B0", "S0"])
+@pytest.mark.parametrize("training", [True, False])
+def test_fused_path_equals_the_composite_reference(kind: str, training: bool) -> None:
+    """The fused autograd functions (two-pass statistics, hand-written backward) against the
+    composite reference (``fused=False``, autograd): outputs, all gradients and the running
+    variance. float64 on O(1) values: both compute the same quantities with sums of at most
+    N·S = 60 terms regrouped, so they differ by ~1e-15; 1e-12 is a wide margin that any wrong
+    term of the backward (O(1) in size) would exceed."""
+    gen = torch.Generator().manual_seed(3)
+    layers = []
+    for fused in (True, False):
+        if kind == "B0":
+            layer: nn.Module = EvoNormB0(8, dtype=torch.float64, fused=fused)
+        else:
+            layer = EvoNormS0(8, groups=4, dtype=torch.float64, fused=fused)
+        layers.append(layer.train(training))
+    with torch.no_grad():
+        for p in layers[0].parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+        for buf in layers[0].buffers():
+            buf.copy_(torch.rand(buf.shape, generator=gen, dtype=torch.float64) + 0.5)
+        layers[1].load_state_dict(layers[0].state_dict())
+    x = (2 * torch.randn(5, 8, 4, 3, generator=gen, dtype=torch.float64) + 0.5).requires_grad_()
+    g = torch.randn(5, 8, 4, 3, generator=gen, dtype=torch.float64)
+    results = []
+    for layer in layers:
+        y = layer(x)
+        results.append((y, *torch.autograd.grad(y, (x, *layer.parameters()), g)))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+    for a, b in zip(layers[0].buffers(), layers[1].buffers(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+
+def test_fused_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="fused"):
+        EvoNormB0(4, fused="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="fused"):
+        EvoNormS0(4, fused=1)  # type: ignore[arg-type]

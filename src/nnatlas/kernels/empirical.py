@@ -10,7 +10,9 @@ arXiv 2206.08720):
   parameter tensor by parameter tensor. Memory ``O((n1 + n2) O P)``.
 * ``"ntk_vector_products"``: ``Theta e_i = J(x2) J(x1)^T e_i`` by one ``vjp`` and one ``jvp`` per
   basis vector of the ``x1`` outputs, vectorized with ``vmap``. Never materializes ``J(x2)``;
-  faster when ``O P`` is large compared with the batch.
+  faster when ``O P`` is large compared with the batch. With ``x2=None`` the stacked ``vjp``
+  results are ``J(x1)`` itself, so the kernel is taken as their Gram matrix and the ``jvp``
+  half is skipped (same sums regrouped: equal to rounding, several times faster).
 
 The model must treat examples independently (no batch statistics: call ``model.eval()`` for
 batch norm); both implementations then agree to rounding. Monte Carlo kernels average the
@@ -143,6 +145,19 @@ def _nvp_ntk(
         return jvp(f2, (trainable,), (tangent,))[1]  # J(x2) J(x1)^T e_i: (n2, O)
 
     basis = torch.eye(n1 * n_out, dtype=out1.dtype, device=out1.device).view(-1, n1, n_out)
+    if x2 is None:
+        # The vmapped pullbacks J(x1)^T e_i, stacked, are J(x1) itself (already in memory);
+        # with x2 = x1 the kernel J J^T is their Gram matrix, so the jvps (the costly half:
+        # n1 O forward-mode passes over the batch) are skipped. Same sums, regrouped.
+        (tangents,) = vmap(vjp_fn)(basis)  # name -> (n1 * O, *param shape)
+        gram: Tensor | None = None
+        for t in tangents.values():
+            flat = t.reshape(t.shape[0], -1)
+            term = flat @ flat.T
+            gram = term if gram is None else gram + term
+        assert gram is not None
+        full = gram.view(n1, n_out, n1, n_out).permute(0, 2, 1, 3)
+        return _reduce(full, mode)
     with _quiet_forward_ad():
         cols = vmap(column)(basis)  # (n1 * O, n2, O)
     full = cols.view(n1, n_out, cols.shape[1], n_out).permute(0, 2, 1, 3)

@@ -49,6 +49,10 @@ __all__ = [
 
 GatedLoss = Literal["squared", "logistic"]
 
+# Relative slack of the backtracking test: a few hundred ulps of float64, far above the rounding
+# of an n-term loss sum (n eps |f|) for n up to ~10^4, far below any real sufficient decrease.
+_SLACK = 1e-12
+
 
 def _with_bias(x: Tensor, bias: bool) -> Tensor:
     return torch.cat([x, torch.ones_like(x[:, :1])], dim=1) if bias else x
@@ -195,12 +199,21 @@ class GatedReLUSolution:
         return module
 
 
+def _col_norms(v: Tensor) -> Tensor:
+    """Euclidean norms of the columns of ``v (d, P)``: ``(P,)``.
+
+    ``sqrt(Σ v²)`` directly: ~10× faster than ``v.norm(dim=0)`` for the few-row, many-column
+    weights of this program (no overflow guard is needed at these magnitudes).
+    """
+    return (v * v).sum(dim=0).sqrt()
+
+
 def _kkt(grad: Tensor, u: Tensor, beta: float) -> float:
-    norms = u.norm(dim=0)
+    norms = _col_norms(u)
     active = norms > 0
     res = torch.zeros_like(norms)
-    res[active] = (grad[:, active] + beta * u[:, active] / norms[active]).norm(dim=0)
-    res[~active] = (grad[:, ~active].norm(dim=0) - beta).clamp_min(0)
+    res[active] = _col_norms(grad[:, active] + beta * u[:, active] / norms[active])
+    res[~active] = (_col_norms(grad[:, ~active]) - beta).clamp_min(0)
     return float(res.max()) / beta if res.numel() else 0.0
 
 
@@ -217,28 +230,34 @@ class _GatedProblem:
         self.dm = (xb @ gates.double() >= 0).to(xb)  # (n, P)
 
     def forward(self, u: Tensor) -> Tensor:
-        return (self.dm * (self.xb @ u)).sum(dim=1)
+        # Σ_p dm[:, p] (xb u)[:, p] = Σ_j xb[:, j] (dm uᵀ)[:, j]: one (n, P) × (P, d) product
+        # instead of an (n, P) temporary (same sums, reordered: float rounding only).
+        return (self.xb * (self.dm @ u.T)).sum(dim=1)
+
+    def grad_of(self, r: Tensor) -> Tensor:
+        """``Xᵀ (D ⊙ r)`` for a residual ``r (n,)``: ``(d, P)``, as ``(X ⊙ r)ᵀ D``."""
+        return (self.xb * r[:, None]).T @ self.dm
 
     def value_grad(self, u: Tensor) -> tuple[float, Tensor]:
         value, r = _smooth(self.forward(u), self.yy, self.loss)
-        return float(value), self.xb.T @ (self.dm * r[:, None])
+        return float(value), self.grad_of(r)
 
     def value(self, u: Tensor) -> float:
         return float(_smooth(self.forward(u), self.yy, self.loss)[0])
 
     def prox(self, v: Tensor, step: float) -> Tensor:
-        norms = v.norm(dim=0, keepdim=True)
+        norms = _col_norms(v)[None, :]
         return v * (1 - step * self.beta / norms.clamp_min(1e-300)).clamp_min(0)
 
     def full(self, u: Tensor) -> float:
-        return self.value(u) + self.beta * float(u.norm(dim=0).sum())
+        return self.value(u) + self.beta * float(_col_norms(u).sum())
 
     def lipschitz(self) -> float:
         """Power-iteration estimate of the Lipschitz constant of ∇ℓ (the initial 1 / step)."""
         xb, dm = self.xb, self.dm
         v = torch.randn(xb.shape[1], dm.shape[1], generator=torch.Generator().manual_seed(0)).to(xb)
         for _ in range(20):
-            v = xb.T @ (dm * self.forward(v)[:, None])
+            v = self.grad_of(self.forward(v))
             v = v / v.norm().clamp_min(1e-300)
         return float(self.forward(v).pow(2).sum()) * (0.25 if self.loss == "logistic" else 1.0)
 
@@ -281,40 +300,52 @@ def gated_relu_fista(
         gates = sample_gates(x, num_samples, bias=bias, generator=generator)
     yy = _check_problem(x, y, gates, bias, loss)
     prob = _GatedProblem(_with_bias(x.double(), bias), gates, yy, loss, float(beta))
-    value, value_grad, prox, full = prob.value, prob.value_grad, prob.prox, prob.full
+    prox, forward = prob.prox, prob.forward
     step = 1.0 / max(prob.lipschitz(), 1e-12)
     u = torch.zeros(prob.xb.shape[1], prob.dm.shape[1], dtype=prob.xb.dtype, device=prob.xb.device)
     z, t = u.clone(), 1.0
-    f_u = full(u)
+    # The predictions are linear in the weights, so the extrapolated point's predictions are
+    # the same combination of the last two *freshly computed* ones (no drift accumulates):
+    # one forward product per trial step instead of two.
+    p_u = forward(u)
+    p_z = p_u
+    f_u = prob.full(u)
     history: list[float] = []
     kkt = math.inf
     it = 0
     while it < max_iter:
         it += 1
-        f_z, g_z = value_grad(z)
+        f_z_t, r_z = _smooth(p_z, yy, loss)
+        f_z, g_z = float(f_z_t), prob.grad_of(r_z)
         while True:
             u_new = prox(z - step * g_z, step)
             diff = u_new - z
-            smooth_new = value(u_new)
+            p_new = forward(u_new)
+            smooth_new = float(_smooth(p_new, yy, loss)[0])
             bound = f_z + float((g_z * diff).sum()) + float(diff.pow(2).sum()) / (2 * step)
-            if smooth_new <= bound:
+            # The slack absorbs the rounding of the two loss sums (f_z comes from the
+            # extrapolated predictions): without it a converged iterate (diff = 0) could
+            # backtrack forever on a last-bit difference.
+            if smooth_new <= bound + _SLACK * abs(f_z):
                 break
             step *= 0.5
-        f_new = smooth_new + beta * float(u_new.norm(dim=0).sum())
+        f_new = smooth_new + beta * float(_col_norms(u_new).sum())
         if f_new > f_u:  # restart: momentum overshot; take a plain proximal step from u
-            z, t = u.clone(), 1.0
+            z, p_z, t = u.clone(), p_u, 1.0
             continue
         t_new = 0.5 * (1 + math.sqrt(1 + 4 * t * t))
         # Gradient-mapping restart (O'Donoghue & Candès 2015): drop the momentum when it
         # points against the latest proximal step.
         if float(((z - u_new) * (u_new - u)).sum()) > 0:
             t_new = 1.0
-        z = u_new + ((t - 1) / t_new) * (u_new - u)
-        u, t, f_u = u_new, t_new, f_new
+        mom = (t - 1) / t_new
+        z = u_new + mom * (u_new - u)
+        p_z = p_new + mom * (p_new - p_u)
+        u, p_u, t, f_u = u_new, p_new, t_new, f_new
         history.append(f_u)
         step *= 1.1  # let the step grow back; backtracking shrinks it when needed
         if it % 10 == 0:  # the KKT check costs a gradient: not every iteration
-            kkt = _kkt(value_grad(u)[1], u, beta)
+            kkt = _kkt(prob.grad_of(_smooth(p_u, yy, loss)[1]), u, beta)
             if kkt < tol:
                 break
     logger.debug("gated FISTA: %d iterations, objective %.6g, KKT %.2e", it, f_u, kkt)
@@ -325,7 +356,7 @@ def gated_relu_fista(
         beta=float(beta),
         loss=loss,
         objective=f_u,
-        kkt_residual=_kkt(value_grad(u)[1], u, beta),
+        kkt_residual=_kkt(prob.value_grad(u)[1], u, beta),
         iterations=it,
         history=history,
     )
