@@ -440,6 +440,62 @@ def test_number_text_embedding_and_loss_refuse_bad_inputs():
                        argument="text_weight")  # fmt: skip
 
 
+# -- PROSE (Liu, Zhang, Schaeffer) -----------------------------------------------------------
+
+
+def test_prose_refuses_bad_configs():
+    from nnatlas.operators import PROSE
+
+    for arg, bad in (("state_dim", 0), ("dim", 2.5), ("data_layers", 0), ("max_symbol_length", 1),
+                     ("pad_id", -1), ("symbol_decoder_layers", "2")):  # fmt: skip
+        assert_clear_error(PROSE, argument=arg, **{"state_dim": 2, "vocab_size": 10, arg: bad})
+    assert_clear_error(PROSE, 2, None, "2-to-1", argument="vocab_size")
+    assert_clear_error(PROSE, 2, 10, "3-to-3", argument="variant")
+    assert_clear_error(PROSE, 2, 10, "2-to-1", dim=10, num_heads=4, argument="dim")
+    assert_clear_error(PROSE, 2, 10, "2-to-1", dim=9, num_heads=3, argument="dim")
+    assert_clear_error(PROSE, 2, 10, memory="both", argument="memory")
+
+
+def test_prose_refuses_bad_inputs():
+    from nnatlas.operators import PROSE
+
+    net = PROSE(2, 10, "2-to-2", dim=8, num_heads=2)
+    only = PROSE(2, None, "data-only", dim=8, num_heads=2)
+    t, u, q = torch.zeros(2, 3), torch.zeros(2, 3, 2), torch.zeros(2, 4)
+    s = torch.ones(2, 5, dtype=torch.long)
+    assert_clear_error(net, t, u[..., :1], q, s, argument="obs")
+    assert_clear_error(net, t, u.long(), q, s, argument="obs")
+    assert_clear_error(net, t[:, :2], u, q, s, argument="obs_times")
+    assert_clear_error(net, t.double(), u, q, s, argument="obs_times")
+    assert_clear_error(net, t, u, q[0], s, argument="query_times")
+    assert_clear_error(net, t, u, q[:1], s, argument="query_times")
+    assert_clear_error(net, t, u, q, None, argument="symbols")
+    assert_clear_error(net, t, u, q, s.float(), argument="symbols")
+    assert_clear_error(net, t, u, q, s + 20, argument="symbols")
+    assert_clear_error(net, t, u, q, s[:1], argument="symbols")
+    assert_clear_error(net, t, u, q, torch.ones(2, 200, dtype=torch.long), argument="symbols")
+    assert_clear_error(net, t, u, q, s, s.float(), argument="target_symbols")
+    assert_clear_error(only, t, u, q, s, argument="symbols")
+    assert_clear_error(net.generate, t, u, s, bos_id=1, eos_id=2, max_length=1,
+                       argument="max_length")  # fmt: skip
+    assert_clear_error(only.generate, t, u, s, bos_id=1, eos_id=2, argument="variant")
+
+
+def test_prose_loss_refuses_bad_inputs():
+    from nnatlas.operators import ProseOutput, prose_loss, relative_squared_l2
+
+    y = torch.zeros(2, 3, 1)
+    out = ProseOutput(y, torch.zeros(2, 3, 5))
+    ids = torch.ones(2, 4, dtype=torch.long)
+    assert_clear_error(prose_loss, y, y, argument="output")
+    assert_clear_error(prose_loss, out, y, None, argument="target_symbols")
+    assert_clear_error(prose_loss, out, y, ids, data_weight=-1.0, argument="data_weight")
+    assert_clear_error(prose_loss, out, y[:, :2], ids, argument="pred")
+    assert_clear_error(relative_squared_l2, y, y[0], argument="target")
+    assert_clear_error(relative_squared_l2, y.long(), y, argument="pred")
+    assert_clear_error(relative_squared_l2, [0.0], y, argument="pred")
+
+
 COVERED = {
     "AttentionOperator2d",
     "DeepONet",
@@ -456,6 +512,7 @@ COVERED = {
     "MultimodalTokenizer",
     "NumberTextEmbedding",
     "OperatorNormalizer",
+    "PROSE",
     "RelativeL2Loss",
     "ResolutionWrapper",
     "SpectralConv1d",
@@ -472,10 +529,13 @@ COVERED = {
     "multiresolution_batches",
     "navier_stokes_step_residual",
     "poisson_residual",
+    "prose_loss",
     "relative_h1_loss",
     "relative_l2_loss",
+    "relative_squared_l2",
 }
 EXEMPT: dict[str, str] = {
+    "ProseOutput": "a frozen dataclass of the model's two outputs; prose_loss checks it",
     "MultimodalOutput": "a frozen dataclass of two tensors the model returns; checked where used",
     "MultimodalTokens": "a NamedTuple of tensors; MultimodalPDEModel checks its fields",
 }

@@ -28,6 +28,11 @@ Components:
   embedded by an MLP where they stand), :class:`MultimodalPDEModel` (causal backbone, in-house or
   GPT-2 from a config; cross-attention solution decoder over query times with an extrapolation
   guard; autoregressive description head) and :func:`multimodal_loss`.
+* :class:`PROSE` — multimodal operator learning from data and symbolic equations (Liu, Zhang,
+  Schaeffer; arXiv 2309.16816): data, symbol and fusion encoders, a cross-attention operator
+  decoder over query times and an autoregressive symbol decoder; variants data-only, 2-to-1,
+  2-to-2; :func:`prose_loss` (:class:`ProseOutput`, :func:`relative_squared_l2`). Its ODE data
+  and equation tokens are :mod:`nnatlas.data.ode` and :mod:`nnatlas.data.symbolic`.
 * :func:`fit_operator`: a supervised training loop (Adam, one-cycle schedule) for paired fields,
   reporting progress through an ``on_step(step, record)`` callback.
 * :class:`OperatorNormalizer` (fit on the training inputs/outputs; ``encode_x`` / ``encode_y`` /
@@ -70,11 +75,13 @@ from nnatlas.operators.multimodal import (
     multimodal_loss,
 )
 from nnatlas.operators.normalize import OperatorNormalizer, evaluate_operator
+from nnatlas.operators.prose import PROSE, ProseOutput, prose_loss, relative_squared_l2
 from nnatlas.operators.recipe import UNet2d, interpolate_kernel, kernel_interpolated
 from nnatlas.operators.residuals import mean_squared_ns_residual, navier_stokes_step_residual
 from nnatlas.operators.training import fit_operator
 
 __all__ = [
+    "PROSE",
     "AttentionOperator2d",
     "DeepONet",
     "DifferentialKernelConv2d",
@@ -92,6 +99,7 @@ __all__ = [
     "MultimodalTokens",
     "NumberTextEmbedding",
     "OperatorNormalizer",
+    "ProseOutput",
     "RelativeL2Loss",
     "ResolutionWrapper",
     "SpectralConv1d",
@@ -108,6 +116,8 @@ __all__ = [
     "multiresolution_batches",
     "navier_stokes_step_residual",
     "poisson_residual",
+    "prose_loss",
     "relative_h1_loss",
     "relative_l2_loss",
+    "relative_squared_l2",
 ]
