@@ -14,7 +14,9 @@ projected keys and values of the ``T`` tokens: with ``q_h = W_q^h p + b_q^h``, t
 ``t`` is ``(q_h W_k^h) . H_t / sqrt(d_h)`` (the key bias adds the same constant to every token
 of a row and cancels in the softmax), and the head output is ``W_v^h (sum_t a_t H_t) + b_v^h``
 (the weights sum to one). This costs ``O(N d)`` per token instead of ``O(d^2)``, and is exact
-(``factored=False`` computes the textbook form; the tests check they agree).
+(``factored=False`` computes the textbook form; the tests check they agree). The key bias is
+kept, so that an encoder's attention weights load unchanged, but it has no effect on the output
+in either form (zero gradient).
 
 Deviations: the paper initialises the layer from the encoder's own attention weights (here
 :meth:`MultiViewFusion.load_attention` does that from a BERT- or ALBERT-style attention module,
