@@ -48,3 +48,31 @@ def test_python_snippets_run():
     for code in _blocks("python"):
         exec(compile(code, str(README), "exec"), namespace)
     assert namespace["result"].found in (True, False)
+
+
+def test_a_partial_rerun_keeps_the_other_claims_rows(tmp_path):
+    from nnatlas.report.readme import update_readme
+
+    paper = all_papers()[0]
+    first, second = paper.claims[0], paper.claims[1]
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{START}\n{END}\n{CITE_START}\n{CITE_END}\n")
+
+    def summary(claim, value):
+        return {"paper": paper.key, "claim": claim.key, "preset": "quick",
+                "ours": {"mean": value, "std": 0.0, "n": 1},
+                "verdict": {"outcome": "reproduced", "reason": ""}}  # fmt: skip
+
+    update_readme(readme, [summary(first, 1.0), summary(second, 2.0)])
+    old_second = next(
+        line for line in readme.read_text().splitlines() if f"| {second.key}: " in line
+    )
+    update_readme(readme, [summary(first, 3.0)], keep_unrun=True)
+    lines = readme.read_text().splitlines()
+    assert old_second in lines  # kept
+    assert not any(f"| {second.key}: " in line and "not run" in line for line in lines)
+    update_readme(readme, [summary(first, 3.0)])  # without keep_unrun: "not run"
+    assert any(
+        f"| {second.key}: " in line and "not run" in line
+        for line in readme.read_text().splitlines()
+    )

@@ -205,7 +205,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         from nnatlas.report.readme import update_readme
 
         try:
-            changed = update_readme(args.readme, summaries)
+            changed = update_readme(args.readme, summaries, keep_unrun=args.keep_unrun)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"--readme: {exc}") from None
         print(
@@ -269,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dir", nargs="?", default="runs", help="run store (default: runs)")
     s.add_argument(
         "--readme", metavar="FILE", help="also rewrite FILE's claims table from these results"
+    )
+    s.add_argument(
+        "--keep-unrun",
+        action="store_true",
+        help="with --readme: claims this store has no run of keep their row in FILE",
     )
     s.set_defaults(func=cmd_report)
     return p
