@@ -25,20 +25,48 @@ def flat_to_values(flat: Any, params: list[Any]) -> list[Any]:
     ]
 
 
-def run(method: str, seed: int, evaluations: int = EVALUATIONS) -> dict[str, Any]:
+ARCHITECTURES = ("int8", "staircase", "attention", "moe")  # polystep's other-architectures claim
+ARCH_EVALUATIONS = 6000  # that claim's equal budget (ArchConfig.evaluations)
+
+
+def build(arch: str) -> Any:
+    """The claims' models: ``snn`` (hard-LIF 64-64-10, T = 8) or one of :data:`ARCHITECTURES`."""
+    from nnatlas.nn.nondifferentiable import (
+        ArgmaxAttentionClassifier,
+        HardMoEClassifier,
+        Int8MLP,
+        SpikingMLP,
+        StaircaseMLP,
+    )
+
+    if arch == "snn":
+        return SpikingMLP(64, 64, 10, num_steps=8)
+    if arch == "int8":
+        return Int8MLP(64, 64, 10)
+    if arch == "staircase":
+        return StaircaseMLP(64, 64, 10)
+    if arch == "attention":
+        return ArgmaxAttentionClassifier(8, 8, 32, 10)
+    if arch == "moe":
+        return HardMoEClassifier(64, 64, 10, num_experts=4)
+    raise ValueError(f"unknown architecture {arch!r}")
+
+
+def run(
+    method: str, seed: int, evaluations: int = EVALUATIONS, arch: str = "snn"
+) -> dict[str, Any]:
     """Train one fresh model with ``method`` and return accuracy and evaluations used."""
     import torch
     import torch.nn.functional as F
 
     from nnatlas.data import load_digits
-    from nnatlas.nn.nondifferentiable import SpikingMLP
     from nnatlas.optim import ModelClosure, OpenAIES, PolyStep
     from nnatlas.train import accuracy
 
     torch.set_num_threads(1)
     data = load_digits(test_size=0.25, seed=0)
     torch.manual_seed(seed)
-    model = SpikingMLP(64, 64, 10, num_steps=8)
+    model = build(arch)
     params = list(model.parameters())
     gen = torch.Generator().manual_seed(seed + 1)
 

@@ -27,8 +27,12 @@ declare -A PEERS=(
   [polystep]="polystep==1.1.0 scikit-learn"
   [evotorch]="evotorch==0.6.1 scikit-learn"
   [freia]="FrEIA==0.2"
+  # The official MgNO code is a repository (xlliu2017/MgNO, MIT), not a package: this venv holds
+  # what its models.py imports; check_mgno.py runs it from a snapshot named by
+  # NNATLAS_MGNO_SNAPSHOT (kept outside the project, never copied into it).
+  [mgno]="torchinfo scipy h5py matplotlib"
 )
-ORDER=(timm neuraloperator deepxde pararnn hyperlight pyscnn polystep evotorch freia)
+ORDER=(timm neuraloperator deepxde pararnn hyperlight pyscnn polystep evotorch freia mgno)
 if [ "$#" -gt 0 ]; then ORDER=("$@"); fi
 
 for peer in "${ORDER[@]}"; do

@@ -608,6 +608,13 @@ PAPER = Paper(
         ),
         Claim(
             key="robust-pgd",
+            peer=(
+                "no runnable peer: the paper has no official ADMM/adversarial code "
+                "(Bai-YT/Convex-NN-Training is a CVXPY/MOSEK baseline, not on PyPI) and pyscnn "
+                "0.0.10 has no robust program; pyscnn agrees with our standard gated-ReLU program"
+                " at the same gates (objective gap 1e-7) and CVXPY confirms our ReLU program's "
+                "optimum within 7e-4 (crosscheck/check_pyscnn.py)"
+            ),
             statement=(
                 "Convex adversarial training (robust ℓ∞ program) gives a network more accurate under PGD "
                 "than the standard convex program's, at similar clean accuracy."

@@ -338,6 +338,7 @@ PAPER = Paper(
     claims=(
         Claim(
             key="structure-spread",
+            peer=("no runnable peer: no packaged official implementation; not run"),
             statement=(
                 "Across graph structures, held-out accuracy spreads more than the baseline's seed spread; "
                 "the best structures beat the baseline mean while the mean structure does not "

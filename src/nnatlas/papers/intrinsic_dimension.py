@@ -485,6 +485,11 @@ PAPER = Paper(
         ),
         Claim(
             key="cnn-lower",
+            peer=(
+                "no runnable peer: the official code (uber-research/intrinsic-dimension) needs "
+                "TensorFlow 1.7 / Keras 2.1.5 on Python 2.7; the unofficial "
+                "intrinsic-dimensionality 0.1 has no CNN subspace training; not run"
+            ),
             statement="A convolutional network (LeNet) has a lower d_int90 than a fully connected network of similar accuracy.",
             source="Sec. 3.1 and Table 1 (MNIST LeNet vs FC)",
             metric="cnn_to_fc_ratio",

@@ -396,6 +396,13 @@ PAPER = Paper(
         ),
         Claim(
             key="lr-transfer",
+            peer=(
+                "mup 1.0.0 (official) implements the same parametrisation: "
+                "benchmarks/bench_mup.py checks its rescaled weights, coordinate check and MuAdam"
+                " steps against ours on this MLP (identical up to float rounding), so a run of "
+                "this sweep with mup is expected to match ours; not rerun separately (its package"
+                " pulls torchvision, which has no CPU wheel on PyPI)"
+            ),
             statement=(
                 "The optimal learning rate transfers across width under muP (moves ≤ 1 octave "
                 "from the narrowest to the widest model, 64 to 1024 at the quick preset) but not "

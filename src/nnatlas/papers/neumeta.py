@@ -503,6 +503,10 @@ PAPER = Paper(
         ),
         Claim(
             key="compression",
+            peer=(
+                "no runnable peer: the official code (Adamdad/neumeta) has no licence, is not on "
+                "PyPI and no snapshot could be fetched here; not run"
+            ),
             statement=(
                 "Morphing the last block, the network sampled at 75 % compression of the hidden width keeps "
                 "accuracy within a few points of the full network and far above magnitude pruning to the same "
@@ -522,6 +526,10 @@ PAPER = Paper(
         ),
         Claim(
             key="all-layers",
+            peer=(
+                "no runnable peer: the official code (Adamdad/neumeta) has no licence, is not on "
+                "PyPI and no snapshot could be fetched here; not run"
+            ),
             statement=(
                 "The same holds when every layer of the network morphs (the official MNIST/LeNet setting)."
             ),

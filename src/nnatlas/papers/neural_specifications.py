@@ -836,6 +836,13 @@ PAPER = Paper(
         ),
         Claim(
             key="certified-radius",
+            peer=(
+                "no runnable peer: the official code "
+                "(allengeng123/reliable-neural-specifications) is not on PyPI, has no licence and"
+                " needs Marabou (maraboupy 2.0.0); our NAP mining equals its definitions "
+                "re-stated in numpy (0 differing neurons, identical recall at 4 δ: "
+                "crosscheck/check_nap.py)"
+            ),
             statement=(
                 "Adding the NAP constraint to an L∞ ball around an input enlarges the radius that "
                 "can be verified."

@@ -259,6 +259,10 @@ PAPER = Paper(
     claims=(
         Claim(
             key="digits-accuracy",
+            peer=(
+                "no runnable peer on this task: the official code (naver-ai/PfLayer, not on PyPI)"
+                " trains ImageNet ResNets with timm; not run on digits"
+            ),
             statement=(
                 "Bottleneck networks whose 3×3 convolutions are replaced by max-pooling (max) or "
                 "kept only in strided blocks (hybrid) stay within 2 points of the 3×3-conv "

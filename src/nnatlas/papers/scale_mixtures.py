@@ -344,6 +344,10 @@ PAPER = Paper(
         ),
         Claim(
             key="classification-corruption", metric="nll_gain_corrupted", paper_value=None,
+            peer=(
+                'no runnable peer: the official code (yuneg11/Scale-Mixtures-of-NNGP) is '
+                'JAX/objax with no licence file and not on PyPI; not run'
+            ),
             statement=(
                 "The variational t-process classifier has a lower test NLL than the NNGP classifier on "
                 "corrupted (noisy) test images."

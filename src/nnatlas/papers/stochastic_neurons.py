@@ -515,6 +515,10 @@ PAPER = Paper(
     claims=(
         Claim(
             key="gating",
+            peer=(
+                "no runnable peer: no public implementation of the paper's "
+                "conditional-computation experiment was found (2013, Theano era); not run"
+            ),
             statement=(
                 "A network whose blocks are switched by stochastic binary gates, trained with any of "
                 "the estimators (ST, STS, noisy rectifier, REINFORCE), switches off most blocks "

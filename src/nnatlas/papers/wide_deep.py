@@ -306,6 +306,11 @@ PAPER = Paper(
         ),
         Claim(
             key="relu-majority-vote", metric="agreement_deepest", paper_value=1.0,
+            peer=(
+                'no runnable peer on PyPI: the official code (uhlerlab/inf_depth_ntks, 4 files) '
+                'is not packaged; our analytic ReLU NTK agrees with neural-tangents to 3.5e-8 '
+                '(benchmarks/bench_kernels.py), so the kernel is not the cause; not run'
+            ),
             statement=(
                 "The ReLU NTK classifier at depth far beyond the number of training points collapses to "
                 "majority vote."
