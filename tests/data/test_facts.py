@@ -64,7 +64,8 @@ def test_pretraining_learns_a_tiny_world(tmp_path, monkeypatch):
         w, dim=32, layers=1, heads=2, hidden=64, steps=150, batch_size=12, lr=1e-2
     )
     assert all(
-        torch.equal(x, y) for x, y in zip(m.state_dict().values(), again.state_dict().values())
+        torch.equal(x, y)
+        for x, y in zip(m.state_dict().values(), again.state_dict().values(), strict=True)
     )
     tok = w.tokenizer
     right = 0

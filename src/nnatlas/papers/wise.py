@@ -449,7 +449,10 @@ PAPER = Paper(
         "locality, GRACE loses generalization, WISE keeps all three), the decay of Rel with T, and "
         "the benefit of sharding, on a synthetic fact world and a tiny LLaMA-style LM."
     ),
-    components=("WISE", "FTL", "GRACE", "ties_merge", "edit_metrics", "locate"),
+    components=(
+        "nnatlas.editing.WISE", "nnatlas.editing.FTL", "nnatlas.editing.GRACE", "nnatlas.editing.ties_merge",
+        "nnatlas.editing.edit_metrics", "nnatlas.editing.locate", "nnatlas.data.facts.TinyLlama",
+    ),
     claims=(
         Claim(
             key="impossible-triangle", metric="wise_rel", paper_value=0.70,
