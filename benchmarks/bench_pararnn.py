@@ -14,6 +14,16 @@ separate environment (it imports ``triton`` at import time) and point ``--peer-p
 that interpreter (default: ``/tmp/pr-venv/bin/python`` if it exists). Its cells differ from ours
 in detail (initialisation, recurrent-norm caps), so compare its times, not its outputs.
 Newton runs a fixed ``--iters`` steps (3, the paper's default) in both libraries.
+
+Where the parallel forward wins on CPU (issue 21; ParaGRU, batch 4, hidden 64, one thread): from
+about L = 64 on (1.2-2.4× at L = 64 .. 16k); at L = 16 it is about 2× slower. The profile
+(torch.profiler) says why: the loop costs ~31 small ops per step, the Newton solve ~750 ops in
+all at L = 16 and ~1400 at L = 1024 (three iterations of a whole-sequence cell evaluation, its
+diagonal Jacobian and a log2(L)-level scan), so below a few dozen steps the fixed dispatch cost
+of the parallel path is larger than the whole loop; it also does ~3× the loop's arithmetic
+(three Newton passes), which one CPU thread cannot hide, so the forward gain stays near 2×,
+while forward+backward gains more (the backward is one linear scan instead of a loop of
+autograd nodes). Use ``--lengths 16,64,256,1024`` to see the crossover.
 """
 
 from __future__ import annotations
