@@ -64,7 +64,7 @@ class FTL(Editor):
         self.config = FTLConfig() if config is None else config
         if not isinstance(self.config, FTLConfig):
             raise TypeError(f"config must be an FTLConfig; got {type(self.config).__name__}")
-        self.weight = self.located.module.weight
+        self.weight = self.located.weight
         self.original = self.weight.detach().clone()
 
     def _edit(self, request: EditRequest) -> None:

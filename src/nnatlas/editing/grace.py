@@ -79,7 +79,7 @@ class GRACELayer(nn.Module):
             for (b, t), v in self.override.items():
                 out[b, t] = v
             return out
-        if self.keys is None or x.dim() < 2:
+        if self.keys is None or self.radii is None or x.dim() < 2:
             return out
         d = torch.cdist(x.reshape(-1, x.shape[-1]), self.keys)  # (b*s, n)
         inside = d <= self.radii

@@ -54,13 +54,20 @@ class Located:
     kind: str
 
     @property
-    def in_features(self) -> int:
+    def weight(self) -> Tensor:
+        """The layer's weight (``[out, in]`` for Linear, ``[in, out]`` for Conv1D)."""
         w = self.module.weight
+        assert isinstance(w, Tensor)
+        return w
+
+    @property
+    def in_features(self) -> int:
+        w = self.weight
         return int(w.shape[1] if self.kind == "linear" else w.shape[0])
 
     @property
     def out_features(self) -> int:
-        w = self.module.weight
+        w = self.weight
         return int(w.shape[0] if self.kind == "linear" else w.shape[1])
 
     def put(self, module: nn.Module) -> None:

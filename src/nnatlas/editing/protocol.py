@@ -139,8 +139,11 @@ def encode_batch(
         ids.append([pad] * k + p + t)
         masks.append([0] * k + [1] * n)
         labels.append([-100] * (k + len(p)) + t)
-    kw = {"dtype": torch.long, "device": device}
-    return torch.tensor(ids, **kw), torch.tensor(masks, **kw), torch.tensor(labels, **kw)
+    return (
+        torch.tensor(ids, dtype=torch.long, device=device),
+        torch.tensor(masks, dtype=torch.long, device=device),
+        torch.tensor(labels, dtype=torch.long, device=device),
+    )
 
 
 class Editor:
@@ -175,7 +178,7 @@ class Editor:
 
     @property
     def device(self) -> torch.device:
-        return self.located.module.weight.device
+        return self.located.weight.device
 
     def encode(self, pairs: Sequence[tuple[str, str]]) -> tuple[Tensor, Tensor, Tensor]:
         return encode_batch(self.tokenizer, pairs, self.max_length, device=self.device)

@@ -176,7 +176,9 @@ class WISELayer(nn.Module):
         self.original = original
         self.reduce = reduce
         self.kind = kind
-        w = original.weight.detach()
+        weight = original.weight
+        assert isinstance(weight, Tensor)
+        w = weight.detach()
         self.side = nn.Parameter(w.clone())
         self.memories: list[Tensor] = []
         self.thresholds: list[float] = []
@@ -188,7 +190,9 @@ class WISELayer(nn.Module):
 
     @property
     def base(self) -> Tensor:
-        return self.original.weight
+        w = self.original.weight
+        assert isinstance(w, Tensor)
+        return w
 
     def _out(self, weight: Tensor, x: Tensor) -> Tensor:
         return linear_apply(self.kind, weight, getattr(self.original, "bias", None), x)
@@ -297,7 +301,7 @@ class WISE(Editor):
         irr = request.irrelevant or self.irrelevant[self.num_edits % len(self.irrelevant)]
         rows = [(request.prompt, request.target)]
         rows += [(f"{p} {request.prompt}", request.target) for p in self.context_prefixes]
-        ids, mask, labels = self.encode([*rows, irr])
+        ids, mask, labels = self.encode([*rows, (irr[0], irr[1])])
         k = len(rows)
         labels[k:] = -100
         if self.output_norm is None:
@@ -325,6 +329,7 @@ class WISE(Editor):
             loss = ce + activation_loss(delta_e, delta_i, alpha, beta, gamma)
             opt.zero_grad()
             loss.backward()
+            assert ad.side.grad is not None
             ad.side.grad.mul_(self.mask)
             opt.step()
             with torch.no_grad():
