@@ -688,6 +688,16 @@ PAPER = Paper(
     claims=(
         Claim(
             key="snn-plateau",
+            peer=(
+                "At 4,000 evaluations on this task (the claim's equal-evaluation checkpoint; "
+                "crosscheck/check_polystep.py, check_evotorch.py, seeds 0-2): evotorch 0.6.1's "
+                "PGPE run as OpenAI-ES 0.245 ± 0.077 vs our OpenAI-ES 0.266 ± 0.013 (agree); "
+                "official polystep 1.1.0 at the claim's settings 0.164 ± 0.052 vs our PolyStep "
+                "0.627 ± 0.050, but the official optimizer barely leaves its initialisation "
+                "with these arguments (its radii may not be ε-scaled as ours), so it is not a "
+                "like-for-like peer result; the equal-wall-clock comparison that is judged was "
+                "not rerun with the peers"
+            ),
             statement=(
                 "On a hard-LIF spiking MLP the exact gradient is absent, so Adam stays at its initial "
                 "accuracy; PolyStep crosses the plateau and beats OpenAI-ES and SPSA at equal "
@@ -716,6 +726,15 @@ PAPER = Paper(
         ),
         Claim(
             key="other-architectures",
+            peer=(
+                "official polystep 1.1.0 at the claim's settings and 6,000 evaluations "
+                "(crosscheck/check_polystep_arch.py, seeds 0-2): INT8 0.129 ± 0.077 (ours 0.688"
+                " ± 0.056), staircase 0.125 ± 0.023 (ours 0.653 ± 0.032), attention 0.097 ± "
+                "0.050 (ours 0.349 ± 0.058), MoE 0.158 ± 0.023 (ours 0.772 ± 0.019); the "
+                "official optimizer barely leaves its initialisation with these arguments, so "
+                "it does not show the method reaching the paper's margin here; our OpenAI-ES "
+                "agrees with evotorch's on the SNN task (0.266 vs 0.245)"
+            ),
             statement=(
                 "On the INT8 MLP, the staircase MLP, argmax attention and the hard MoE, PolyStep is "
                 "more accurate than every gradient-free baseline (OpenAI-ES, SPSA) at equal budget."
@@ -761,6 +780,11 @@ PAPER = Paper(
         ),
         Claim(
             key="policy-search",
+            peer=(
+                "not run: the official polystep 1.1.0 and evotorch were not wired to our "
+                "cart-pole task in this pass; our OpenAI-ES agrees with evotorch's on the SNN "
+                "task (crosscheck/check_evotorch.py)"
+            ),
             statement=(
                 "On cart-pole, PolyStep matches OpenAI-ES with a float policy under a shared update "
                 "budget, and keeps its return when the hidden activations are int8 or binary."
