@@ -19,8 +19,8 @@ Implementation notes:
 * Weighted L2 expands the square, ``-conv(x^2, alpha) + 2 conv(x, alpha*w) - sum(alpha w^2)``: three
   ordinary convolutions, no patch matrix.
 * Weighted L1 has no such expansion. It works on the unfolded patch matrix (im2col) and a custom
-  autograd function that processes output channels and samples in chunks in both the forward
-  and the backward pass, so the ``N×O×K×L`` broadcast of patch minus template is never held in
+  autograd function that processes samples, patch positions and output channels in chunks in
+  both the forward and the backward pass, so the ``N×O×K×L`` broadcast of patch minus template is never held in
   memory at once (``max_chunk_elements`` bounds it). The derivative of ``|t|`` at ``t = 0`` is
   taken as 0 (a sub-gradient). Double backward is not supported for this layer.
 * Zero padding pads the *input*, so padded patch entries are compared with the template like any
@@ -148,9 +148,9 @@ class _WeightedL1(torch.autograd.Function):
     patch positions and output channels, so one ``patch - template`` block has at most
     ``budget`` elements (or ``K``, one patch against one template): a block that stays in the
     CPU's L2 cache is several times faster than one that does not (see
-    ``benchmarks/bench_generalized_conv.py``). The chunking only changes which sums are done
-    together, never the order of a sum over ``K``'s elements within a batched product's kernel
-    choice: results agree with the unchunked broadcast to float rounding.
+    ``benchmarks/bench_generalized_conv.py``). Each output is still one ``K``-term sum; the
+    chunking only changes which sums one batched product computes together (and so, at most,
+    the kernel's summation order): results agree with the unchunked broadcast to float rounding.
     """
 
     @staticmethod
