@@ -20,7 +20,13 @@ from torch import nn
 from nnatlas.core.errors import UnknownNameError
 from nnatlas.probes import (
     NAP,
+    Euclidean,
+    FCCovNet,
     ProbeCallback,
+    SPDAffineInvariant,
+    SPDLogEuclidean,
+    SphereGeodesic,
+    Wasserstein2,
     activation_patterns,
     affine_layers,
     binned_entropy,
@@ -33,22 +39,35 @@ from nnatlas.probes import (
     diffusion_spectral_entropy,
     diffusion_spectral_mutual_information,
     discretize_labels,
+    distance_correlation,
+    distance_covariance,
     extract_features,
+    fccov,
+    fccov_cnn,
+    fccov_direct,
+    fccov_loss,
+    fccov_mlp,
     forward_margins,
+    get_metric,
     interval_bounds,
+    kernel_sir,
     knn_mutual_information,
     layer_names,
     margin_lower_bounds,
     median_distance,
+    metric_balls,
     milp_margins,
     mine_naps,
     mine_naps_from_patterns,
     nap_statistics,
     non_ambiguity,
+    orthogonality_penalty,
     pairwise_squared_distances,
     pgd_in_nap,
     relu_layers,
     resolve_sigma,
+    sliced_inverse_regression,
+    spd_log,
     spectral_entropy,
     verify_region,
 )
@@ -75,6 +94,13 @@ PATTERNS = activation_patterns(NET, X)
 NAP0 = NAP(0, torch.zeros(4, dtype=torch.bool), torch.zeros(4, dtype=torch.bool), (4,))
 NAPS = {0: NAP0}
 EYE = torch.ones(3)
+# FCCov inputs: a symmetric 8×8 distance matrix, a non-SPD and an asymmetric 2×2 matrix
+DIST = torch.cdist(Z, Z)
+NOT_SPD = torch.tensor([[[1.0, 0.0], [0.0, -1.0]]])
+ASYM = torch.tensor([[[2.0, 1.0], [0.0, 2.0]]])
+SIR = sliced_inverse_regression(X, Z[:, 0], 1, n_slices=2)
+GSIR = kernel_sir(X, DIST, 1)
+FNET = FCCovNet(fccov_mlp(3, 2, (4,)), "euclidean")
 
 
 def probe(f: torch.Tensor) -> float:
@@ -212,10 +238,63 @@ CASES: list[Case] = [
     ("knn_mutual_information", lambda: knn_mutual_information(Z, Y, k=0), "k"),
     ("knn_mutual_information", lambda: knn_mutual_information(Z, Y, base=1.0), "base"),
     ("knn_mutual_information", lambda: knn_mutual_information(Z, Y[:3]), ("x", "y")),
+    # -- FCCov: metrics, objective, net, baselines, distance correlation ------------------------
+    ("Euclidean", lambda: Euclidean().pairwise("a"), "a"),  # type: ignore[arg-type]
+    ("Euclidean", lambda: Euclidean().pairwise(Z, torch.ones(2, 3)), ("a", "b")),
+    ("Wasserstein2", lambda: Wasserstein2().pairwise(torch.tensor([[0.0, 1.0, 0.5]])), "a"),
+    ("Wasserstein2", lambda: Wasserstein2(tol=-1.0), "tol"),
+    ("SPDAffineInvariant", lambda: SPDAffineInvariant().pairwise(NOT_SPD), "a"),
+    ("SPDAffineInvariant", lambda: SPDAffineInvariant().pairwise(Z), "a"),
+    ("SPDAffineInvariant", lambda: SPDAffineInvariant(chunk=0), "chunk"),
+    ("SPDLogEuclidean", lambda: SPDLogEuclidean().pairwise(ASYM), "a"),
+    ("SphereGeodesic", lambda: SphereGeodesic().pairwise(torch.ones(2, 3)), "a"),
+    ("spd_log", lambda: spd_log(NOT_SPD), "y"),
+    ("get_metric", lambda: get_metric("manhattan"), "metric"),
+    ("get_metric", lambda: get_metric(3), "metric"),  # type: ignore[arg-type]
+    ("metric_balls", lambda: metric_balls(torch.rand(3, 4)), "distances"),
+    ("metric_balls", lambda: metric_balls(-torch.ones(2, 2)), "distances"),
+    ("fccov", lambda: fccov(torch.randn(5, 2), DIST), ("features", "distances")),
+    ("fccov", lambda: fccov(torch.ones(8, 2, dtype=torch.long), DIST), "features"),
+    ("fccov_direct", lambda: fccov_direct(torch.randn(3, 2), torch.rand(3, 4)), "distances"),
+    ("fccov_loss", lambda: fccov_loss(Z, DIST, lam=0.0), "lam"),
+    ("orthogonality_penalty", lambda: orthogonality_penalty(torch.randn(1, 2)), "features"),
+    ("fccov_mlp", lambda: fccov_mlp(0, 2), "in_features"),
+    ("fccov_cnn", lambda: fccov_cnn(1, 0), "out_features"),
+    ("FCCovNet", lambda: FCCovNet("net"), "model"),  # type: ignore[arg-type]
+    ("FCCovNet", lambda: FCCovNet(NET, "l1"), "metric"),
+    ("FCCovNet", lambda: FCCovNet(NET, lam=-1.0), "lam"),
+    ("FCCovNet", lambda: FNET.fit(X, Z, batch_size=1), "batch_size"),
+    ("FCCovNet", lambda: FNET.fit(X, Z[:5]), ("x", "y")),
+    ("FCCovNet", lambda: FNET.fit(X, distances=DIST[:5, :5]), "distances"),
+    ("sliced_inverse_regression", lambda: sliced_inverse_regression(X, Z, 0), "n_directions"),
+    (
+        "sliced_inverse_regression",
+        lambda: sliced_inverse_regression(X, Z, 1, n_slices=1),
+        "n_slices",
+    ),
+    ("sliced_inverse_regression", lambda: sliced_inverse_regression(X, Z[:5], 1), ("x", "y")),
+    ("LinearSDR", lambda: SIR.transform(torch.randn(3, 5)), "x"),
+    ("kernel_sir", lambda: kernel_sir(X, DIST[:5, :5], 1), "distances"),
+    ("kernel_sir", lambda: kernel_sir(X, DIST, 1, eps_x=0.0), "eps_x"),
+    ("kernel_sir", lambda: kernel_sir(X, DIST, 9), "n_directions"),
+    ("KernelSDR", lambda: GSIR.transform(torch.randn(3, 5)), "x"),
+    ("distance_correlation", lambda: distance_correlation(Z, Z[:3]), ("x", "y")),
+    (
+        "distance_correlation",
+        lambda: (
+            distance_correlation(Z, Z, unbiased=True)
+            and distance_correlation(Z[:3], Z[:3], unbiased=True)
+        ),
+        "samples",
+    ),
+    ("distance_covariance", lambda: distance_covariance([1.0], Z), "x"),  # type: ignore[arg-type]
 ]
 
 EXEMPT: dict[str, str] = {
     "ReluLayers": "a frozen dataclass of layer names and widths (built by relu_layers)",
+    "METRICS": "a dict of metric names to classes (get_metric's bad names are covered)",
+    "MetricBalls": "a NamedTuple of index tensors built and checked by metric_balls",
+    "MetricSpace": "the abstract base of the metrics (each concrete metric is covered)",
 }
 COVERED = {name for name, _, _ in CASES}
 

@@ -6,11 +6,15 @@
   MILP, PGD, certified radius, one module each).
 * :mod:`nnatlas.probes.dse`: diffusion spectral entropy and mutual information (Liao et al. 2023),
   with binned and kNN entropy/MI baselines.
+* :mod:`nnatlas.probes.fccov`: Fréchet cumulative covariance nets for nonlinear sufficient
+  dimension reduction with metric-space responses (Yuan, Wang, Yu 2025), with metric spaces and
+  the SIR / GSIR baselines; :mod:`nnatlas.probes.dependence`: distance correlation.
 * :mod:`nnatlas.probes.callbacks`: :class:`ProbeCallback`, a probe computed every epoch
   (reported through its ``on_log`` argument; the family never imports ``nnatlas.runs``).
 """
 
 from nnatlas.probes.callbacks import ProbeCallback
+from nnatlas.probes.dependence import distance_correlation, distance_covariance
 from nnatlas.probes.dse import (
     binned_entropy,
     binned_mutual_information,
@@ -24,6 +28,30 @@ from nnatlas.probes.dse import (
     pairwise_squared_distances,
     resolve_sigma,
     spectral_entropy,
+)
+from nnatlas.probes.fccov import (
+    METRICS,
+    Euclidean,
+    FCCovNet,
+    KernelSDR,
+    LinearSDR,
+    MetricBalls,
+    MetricSpace,
+    SPDAffineInvariant,
+    SPDLogEuclidean,
+    SphereGeodesic,
+    Wasserstein2,
+    fccov,
+    fccov_cnn,
+    fccov_direct,
+    fccov_loss,
+    fccov_mlp,
+    get_metric,
+    kernel_sir,
+    metric_balls,
+    orthogonality_penalty,
+    sliced_inverse_regression,
+    spd_log,
 )
 from nnatlas.probes.features import capture_features, extract_features, layer_names
 from nnatlas.probes.nap import (
@@ -53,13 +81,24 @@ from nnatlas.probes.verify import (
 )
 
 __all__ = [
+    "METRICS",
     "NAP",
+    "Euclidean",
+    "FCCovNet",
     "IntervalBounds",
+    "KernelSDR",
+    "LinearSDR",
     "MarginResult",
+    "MetricBalls",
+    "MetricSpace",
     "NAPStats",
     "PGDResult",
     "ProbeCallback",
     "ReluLayers",
+    "SPDAffineInvariant",
+    "SPDLogEuclidean",
+    "SphereGeodesic",
+    "Wasserstein2",
     "activation_patterns",
     "affine_layers",
     "binned_entropy",
@@ -72,22 +111,35 @@ __all__ = [
     "diffusion_spectral_entropy",
     "diffusion_spectral_mutual_information",
     "discretize_labels",
+    "distance_correlation",
+    "distance_covariance",
     "extract_features",
+    "fccov",
+    "fccov_cnn",
+    "fccov_direct",
+    "fccov_loss",
+    "fccov_mlp",
     "forward_margins",
+    "get_metric",
     "interval_bounds",
+    "kernel_sir",
     "knn_mutual_information",
     "layer_names",
     "margin_lower_bounds",
     "median_distance",
+    "metric_balls",
     "milp_margins",
     "mine_naps",
     "mine_naps_from_patterns",
     "nap_statistics",
     "non_ambiguity",
+    "orthogonality_penalty",
     "pairwise_squared_distances",
     "pgd_in_nap",
     "relu_layers",
     "resolve_sigma",
+    "sliced_inverse_regression",
+    "spd_log",
     "spectral_entropy",
     "verify_region",
 ]
