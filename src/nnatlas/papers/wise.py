@@ -24,6 +24,13 @@ norm; 2 context prefixes of filler words (the paper: 10 model-generated); FT-L w
 locality prompts. The paper's numbers are ZsRE on 7B models (teacher forced); the LLaMA-2-7B
 rows are recalled from our notes, not re-read (only the Mistral-7B T = 1000 WISE row, 0.70 /
 0.67 / 1.00, is read, via EasyEdit issue #515). Thresholds are ours, fixed before the run.
+
+Measured at ``quick`` (3 seeds, T = 100, teacher forced; exact match in brackets): FT-L
+0.52 / 0.20 / 0.29 (0.30 / 0.04 / 0.07), GRACE 1.00 / 0.06 / 1.00 (1.00 / 0.00 / 1.00), WISE
+0.15 / 0.07 / 0.96 (0.04 / 0.00 / 0.92); WISE Rel 1.00 → 0.63 → 0.15 over T = 1, 10, 100. WISE
+keeps locality but not the edits: forcing the side memory on gives the same Rel as routing (a
+T = 10 diagnostic during development), so the loss is in the masked side memory itself (each
+edit moves the shared 20 % subspace enough to overwrite earlier ones), not in the router.
 """
 
 from __future__ import annotations
