@@ -21,7 +21,7 @@ __all__ = ["ties_merge", "trim_top"]
 
 
 def trim_top(tau: Tensor, density: float) -> Tensor:
-    """Keep the ``ceil``-free top ``round(density * numel)`` entries of ``|tau|``; zero the rest."""
+    """Keep the ``round(density * numel)`` entries of largest ``|tau|``; zero the rest."""
     check_tensor("tau", tau)
     if not 0.0 < float(density) <= 1.0:
         raise ConfigError(f"density must be in (0, 1]; got {density}")
