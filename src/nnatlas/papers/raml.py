@@ -453,6 +453,8 @@ def verdict_random(per_seed: list[Metrics], config: RamlConfig) -> Verdict:
     cmp = paired(raml, rand)
     over = paired(rand, proto)
     table = cmp.table("RAML retrieved", "RAML random") | {"ProtoNet": stat(proto).mean}
+    # reported, not judged: whether there was a gain over ProtoNet to remove in the first place
+    table["RAML retrieved − ProtoNet (not judged)"] = paired(raml, proto).effect
     gain = Check(
         "mean gain of random-passage RAML over ProtoNet", over.effect, "<", config.min_gain, ".3f"
     )
