@@ -106,6 +106,8 @@ def body() -> list[dict[str, str]]:
         ref = cvxpy_reference(x, y, patterns, beta)
         ref_note = (f"; CVXPY optimum {ref:.6f}: ours {(obj_ours - ref) / ref:+.1e}, "
                     f"pyscnn {(obj_peer - ref) / ref:+.1e}")  # fmt: skip
+        if obj_peer < ref and viol_peer > 1e-6:
+            ref_note += " (pyscnn's point is infeasible, below the optimum: the gap is the peer's)"
     except ImportError as exc:
         ref_note = f"; no CVXPY reference ({exc})"
     rows.append(row(COMPONENTS[1], peer,
