@@ -207,13 +207,17 @@ class _WeightedL1(torch.autograd.Function):
                         g_alpha[o0 : o0 + oc] -= part.sum(0)
                     if g_cols is None and g_w is None:
                         continue
-                    # t = g alpha sign(diff): d out/d cols = -alpha sign, d out/d w = +alpha sign.
-                    t = diff.sign_().mul_(alpha[None, o0 : o0 + oc, None, :])
-                    t.mul_(g.unsqueeze(-1))
-                    if g_cols is not None:
-                        g_cols[n0 : n0 + nc, l0 : l0 + lc] -= t.sum(1)
+                    # d out/d cols = -alpha sign(diff), d out/d w = +alpha sign(diff), times g.
+                    t = diff.sign_().mul_(alpha[None, o0 : o0 + oc, None, :])  # alpha sign
                     if g_w is not None:
-                        g_w[o0 : o0 + oc] += t.sum((0, 2))
+                        # sum_{n,l} g alpha sign as a batched (1 × lc) @ (lc × K) product.
+                        g_w[o0 : o0 + oc] += torch.matmul(g.unsqueeze(2), t).squeeze(2).sum(0)
+                    if g_cols is not None:
+                        target = g_cols[n0 : n0 + nc, None, l0 : l0 + lc]  # (nc, 1, lc, K)
+                        if oc == 1:  # the default chunking: accumulate in place, no temporary
+                            target.addcmul_(t, g.unsqueeze(-1), value=-1.0)
+                        else:
+                            target -= (t * g.unsqueeze(-1)).sum(1, keepdim=True)
         return g_cols, g_w, g_alpha, None
 
 
