@@ -363,6 +363,19 @@ def test_cartpole_refuses_bad_actions_policies_and_batches():
 
 COVERED = {
     "anomaly_textures",  # its bad-input test: tests/data/test_anomaly.py
+    "FactWorld",  # its bad-input tests: tests/data/test_facts.py
+    "TinyLlama",  # tests/data/test_facts.py
+    "WordTokenizer",  # tests/data/test_facts.py
+    "pretrain_fact_lm",  # tests/data/test_facts.py
+    "pretrained_fact_lm",  # tests/data/test_facts.py
+    "circle",  # its bad-input tests: tests/data/test_manifolds.py
+    "curve",  # tests/data/test_manifolds.py
+    "digits_cloud",  # tests/data/test_manifolds.py
+    "random_rotation",  # tests/data/test_manifolds.py
+    "torus",  # tests/data/test_manifolds.py
+    "distribution_response",  # its bad-input tests: tests/data/test_random_objects.py
+    "spd_response",  # tests/data/test_random_objects.py
+    "topic_corpus",  # its bad-input tests: tests/data/test_topics.py
     "anomaly_objects",  # its bad-input test: tests/data/test_anomaly.py
     "load_mvtec",  # its bad-input test: tests/data/test_anomaly.py
     "one_class_digits",  # its bad-input test: tests/data/test_anomaly.py
@@ -401,6 +414,12 @@ EXEMPT = {
     "AnomalyData": "a frozen dataclass of generated tensors (anomaly_textures' result)",
     "DEFECTS": "a constant: the defect kinds of anomaly_textures",
     "TEXTURES": "a constant: the texture families of anomaly_textures",
+    "Fact": "a frozen record (subject, relation, object) of the fact world",
+    "CURVE_NAMES": "a constant: the curve names of data.curve",
+    "ManifoldSample": "a frozen record of generated points (the manifold generators' result)",
+    "RandomObjectData": "a frozen record of generated tensors (random-object generators' result)",
+    "TOPICS": "a constant: the topic table of topic_corpus",
+    "TopicCorpus": "a frozen record of generated texts (topic_corpus' result)",
     "OBJECTS": "a constant: the object categories of anomaly_objects",
     "OBJECT_DEFECTS": "a constant: the defect kinds of anomaly_objects",
     "DATASET_NAMES": "a constant: the tuple of bundled dataset names",

@@ -16,6 +16,16 @@
   published FNO / neuraloperator / PDEBench files).
 * :mod:`nnatlas.data.maxsat`, :mod:`nnatlas.data.control`: random 3-SAT (MAX-SAT objective) and
   a vectorised cart-pole, the gradient-free optimisation tasks of PolyStep.
+* :mod:`nnatlas.data.anomaly`: procedural textures and objects with defect masks, one-class
+  digits and an MVTec AD folder reader (FastFlow).
+* :mod:`nnatlas.data.facts`: a seeded synthetic fact world, its word-level tokenizer and a tiny
+  LLaMA-style LM pretrained on it (model editing, WISE).
+* :mod:`nnatlas.data.topics`: a synthetic topic world of headlines and encyclopedic passages
+  (few-shot text classification with retrieval, RAML).
+* :mod:`nnatlas.data.manifolds`: circles, curves and tori embedded in R^D by seeded rotations,
+  and the digits cloud (singular distributions, instance noise).
+* :mod:`nnatlas.data.random_objects`: regressions with distribution- and SPD-valued responses
+  (sufficient dimension reduction, FCCov).
 
 Nothing here downloads, ever: every set is bundled, generated, or read from the user's disk.
 """
@@ -35,6 +45,23 @@ from nnatlas.data.anomaly import (
     one_class_digits,
 )
 from nnatlas.data.control import CartPole, CartPoleClosure, CartPolePolicy, episode_returns
+from nnatlas.data.facts import (
+    Fact,
+    FactWorld,
+    TinyLlama,
+    WordTokenizer,
+    pretrain_fact_lm,
+    pretrained_fact_lm,
+)
+from nnatlas.data.manifolds import (
+    CURVE_NAMES,
+    ManifoldSample,
+    circle,
+    curve,
+    digits_cloud,
+    random_rotation,
+    torus,
+)
 from nnatlas.data.maxsat import MaxSatClosure, SatInstance, probsat, random_ksat
 from nnatlas.data.mnist import MNIST_DIR_ENV, MNIST_FILES, load_mnist, read_idx
 from nnatlas.data.pde import (
@@ -44,6 +71,7 @@ from nnatlas.data.pde import (
     navier_stokes_data,
     poisson_data,
 )
+from nnatlas.data.random_objects import RandomObjectData, distribution_response, spd_response
 from nnatlas.data.synthetic import (
     GENERATOR_NAMES,
     gaussian_mixture,
@@ -61,8 +89,10 @@ from nnatlas.data.tabular import (
     load_wine,
 )
 from nnatlas.data.text import STDLIB_MODULES, CharCorpus, load_stdlib_text
+from nnatlas.data.topics import TOPICS, TopicCorpus, topic_corpus
 
 __all__ = [
+    "CURVE_NAMES",
     "DATASET_NAMES",
     "DEFECTS",
     "GENERATOR_NAMES",
@@ -72,19 +102,31 @@ __all__ = [
     "OBJECT_DEFECTS",
     "STDLIB_MODULES",
     "TEXTURES",
+    "TOPICS",
     "AnomalyData",
     "CartPole",
     "CartPoleClosure",
     "CartPolePolicy",
     "CharCorpus",
     "DataSplit",
+    "Fact",
+    "FactWorld",
+    "ManifoldSample",
     "MaxSatClosure",
+    "RandomObjectData",
     "SatInstance",
+    "TinyLlama",
+    "TopicCorpus",
+    "WordTokenizer",
     "anomaly_objects",
     "anomaly_textures",
     "antiderivative_data",
     "burgers_data",
+    "circle",
+    "curve",
     "darcy_data",
+    "digits_cloud",
+    "distribution_response",
     "episode_returns",
     "gaussian_mixture",
     "load_breast_cancer",
@@ -100,11 +142,17 @@ __all__ = [
     "navier_stokes_data",
     "one_class_digits",
     "poisson_data",
+    "pretrain_fact_lm",
+    "pretrained_fact_lm",
     "probsat",
     "random_ksat",
+    "random_rotation",
     "read_idx",
+    "spd_response",
     "spirals",
     "split_dataset",
     "stratified_split",
+    "topic_corpus",
+    "torus",
     "two_moons",
 ]
