@@ -27,6 +27,12 @@ Claims:
   training window, ``extrapolate=True``) at most 13 % (a third-party summary of the paper:
   "extrapolation errors below 13 % for most equation classes"; unverified).
 
+Measured (quick preset, 3 seeds, 12 epochs): description exact match 100 % ID and OOD on every
+seed; mean relative L2 ID 3.64 % ± 0.30 %, OOD 8.86 % (ID below OOD by 5.2 ± 0.6 points, paired),
+so the ordering holds but both miss the paper's bounds; extrapolation to (2, 2.5] 35 % ± 3 %.
+One seed trained twice as long (24 epochs) reached ID 2.57 %, OOD 7.53 % (both under the paper's
+bounds) and extrapolation 27 %: the errors are training-budget limited, extrapolation is not.
+
 Deviations: a 2-layer, 64-wide in-house causal transformer trained from scratch with a
 word-level tokenizer (the paper fine-tunes pretrained GPT-2, 124 M parameters, with its BPE
 tokenizer, on 52 ODE/PDE families and 455 k samples); our prompts and descriptions are our own
