@@ -16,6 +16,9 @@
   published FNO / neuraloperator / PDEBench files).
 * :mod:`nnatlas.data.maxsat`, :mod:`nnatlas.data.control`: random 3-SAT (MAX-SAT objective) and
   a vectorised cart-pole, the gradient-free optimisation tasks of PolyStep.
+* :mod:`nnatlas.data.ode`, :mod:`nnatlas.data.symbolic`: seeded parametric ODE families solved by
+  a batched RK4 (cached), and their equations as expression trees with a prefix tokenizer,
+  skeletons and term corruptions (PROSE and the multimodal foundation model).
 * :mod:`nnatlas.data.anomaly`: procedural textures and objects with defect masks, one-class
   digits and an MVTec AD folder reader (FastFlow).
 * :mod:`nnatlas.data.facts`: a seeded synthetic fact world, its word-level tokenizer and a tiny
