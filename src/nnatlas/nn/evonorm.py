@@ -109,7 +109,7 @@ def _mean_var(x: Tensor, dims: int) -> tuple[Tensor, Tensor]:
 
 
 def _rowdot(a: Tensor, b: Tensor) -> Tensor:
-    """``(a * b).sum(-1)`` for ``(N, C, S)`` tensors as batched dot products: ``(N, C)``."""
+    """``(a * b).sum(-1)`` as batched dot products (no full-size temporary): ``a.shape[:-1]``."""
     return torch.matmul(a.unsqueeze(-2), b.unsqueeze(-1)).view(a.shape[:-1])
 
 
@@ -199,16 +199,17 @@ class _S0Function(torch.autograd.Function):
     def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:
         x, sig, v, gamma, gm, rstd = ctx.saved_tensors
         m = x.shape[2] * x.shape[3]
+        r3 = rstd.view(rstd.shape[0], -1, 1)  # (N, G, 1) against (N, G, Cg) row sums
         gz = g * gamma
         xs = x * sig
-        g_gamma = (g * xs).mul_(rstd).sum(-1, keepdim=True).sum(0, keepdim=True)
+        g_gamma = (_rowdot(g, xs) * r3).sum(0).view_as(gamma)
         g_beta = g.sum(-1, keepdim=True).sum(0, keepdim=True)
-        # d z / d x = rstd (sig + v x sig (1 - sig)); d z / d v = rstd x^2 sig (1 - sig).
-        ds = sig * (1 - sig)  # sigmoid'(v x)
-        ds.mul_(x).mul_(gz)  # gz x sigmoid'
-        g_v = (ds * x).mul_(rstd).sum(-1, keepdim=True).sum(0, keepdim=True)
         # Through the variance: d z / d var = -z / (2 (var + eps)) = -xs rstd^3 / 2.
-        g_var = (gz * xs).sum((2, 3), keepdim=True).mul_(rstd.pow(3)).mul_(-0.5)
+        g_var = _rowdot(gz, xs).sum(-1).view_as(rstd).mul_(rstd.pow(3)).mul_(-0.5)
+        # d z / d x = rstd (sig + v x sig (1 - sig)); d z / d v = rstd x^2 sig (1 - sig).
+        ds = torch.sub(1.0, sig).mul_(sig)  # sigmoid'(v x)
+        ds.mul_(x).mul_(gz)  # gz x sigmoid'
+        g_v = (_rowdot(ds, x) * r3).sum(0).view_as(v)
         a = g_var * (2.0 / m)
         gx = gz.mul_(sig).addcmul_(ds, v).mul_(rstd)
         gx.addcmul_(x, a).sub_(a * gm)
