@@ -29,11 +29,25 @@ FAMILIES = tuple(
 )
 
 
+# Subpackages of a family (``data.pde``, ``nn.pararnn``, ...) whose ``__all__`` holds names the
+# family does not re-export: those names are declared in tests/<family>/test_bad_inputs_<sub>.py.
+SUBPACKAGES = tuple(
+    sorted(
+        f"{family}.{p.name}"
+        for family in FAMILIES
+        for p in (_PACKAGE / family).iterdir()
+        if (p / "__init__.py").is_file()
+    )
+)
+
+
 def _declared(family: str) -> tuple[set[str], dict[str, str]]:
-    path = TESTS / family / "test_bad_inputs.py"
+    head, _, sub = family.partition(".")
+    name = f"test_bad_inputs_{sub}.py" if sub else "test_bad_inputs.py"
+    path = TESTS / head / name
     if not path.exists():
-        pytest.fail(f"tests/{family}/test_bad_inputs.py is missing")
-    spec = importlib.util.spec_from_file_location(f"_bad_inputs_{family}", path)
+        pytest.fail(f"tests/{head}/{name} is missing")
+    spec = importlib.util.spec_from_file_location(f"_bad_inputs_{family.replace('.', '_')}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses in the module resolve it through sys.modules
@@ -55,3 +69,24 @@ def test_every_public_name_is_covered_or_exempt(family: str) -> None:
     empty = [name for name, why in exempt.items() if not why.strip()]
     assert not empty, f"nnatlas.{family}: exemptions need a reason: {empty}"
     print(f"nnatlas.{family}: {len(covered)} entry points covered, {len(exempt)} exempt")
+
+
+@pytest.mark.parametrize("subpackage", SUBPACKAGES)
+def test_names_only_a_subpackage_exports_are_covered_or_exempt(subpackage: str) -> None:
+    family = subpackage.partition(".")[0]
+    public = set(importlib.import_module(f"nnatlas.{subpackage}").__all__) - set(
+        importlib.import_module(f"nnatlas.{family}").__all__
+    )
+    if not public:
+        return  # everything it exports is re-exported by the family, and covered there
+    covered, exempt = _declared(subpackage)
+    unknown = (covered | set(exempt)) - public
+    assert not unknown, (
+        f"nnatlas.{subpackage}: COVERED/EXEMPT name things it does not export alone: {unknown}"
+    )
+    missing = public - covered - set(exempt)
+    assert not missing, (
+        f"nnatlas.{subpackage}: public names with no bad-input test: {sorted(missing)}"
+    )
+    empty = [name for name, why in exempt.items() if not why.strip()]
+    assert not empty, f"nnatlas.{subpackage}: exemptions need a reason: {empty}"

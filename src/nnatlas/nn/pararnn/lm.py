@@ -17,13 +17,31 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.errors import UnknownNameError
+from nnatlas.core.errors import ConfigError, UnknownNameError
 from nnatlas.core.validation import check_int
 from nnatlas.nn._checks import check_factory_dtype
 from nnatlas.nn.pararnn.cells import ParaGRU, ParaLSTM
 from nnatlas.nn.pararnn.newton import Mode, NewtonConfig
 
 __all__ = ["ParaRNNLM", "TransformerLM"]
+
+
+def _check_ids(owner: str, ids: object, vocab_size: int, max_len: int | None = None) -> Tensor:
+    if not isinstance(ids, Tensor) or ids.dtype not in (torch.int64, torch.int32) or ids.dim() != 2:
+        got = (
+            f"dtype {ids.dtype}, shape {tuple(ids.shape)}"
+            if isinstance(ids, Tensor)
+            else type(ids).__name__
+        )
+        raise TypeError(f"{owner}: ids must be an int64 tensor (batch, L); got {got}")
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+        raise ConfigError(
+            f"{owner}: ids must lie in [0, vocab_size={vocab_size}); got range "
+            f"[{int(ids.min())}, {int(ids.max())}]"
+        )
+    if max_len is not None and ids.shape[1] > max_len:
+        raise ConfigError(f"{owner}: ids is longer than max_len={max_len}; got L={ids.shape[1]}")
+    return ids
 
 
 class _RNNBlock(nn.Module):
@@ -79,12 +97,14 @@ class ParaRNNLM(nn.Module):
         check_factory_dtype(dtype)
         super().__init__()
         check_int("vocab_size", vocab_size)
+        check_int("d_model", d_model)
         check_int("num_layers", num_layers)
+        check_int("mlp_ratio", mlp_ratio)
         if cell not in ("gru", "lstm"):
             raise UnknownNameError("cell", str(cell), ("gru", "lstm"))
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
         cls = ParaGRU if cell == "gru" else ParaLSTM
-        self.cell_name = cell
+        self.cell_name, self.vocab_size = cell, vocab_size
         self.embed = nn.Embedding(vocab_size, d_model, **kw)
         self.blocks = nn.ModuleList(
             _RNNBlock(
@@ -103,7 +123,7 @@ class ParaRNNLM(nn.Module):
             cell.mode = mode
 
     def forward(self, ids: Tensor) -> Tensor:
-        x = self.embed(ids)
+        x = self.embed(_check_ids(type(self).__name__, ids, self.vocab_size))
         for block in self.blocks:
             x = block(x)
         logits: Tensor = self.head(self.norm(x))
@@ -139,7 +159,14 @@ class TransformerLM(nn.Module):
     ) -> None:
         check_factory_dtype(dtype)
         super().__init__()
+        for name, value in (("vocab_size", vocab_size), ("d_model", d_model),
+                            ("num_layers", num_layers), ("nhead", nhead), ("max_len", max_len),
+                            ("mlp_ratio", mlp_ratio)):  # fmt: skip
+            check_int(name, value)
+        if d_model % nhead:
+            raise ConfigError(f"d_model must be divisible by nhead={nhead}; got d_model={d_model}")
         kw: dict[str, Any] = {"device": device, "dtype": dtype}
+        self.vocab_size, self.max_len = vocab_size, max_len
         self.embed = nn.Embedding(vocab_size, d_model, **kw)
         self.pos = nn.Parameter(torch.zeros(max_len, d_model, **kw))
         nn.init.normal_(self.pos, std=0.02)
@@ -154,6 +181,7 @@ class TransformerLM(nn.Module):
         self.head = nn.Linear(d_model, vocab_size, **kw)
 
     def forward(self, ids: Tensor) -> Tensor:
+        _check_ids(type(self).__name__, ids, self.vocab_size, self.max_len)
         length = ids.shape[1]
         x = self.embed(ids) + self.pos[:length]
         mask = nn.Transformer.generate_square_subsequent_mask(length, device=ids.device)

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from nnatlas.core.errors import ConfigError, UnknownNameError
-from nnatlas.core.validation import check_int, check_real
+from nnatlas.core.validation import check_int, check_real, check_tensor
 from nnatlas.nn._checks import describe
 from nnatlas.nn.pararnn.scan import (
     SCAN_METHODS,
@@ -146,7 +146,17 @@ def autograd_jacobian(
     Returns:
         ``(..., D)`` (diag), ``(..., D/k, k, k)`` (block) or ``(..., D, D)`` (dense).
     """
+    if not callable(step):
+        raise TypeError(f"step must be a callable (h, u) -> h'; got {type(step).__name__}")
+    h = check_tensor("h", h, min_ndim=1, finite=False, owner="autograd_jacobian")
+    u = check_tensor("u", u, min_ndim=1, finite=False, owner="autograd_jacobian")
+    if structure not in ("diag", "block", "dense"):
+        raise UnknownNameError("structure", str(structure), ("diag", "block", "dense"))
     dim = h.shape[-1]
+    if structure == "block":
+        check_int("block_size", block_size)
+        if dim % block_size:
+            raise ConfigError(f"block_size must divide the state size {dim}; got {block_size}")
     k = {"diag": 1, "block": block_size, "dense": dim}[structure]
     with torch.enable_grad():
         hh = h.detach().requires_grad_(True)
