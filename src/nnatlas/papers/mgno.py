@@ -258,11 +258,11 @@ PAPER = Paper(
             peer=(
                 "official MgNO_DC (xlliu2017/MgNO snapshot, MIT) on this task and budget, built "
                 "with the quick preset's shape (identical 65,070 parameters) and trained by this "
-                "claim's loop (crosscheck/check_mgno.py, seed 0): test rel-L2 0.0874 vs ours "
-                "0.0802; the official model does no better than our port, so the MgNO-vs-FNO tie "
-                "is the method at this scale, not our code. The FNO baseline's spectral "
-                "convolutions agree with neuraloperator 2.0.0's SpectralConv to 2e-7 on copied "
-                "weights (crosscheck/check_neuraloperator.py)"
+                "claim's loop (crosscheck/check_mgno.py, seeds 0-2): test rel-L2 0.0837 ± 0.0076 "
+                "vs ours 0.0705 ± 0.0104; the official model does no better than our port, so the"
+                " MgNO-vs-FNO tie is the method at this scale, not our code. The FNO baseline's "
+                "spectral convolutions agree with neuraloperator 2.0.0's SpectralConv to 2e-7 on "
+                "copied weights (crosscheck/check_neuraloperator.py)"
             ),
             statement=(
                 "On Darcy flow with zero Dirichlet boundary data, MgNO reaches a lower relative-L2 "
