@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import textwrap
 import time
@@ -287,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nnatlas.core.progress import set_progress
 
     set_progress(False if args.no_progress else None)
+    if args.no_progress or not sys.stderr.isatty():
+        # Hugging Face libraries draw their own bars (weight loading); they read this variable
+        # when first imported, here and in worker processes, which inherit the environment.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         return int(args.func(args))
     except NnatlasError as exc:
