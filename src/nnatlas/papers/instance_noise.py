@@ -306,6 +306,8 @@ _SCALED = (
     "64-D, latent 5, W2)"
 )
 
+_PEER = "no runnable peer: the paper has no public code; not run"
+
 # fmt: off
 PAPER = Paper(
     key="instance-noise",
@@ -353,6 +355,7 @@ PAPER = Paper(
                 "paired improvement beyond one s.e. (best σ by the mean over seeds)"
             ),
             scaled_down=_SCALED,
+            peer=_PEER,
             config_cls=BeatsConfig, presets=BEATS, run=run_sweep, verdict=verdict_beats,
             plot=plot_sweep,
         ),
@@ -370,6 +373,7 @@ PAPER = Paper(
                 "than it by more than one paired s.e."
             ),
             scaled_down=_SCALED,
+            peer=_PEER,
             config_cls=UShapeConfig, presets=USHAPE, run=run_sweep, verdict=verdict_u_shape,
             plot=plot_sweep,
         ),

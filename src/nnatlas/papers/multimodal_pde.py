@@ -394,6 +394,11 @@ _SCALED = (
     "(the paper: GPT-2 fine-tuned on 52 ODE/PDE families, 455 k samples, 100 epochs × 10 000 steps on GPUs)."
 )
 
+_PEER = (
+    "no runnable peer: the official code has no licence and loads GPT-2 weights from the hub at run "
+    "time; not run"
+)
+
 # fmt: off
 PAPER = Paper(
     key="multimodal-pde",
@@ -431,6 +436,7 @@ PAPER = Paper(
                 f"exact match ≥ {DESC['quick'].min_exact_match:g} on the ID test set of every seed"
             ),
             scaled_down=_SCALED,
+            peer=_PEER,
             config_cls=DescriptionConfig, presets=DESC, run=run_mol,
             verdict=verdict_description, plot=plot_errors,
         ),
@@ -447,6 +453,7 @@ PAPER = Paper(
                 f"{ACC['quick'].max_ood_error:g}, and ID below OOD by more than one paired s.e."
             ),
             scaled_down=_SCALED + " OOD: coefficients 10–30 % above nominal (ID: ±10 %).",
+            peer=_PEER,
             config_cls=AccuracyConfig, presets=ACC, run=run_mol,
             verdict=verdict_accuracy, plot=plot_errors,
         ),
@@ -466,6 +473,7 @@ PAPER = Paper(
                 f"{EXT['quick'].max_extrapolation_error:g}"
             ),
             scaled_down=_SCALED + " Extrapolation to t ∈ (2, 2.5] (25 % beyond the window).",
+            peer=_PEER,
             config_cls=ExtrapolationConfig, presets=EXT, run=run_mol,
             verdict=verdict_extrapolation, plot=plot_errors,
         ),

@@ -449,6 +449,12 @@ _SCALED = (
     "256, 4/8 layers, 100 epochs)."
 )
 
+_PEER = (
+    "no run of the official code here: felix-lyx/prose (MIT) is research code for a conda environment, "
+    "not on PyPI, and was not run from a snapshot in this pass; the comparison is against our own "
+    "data-only model at matched size"
+)
+
 # fmt: off
 PAPER = Paper(
     key="prose",
@@ -486,6 +492,7 @@ PAPER = Paper(
             tolerance="1 − mean error(data+symbols) / mean error(data-only) ≥ 0.10; inconclusive if "
                       "parameter counts differ by > 10 % or data-only does not learn",
             scaled_down=_SCALED, config_cls=ProseConfig, presets=PRESETS, run=run_symbols_help,
+            peer=_PEER,
             verdict=verdict_symbols_help,
         ),
         Claim(
@@ -502,6 +509,7 @@ PAPER = Paper(
             ),
             tolerance="mean corrupted / clean ≤ 1.1 and mean corrupted / data-only < 1",
             scaled_down=_SCALED, config_cls=ProseConfig, presets=PRESETS, run=run_corruption,
+            peer=_PEER,
             verdict=verdict_corruption,
         ),
         Claim(
@@ -516,6 +524,7 @@ PAPER = Paper(
             tolerance="mean valid fraction ≥ 0.95 and mean (over seeds) of the median decoded-trajectory "
                       "relative L² ≤ 0.25",
             scaled_down=_SCALED + " 100 decoded test equations per seed, greedy decoding.",
+            peer=_PEER,
             config_cls=ProseConfig, presets=PRESETS, run=run_expressions,
             verdict=verdict_expressions,
         ),
