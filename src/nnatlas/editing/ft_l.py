@@ -61,9 +61,7 @@ class FTL(Editor):
         config: FTLConfig | None = None,
     ) -> None:  # fmt: skip
         super().__init__(model, tokenizer, layer=layer, max_length=max_length)
-        self.config = FTLConfig() if config is None else config
-        if not isinstance(self.config, FTLConfig):
-            raise TypeError(f"config must be an FTLConfig; got {type(self.config).__name__}")
+        self.config = self._config(config, FTLConfig)
         self.weight = self.located.weight
         self.original = self.weight.detach().clone()
 

@@ -102,9 +102,7 @@ class GRACE(Editor):
         config: GRACEConfig | None = None,
     ) -> None:  # fmt: skip
         super().__init__(model, tokenizer, layer=layer, max_length=max_length)
-        self.config = GRACEConfig() if config is None else config
-        if not isinstance(self.config, GRACEConfig):
-            raise TypeError(f"config must be a GRACEConfig; got {type(self.config).__name__}")
+        self.config = self._config(config, GRACEConfig)
         self.adapter = GRACELayer(self.located.module)
         self.located.put(self.adapter)
 

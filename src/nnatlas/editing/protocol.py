@@ -186,6 +186,15 @@ class Editor:
     def forward_logits(self, ids: Tensor, mask: Tensor) -> Tensor:
         return logits_of(self.model(input_ids=ids, attention_mask=mask))
 
+    @staticmethod
+    def _config(config: Any, cls: type) -> Any:
+        """``config``, or ``cls()`` when it is ``None``; a config of another type is refused."""
+        config = cls() if config is None else config
+        if not isinstance(config, cls):
+            article = "an" if cls.__name__[0] in "AEFHILMNORSX" else "a"
+            raise TypeError(f"config must be {article} {cls.__name__}; got {type(config).__name__}")
+        return config
+
     def check_request(self, request: EditRequest) -> None:
         if not isinstance(request, EditRequest):
             raise TypeError(f"request must be an EditRequest; got {type(request).__name__}")

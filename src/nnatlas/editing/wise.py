@@ -262,9 +262,7 @@ class WISE(Editor):
         irrelevant: Sequence[tuple[str, str]] = (),
     ) -> None:
         super().__init__(model, tokenizer, layer=layer, max_length=max_length)
-        self.config = WISEConfig() if config is None else config
-        if not isinstance(self.config, WISEConfig):
-            raise TypeError(f"config must be a WISEConfig; got {type(self.config).__name__}")
+        self.config = self._config(config, WISEConfig)
         self.context_prefixes = tuple(context_prefixes)
         if any(not isinstance(p, str) for p in self.context_prefixes):
             raise TypeError("context_prefixes must be strings")
