@@ -72,9 +72,7 @@ class FTL(Editor):
         opt = torch.optim.Adam([w], lr=cfg.lr)
         for _ in range(cfg.n_iter):
             logits = self.forward_logits(ids, mask)
-            loss = nn.functional.cross_entropy(
-                logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100
-            )
+            loss = self.target_loss(logits, labels)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -131,9 +131,7 @@ class GRACE(Editor):
         for _ in range(cfg.n_iter):
             ad.override = {(0, p): vals[j] for j, p in enumerate(positions)}
             logits = self.forward_logits(ids, mask)
-            loss = nn.functional.cross_entropy(
-                logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100
-            )
+            loss = self.target_loss(logits, labels)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -187,6 +187,17 @@ class Editor:
         return logits_of(self.model(input_ids=ids, attention_mask=mask))
 
     @staticmethod
+    def target_loss(logits: Tensor, labels: Tensor) -> Tensor:
+        """Mean next-token cross-entropy over the target tokens (``labels`` is −100 elsewhere).
+
+        Shapes: logits ``(batch, length, vocab)``, labels ``(batch, length)`` as from
+        :meth:`encode`; position t's logits predict token t + 1.
+        """
+        return nn.functional.cross_entropy(
+            logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100
+        )
+
+    @staticmethod
     def _config(config: Any, cls: type) -> Any:
         """``config``, or ``cls()`` when it is ``None``; a config of another type is refused."""
         config = cls() if config is None else config

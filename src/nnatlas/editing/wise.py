@@ -319,9 +319,7 @@ class WISE(Editor):
         delta_e = torch.zeros(k)
         for _ in range(cfg.n_iter):
             logits = self.forward_logits(ids, mask)
-            ce = nn.functional.cross_entropy(
-                logits[:k, :-1].flatten(0, 1), labels[:k, 1:].flatten(), ignore_index=-100
-            )
+            ce = self.target_loss(logits[:k], labels[:k])
             assert ad.last_delta is not None
             delta_e, delta_i = ad.last_delta[:k], ad.last_delta[k:]
             loss = ce + activation_loss(delta_e, delta_i, alpha, beta, gamma)

@@ -140,3 +140,19 @@ class EpisodeSampler:
     def __iter__(self):
         while True:
             yield self.sample()
+
+
+def check_support_labels(labels: Tensor, support: Tensor, n_way: int) -> None:
+    """Refuse support labels that are not integer class ids ``0..n_way-1``, one per row.
+
+    Raises:
+        ConfigError: naming ``labels``, what was expected and what was given.
+    """
+    if (
+        not isinstance(labels, Tensor)
+        or labels.is_floating_point()
+        or labels.shape != support.shape[:1]
+    ):
+        raise ConfigError(f"labels must be an integer tensor of shape ({support.shape[0]},)")
+    if bool(((labels < 0) | (labels >= n_way)).any()):
+        raise ConfigError(f"labels must lie in 0..n_way-1 = 0..{n_way - 1}")

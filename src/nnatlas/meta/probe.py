@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_positive, check_real, check_tensor
+from nnatlas.meta.episodes import check_support_labels
 
 __all__ = ["fit_linear_probe"]
 
@@ -44,14 +44,7 @@ def fit_linear_probe(
     check_int("steps", steps, low=0)
     check_positive("lr", lr)
     check_real("weight_decay", weight_decay, low=0)
-    if (
-        not isinstance(labels, Tensor)
-        or labels.is_floating_point()
-        or labels.shape != support.shape[:1]
-    ):
-        raise ConfigError(f"labels must be an integer tensor of shape ({support.shape[0]},)")
-    if bool(((labels < 0) | (labels >= n_way)).any()):
-        raise ConfigError(f"labels must lie in 0..n_way-1 = 0..{n_way - 1}")
+    check_support_labels(labels, support, n_way)
     x = support.detach()
     layer = nn.Linear(x.shape[1], n_way, dtype=x.dtype, device=x.device)
     nn.init.zeros_(layer.weight)

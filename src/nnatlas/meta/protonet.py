@@ -11,6 +11,7 @@ from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_tensor
+from nnatlas.meta.episodes import check_support_labels
 
 __all__ = ["class_prototypes", "protonet_logits"]
 
@@ -28,14 +29,7 @@ def class_prototypes(support: Tensor, labels: Tensor, n_way: int) -> Tensor:
     """
     check_tensor("support", support, ndim=2, nonempty=True)
     check_int("n_way", n_way, low=1)
-    if (
-        not isinstance(labels, Tensor)
-        or labels.is_floating_point()
-        or labels.shape != support.shape[:1]
-    ):
-        raise ConfigError(f"labels must be an integer tensor of shape ({support.shape[0]},)")
-    if bool(((labels < 0) | (labels >= n_way)).any()):
-        raise ConfigError(f"labels must lie in 0..n_way-1 = 0..{n_way - 1}")
+    check_support_labels(labels, support, n_way)
     counts = torch.bincount(labels, minlength=n_way)
     if bool((counts == 0).any()):
         raise ConfigError(f"labels must contain every class 0..{n_way - 1} at least once")

@@ -29,6 +29,7 @@ choice); there is no bias-free or RMSNorm variant.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -306,7 +307,30 @@ class TransformerDecoderBlock(nn.Module):
         )
 
 
-class TransformerEncoder(nn.Module):
+class _Stack(nn.Module):
+    """``num_layers`` blocks made by ``block()``, then a LayerNorm (the encoder and decoder)."""
+
+    def __init__(
+        self,
+        dim: int,
+        num_layers: int,
+        norm_eps: float,
+        device: torch.device | str | None,
+        dtype: torch.dtype | None,
+        block: Callable[[], nn.Module],
+    ) -> None:
+        super().__init__()
+        check_int("num_layers", num_layers)
+        self.dim = dim
+        self.layers = nn.ModuleList(block() for _ in range(num_layers))
+        self.norm = nn.LayerNorm(dim, eps=norm_eps, device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every block and the final norm."""
+        _reset_children(self)
+
+
+class TransformerEncoder(_Stack):
     """A stack of :class:`TransformerEncoderBlock` followed by a LayerNorm.
 
     Args:
@@ -331,20 +355,12 @@ class TransformerEncoder(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        check_int("num_layers", num_layers)
-        self.dim = dim
-        self.layers = nn.ModuleList(
-            TransformerEncoderBlock(
+        super().__init__(
+            dim, num_layers, norm_eps, device, dtype,
+            lambda: TransformerEncoderBlock(
                 dim, num_heads, ffn_dim, dropout, activation, causal, norm_eps, device, dtype
-            )
-            for _ in range(num_layers)
-        )
-        self.norm = nn.LayerNorm(dim, eps=norm_eps, device=device, dtype=dtype)
-
-    def reset_parameters(self) -> None:
-        """Re-initialise every block and the final norm."""
-        _reset_children(self)
+            ),
+        )  # fmt: skip
 
     def forward(self, x: Tensor, key_padding_mask: Tensor | None = None) -> Tensor:
         """Apply the blocks in turn, then the final norm."""
@@ -354,7 +370,7 @@ class TransformerEncoder(nn.Module):
         return self.norm(x)
 
 
-class TransformerDecoder(nn.Module):
+class TransformerDecoder(_Stack):
     """A stack of :class:`TransformerDecoderBlock` followed by a LayerNorm.
 
     Args:
@@ -380,29 +396,13 @@ class TransformerDecoder(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        check_int("num_layers", num_layers)
-        self.dim = dim
-        self.layers = nn.ModuleList(
-            TransformerDecoderBlock(
-                dim,
-                num_heads,
-                ffn_dim,
-                dropout,
-                activation,
-                self_attention,
-                causal,
-                norm_eps,
-                device,
-                dtype,
-            )
-            for _ in range(num_layers)
-        )
-        self.norm = nn.LayerNorm(dim, eps=norm_eps, device=device, dtype=dtype)
-
-    def reset_parameters(self) -> None:
-        """Re-initialise every block and the final norm."""
-        _reset_children(self)
+        super().__init__(
+            dim, num_layers, norm_eps, device, dtype,
+            lambda: TransformerDecoderBlock(
+                dim, num_heads, ffn_dim, dropout, activation, self_attention, causal, norm_eps,
+                device, dtype,
+            ),
+        )  # fmt: skip
 
     def forward(
         self,

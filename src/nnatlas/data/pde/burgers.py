@@ -21,8 +21,7 @@ from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_positive
-from nnatlas.data._split import check_float_dtype
-from nnatlas.data.pde._cache import cached_tensors
+from nnatlas.data.pde._cache import cached_tensors, evolution_params
 
 __all__ = ["BurgersData", "burgers_data", "burgers_initial_conditions", "solve_burgers"]
 
@@ -136,22 +135,10 @@ def burgers_data(
 
     Generate at a fine ``resolution`` and subsample (``u[..., ::r]``) for training at coarser grids.
     """
-    check_int("n_samples", n_samples)
-    check_int("resolution", resolution, low=4)
-    check_positive("viscosity", viscosity)
-    check_positive("t_final", t_final)
-    check_positive("dt", dt)
-    check_int("n_snapshots", n_snapshots)
-    check_float_dtype(dtype)
-    params = {
-        "n_samples": n_samples,
-        "resolution": resolution,
-        "viscosity": float(viscosity),
-        "t_final": float(t_final),
-        "dt": float(dt),
-        "n_snapshots": n_snapshots,
-        "seed": seed,
-    }
+    params = evolution_params(
+        n_samples=n_samples, resolution=resolution, viscosity=viscosity, t_final=t_final, dt=dt,
+        n_snapshots=n_snapshots, seed=seed, dtype=dtype,
+    )  # fmt: skip
 
     def build() -> dict[str, Tensor]:
         u0 = burgers_initial_conditions(n_samples, resolution, seed=seed)

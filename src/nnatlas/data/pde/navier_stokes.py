@@ -24,8 +24,7 @@ from torch import Tensor
 
 from nnatlas.core.errors import ConfigError
 from nnatlas.core.validation import check_int, check_positive
-from nnatlas.data._split import check_float_dtype
-from nnatlas.data.pde._cache import cached_tensors
+from nnatlas.data.pde._cache import cached_tensors, evolution_params
 from nnatlas.data.pde.grf import grf_2d_periodic
 
 __all__ = ["NavierStokesData", "fno_forcing", "navier_stokes_data", "solve_navier_stokes"]
@@ -136,22 +135,10 @@ def navier_stokes_data(
     dtype: torch.dtype = torch.float32,
 ) -> NavierStokesData:
     """FNO-style vorticity data (random ω₀, FNO forcing), snapshots at t_final·j / n_snapshots."""
-    check_int("n_samples", n_samples)
-    check_int("resolution", resolution, low=4)
-    check_positive("viscosity", viscosity)
-    check_positive("t_final", t_final)
-    check_positive("dt", dt)
-    check_int("n_snapshots", n_snapshots)
-    check_float_dtype(dtype)
-    params = {
-        "n_samples": n_samples,
-        "resolution": resolution,
-        "viscosity": float(viscosity),
-        "t_final": float(t_final),
-        "dt": float(dt),
-        "n_snapshots": n_snapshots,
-        "seed": seed,
-    }
+    params = evolution_params(
+        n_samples=n_samples, resolution=resolution, viscosity=viscosity, t_final=t_final, dt=dt,
+        n_snapshots=n_snapshots, seed=seed, dtype=dtype,
+    )  # fmt: skip
 
     def build() -> dict[str, Tensor]:
         w0 = grf_2d_periodic(n_samples, resolution, alpha=2.5, tau=7.0, seed=seed)
