@@ -31,8 +31,16 @@ declare -A PEERS=(
   # what its models.py imports; check_mgno.py runs it from a snapshot named by
   # NNATLAS_MGNO_SNAPSHOT (kept outside the project, never copied into it).
   [mgno]="torchinfo scipy h5py matplotlib"
+  # mergekit's full deps (transformers, peft, datasets, accelerate, ...) are for model files;
+  # check_mergekit.py calls mergekit.merge_methods on tensors, which needs only pydantic.
+  [mergekit]="--no-deps mergekit==0.1.5 pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.8.0
+    typing-inspection==0.4.5 typing-extensions immutables"
+  # easyfsl's package-level imports want torchvision/pandas/matplotlib; check_easyfsl.py
+  # imports easyfsl.methods' prototypical-network modules without easyfsl/__init__.py's extras.
+  [easyfsl]="--no-deps easyfsl==1.5.0"
 )
-ORDER=(timm neuraloperator deepxde pararnn hyperlight pyscnn polystep evotorch freia mgno)
+ORDER=(timm neuraloperator deepxde pararnn hyperlight pyscnn polystep evotorch freia mgno mergekit
+       easyfsl)
 if [ "$#" -gt 0 ]; then ORDER=("$@"); fi
 
 for peer in "${ORDER[@]}"; do
