@@ -14,7 +14,9 @@ WISE re-merge weights (0.6, 0.4/k', ...) and random weights in [0.1, 1]; float64
 Conventions, and how the comparison handles each:
 
 * *Kept count*: ours keeps ``round(density · n)``, mergekit ``max(1, int(density · n))`` (floor).
-  They differ when density · n is not an integer (the script records one such example);
+  They differ when density · n is not an integer (the script records one such example).
+  EasyEdit's ``merge/utils.py`` (WISE's reference code) floors too, ``int(density · n)``, and
+  also ranks float32 magnitudes on CPU; ours rounds (and keeps 0 entries when density · n < 0.5);
   every compared shape has density · n integral, and the script asserts both counts agree.
 * *Top-k selection*: ours ``topk`` of |τ| in the input dtype; mergekit ``argsort`` of |τ| cast to
   float32 on CPU. In float64 two magnitudes equal after the float32 cast can be ordered
