@@ -110,7 +110,7 @@ def body() -> list[dict[str, str]]:
             f"max |Δ| {logit_abs:.1e} (relative {logit_rel:.1e}; {logit_ratio:.3f} of the "
             f"per-entry bound); predictions differ in {mismatched}/{total_queries}",
             "agree" if proto_ok and logit_ratio <= 1.0 and mismatched == 0 else "disagree",
-            "easyfsl scores -distance, not -squared distance (Snell et al.): its softmax "
+            "easyfsl scores -distance, ours (as Snell et al.) -squared distance: its softmax "
             f"probabilities are a different model (largest gap {prob_gap:.2f}, not judged)"),
     ]  # fmt: skip
 
