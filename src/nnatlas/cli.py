@@ -110,7 +110,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from nnatlas.core.progress import progress_enabled
     from nnatlas.report import write_report
     from nnatlas.runs.executors import make_executor
-    from nnatlas.runs.runner import default_threads, plan, reproduce
+    from nnatlas.runs.runner import cpu_fallbacks, default_threads, plan, reproduce
     from nnatlas.runs.store import RunStore
 
     if args.all == (args.selection is not None):
@@ -137,6 +137,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         f"executor {executor_name}, device {args.device}, store {args.out}/",
         flush=True,
     )
+    on_cpu = cpu_fallbacks(plans, args.device)
+    if on_cpu:
+        print(
+            f"  {len(on_cpu)} claim(s) run on the CPU, their run functions do not place work on "
+            f"{args.device} (recorded as CPU runs): {', '.join(on_cpu)}",
+            flush=True,
+        )
     from tqdm.auto import tqdm
 
     disable = None if progress_enabled() is None else not progress_enabled()

@@ -131,3 +131,41 @@ def test_sigkill_midway_then_rerun_resumes_without_recomputing(tmp_path):
     third = _cli(args, {"NNATLAS_TOY_TRACE": str(trace)})
     assert third.returncode == 0 and "skipped" in third.stdout
     assert len(trace.read_text().split()) == len(done_before) + len(computed)
+
+
+def test_a_claim_that_ignores_the_device_runs_and_is_recorded_on_the_cpu(
+    toy_paper, tmp_path, monkeypatch
+):
+    import dataclasses
+
+    import torch
+
+    from nnatlas import papers
+    from nnatlas.core.claims import ANY_DEVICE
+    from nnatlas.runs import runner
+
+    pi, sweep = toy_paper.claims
+    papers.register_paper(
+        dataclasses.replace(toy_paper, claims=(dataclasses.replace(pi, devices=ANY_DEVICE), sweep)),
+        replace=True,
+    )
+    # This machine may have no GPU: pretend "cuda" resolves, as it does on one (nothing runs).
+    real = runner.resolve_device
+    monkeypatch.setattr(
+        runner, "resolve_device", lambda d: torch.device("cuda") if d == "cuda" else real(d)
+    )
+    plans = plan("toy", device="cuda", root=tmp_path)
+    assert [s.device for s in plans[0].specs] == ["cuda"] * len(plans[0].specs)
+    assert {s.device for s in plans[1].specs} == {"cpu"}
+    # The CPU fallback shares the CPU runs' store (same config hash), so they are reused.
+    assert plans[1].specs[0].run_dir == plan("toy/sweep", root=tmp_path)[0].specs[0].run_dir
+    assert runner.cpu_fallbacks(plans, "cuda") == ["toy/sweep"]
+    assert runner.cpu_fallbacks(plan("toy", root=tmp_path), "cpu") == []
+
+
+@pytest.mark.parametrize("devices", [("cuda",), ["cpu", "cuda"], ("cpu", "tpu")])
+def test_claim_devices_must_be_a_tuple_of_known_types_with_cpu(toy_paper, devices):
+    import dataclasses
+
+    with pytest.raises(ValueError, match="devices must be a tuple"):
+        dataclasses.replace(toy_paper.claims[0], devices=devices)

@@ -21,6 +21,8 @@ from nnatlas.core.config import ClaimConfig, validate_config
 from nnatlas.core.errors import UnknownNameError
 
 __all__ = [
+    "ANY_DEVICE",
+    "DEVICE_TYPES",
     "PRESETS",
     "Claim",
     "Metrics",
@@ -30,6 +32,10 @@ __all__ = [
     "mean_std",
     "presets",
 ]
+
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+ANY_DEVICE: tuple[str, ...] = DEVICE_TYPES
+"""``Claim.devices`` of a claim whose run places its work on the current device."""
 
 PRESETS: tuple[str, ...] = ("smoke", "quick", "paper")
 """Preset names: ``smoke`` (seconds, for tests and CI), ``quick`` (minutes on a 2-core CPU, the
@@ -131,6 +137,10 @@ class Claim:
             budget, measured by a cross-check outside the library (``crosscheck/``), or why no
             runnable peer exists; shown beside our verdict in the report.
         seeds: default number of seeds per preset.
+        devices: the device types (``cpu``, ``cuda``, ``mps``) the run function places its
+            work on, through :func:`nnatlas.core.device.current_device`. A run asked for
+            another device runs on the CPU and is recorded as a CPU run (``nnatlas reproduce``
+            says so), never recorded as a GPU run that computed on the CPU.
         plot: optional ``(ax, per_seed_metrics, config) -> None`` drawing the claim's figure.
     """
 
@@ -148,9 +158,19 @@ class Claim:
     scaled_down: str = ""
     peer: str = ""
     seeds: Mapping[str, int] = field(default_factory=lambda: {"smoke": 1, "quick": 3, "paper": 5})
+    devices: tuple[str, ...] = ("cpu",)
     plot: Callable[[Any, list[Metrics], Any], None] | None = None
 
     def __post_init__(self) -> None:
+        if (
+            not isinstance(self.devices, tuple)
+            or "cpu" not in self.devices
+            or not set(self.devices) <= set(DEVICE_TYPES)
+        ):
+            raise ValueError(
+                f"claim {self.key!r}: devices must be a tuple of {DEVICE_TYPES} holding 'cpu'; "
+                f"got {self.devices!r}"
+            )
         missing = [p for p in PRESETS if p not in self.presets]
         if missing:
             raise ValueError(

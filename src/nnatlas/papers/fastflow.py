@@ -46,7 +46,7 @@ import torch
 from torch import Tensor
 
 from nnatlas.core.cache import cached_module
-from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
+from nnatlas.core.claims import ANY_DEVICE, Claim, Metrics, Outcome, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
 from nnatlas.core.verdicts import Check, guard, judge, paired, stat, values
@@ -550,7 +550,7 @@ PAPER = Paper(
             ),
             presets=presets(_C, smoke=_SMOKE, paper=_PAPER),
             scaled_down=_SCALED,
-            config_cls=ContextConfig, run=run_context, verdict=verdict_context,
+            config_cls=ContextConfig, devices=ANY_DEVICE, run=run_context, verdict=verdict_context,
             plot=_plot_example(("conv3x3", "conv1x1")),
         ),
         Claim(
@@ -571,7 +571,7 @@ PAPER = Paper(
             ),
             presets=presets(_B, smoke=_SMOKE | {"textures": ("stripes",)}, paper=_PAPER | {"textures": _PAPER_CATEGORIES}),
             scaled_down=_SCALED + " Textures: " + ", ".join(_B.textures) + ".",
-            config_cls=BaselineConfig, run=run_baseline, verdict=verdict_baseline,
+            config_cls=BaselineConfig, devices=ANY_DEVICE, run=run_baseline, verdict=verdict_baseline,
             plot=_plot_example(("fastflow", "padim")),
         ),
         Claim(
@@ -588,7 +588,7 @@ PAPER = Paper(
             ),
             presets=presets(_S, smoke=_SMOKE | {"repeats": 1, "coreset_ratio": 0.5}, paper=_PAPER | {"coreset_ratio": 0.01}),
             scaled_down=_SCALED + f" One thread, heads only (backbone features precomputed), median of {_S.repeats} timings.",
-            config_cls=SpeedConfig, run=run_speed, verdict=verdict_speed, plot=plot_speed,
+            config_cls=SpeedConfig, devices=ANY_DEVICE, run=run_speed, verdict=verdict_speed, plot=plot_speed,
         ),
         Claim(
             key="pretrained-backbone", metric="gain", paper_value=None,
@@ -605,7 +605,7 @@ PAPER = Paper(
             ),
             presets=presets(_P, smoke=_SMOKE | {"pretrain_epochs": 1}, paper=_PAPER | {"pretrain_epochs": 30}),
             scaled_down=_SCALED + f" Pretraining: {_P.pretrain_epochs} epochs of 4-way rotation prediction (Adam {_P.pretrain_lr:g}) on the {_P.num_train} normal images, cached on disk (namespace backbones) after the first run.",
-            config_cls=PretrainConfig, run=run_pretrain, verdict=verdict_pretrain,
+            config_cls=PretrainConfig, devices=ANY_DEVICE, run=run_pretrain, verdict=verdict_pretrain,
         ),
     ),
 )

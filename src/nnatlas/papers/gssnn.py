@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
+from nnatlas.core.claims import ANY_DEVICE, Claim, Metrics, Outcome, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
 from nnatlas.core.verdicts import Check, guard, judge, stat, values
@@ -361,6 +361,7 @@ PAPER = Paper(
             config_cls=SpreadConfig,
             presets=_PRESETS,
             run=run_spread,
+            devices=ANY_DEVICE,
             verdict=verdict_spread,
             scaled_down=(
                 "random graphs instead of synthesised programs (no synthesis, no selection); digits odd/even "

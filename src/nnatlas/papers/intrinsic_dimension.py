@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from torch import nn
 
-from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.claims import ANY_DEVICE, Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
 from nnatlas.core.verdicts import guard, stat, threshold, values
@@ -457,6 +457,7 @@ PAPER = Paper(
             config_cls=FractionConfig,
             presets=_FRACTION,
             run=run_fraction,
+            devices=ANY_DEVICE,
             verdict=verdict_fraction,
             scaled_down=SCALED_DOWN + " Width 200 as in the paper (D = 55,210 here).",
             plot=plot_fraction,
@@ -479,6 +480,7 @@ PAPER = Paper(
             config_cls=WidthConfig,
             presets=_WIDTH,
             run=run_width,
+            devices=ANY_DEVICE,
             verdict=verdict_width,
             scaled_down=SCALED_DOWN,
             plot=plot_width,
@@ -502,6 +504,7 @@ PAPER = Paper(
             config_cls=CnnConfig,
             presets=_CNN,
             run=run_cnn,
+            devices=ANY_DEVICE,
             verdict=verdict_cnn,
             scaled_down=SCALED_DOWN + " LeNet with 3×3 kernels (8×8 inputs) instead of 5×5.",
             plot=plot_cnn,

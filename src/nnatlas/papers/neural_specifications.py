@@ -41,7 +41,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
-from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.claims import ANY_DEVICE, Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
 from nnatlas.core.verdicts import Check, guard, judge, stat, values
@@ -782,6 +782,7 @@ PAPER = Paper(
             config_cls=RecallConfig,
             presets=_RECALL,
             run=run_recall,
+            devices=ANY_DEVICE,
             verdict=verdict_recall,
             scaled_down=SCALED_DOWN,
             plot=plot_recall,
@@ -803,6 +804,7 @@ PAPER = Paper(
             config_cls=TradeoffConfig,
             presets=presets(TradeoffConfig(), smoke=_SMOKE, paper=_PAPER),
             run=run_tradeoff,
+            devices=ANY_DEVICE,
             verdict=verdict_tradeoff,
             scaled_down=SCALED_DOWN,
             plot=plot_tradeoff,
@@ -829,6 +831,7 @@ PAPER = Paper(
             config_cls=BoundsConfig,
             presets=_BOUNDS,
             run=run_bounds,
+            devices=ANY_DEVICE,
             verdict=verdict_bounds,
             scaled_down=SCALED_DOWN
             + " Full-domain MILP only at the paper preset (PGD falsifies it here).",
@@ -859,6 +862,7 @@ PAPER = Paper(
             config_cls=RadiusConfig,
             presets=_RADIUS,
             run=run_radius,
+            devices=ANY_DEVICE,
             verdict=verdict_radius,
             scaled_down=SCALED_DOWN
             + " Radius by bisection with CROWN bounds (the MILP route at the paper preset).",

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.claims import Claim, Metrics, Outcome, Paper, Verdict, presets
+from nnatlas.core.claims import ANY_DEVICE, Claim, Metrics, Outcome, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, param
 from nnatlas.core.device import current_device
 from nnatlas.core.errors import ConfigError
@@ -432,6 +432,7 @@ PAPER = Paper(
             config_cls=NoPropConfig,
             presets=_PRESETS,
             run=run_accuracy,
+            devices=ANY_DEVICE,
             verdict=verdict_accuracy,
             scaled_down=SCALED_DOWN,
             plot=plot_accuracy,
@@ -450,6 +451,7 @@ PAPER = Paper(
             config_cls=NoPropConfig,
             presets=_PRESETS,
             run=run_memory,
+            devices=ANY_DEVICE,
             verdict=verdict_memory,
             scaled_down=SCALED_DOWN
             + " Memory counted as bytes saved for backward, not allocator peaks.",

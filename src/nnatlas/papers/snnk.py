@@ -39,7 +39,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.claims import ANY_DEVICE, Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, param
 from nnatlas.core.device import current_device
 from nnatlas.core.verdicts import Check, guard, judge, stat, values
@@ -458,7 +458,7 @@ PAPER = Paper(
                 "SNNK adapters in pretrained BERT/ViT; the `paper` preset is the same setting (the "
                 "published benchmarks need pretrained weights that cannot be downloaded here)."
             ),
-            config_cls=EfficiencyConfig, run=run_efficiency, verdict=verdict_efficiency,
+            config_cls=EfficiencyConfig, devices=ANY_DEVICE, run=run_efficiency, verdict=verdict_efficiency,
             plot=plot_efficiency,
         ),
         Claim(
@@ -483,7 +483,8 @@ PAPER = Paper(
             ),
             config_cls=BundlingConfig,
             presets=presets(BundlingConfig(), smoke={"num_features": 128, "epochs": 2}),
-            run=run_bundling, verdict=verdict_bundling,
+            run=run_bundling,
+            devices=ANY_DEVICE, verdict=verdict_bundling,
         ),
     ),
 )

@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
+from nnatlas.core.claims import ANY_DEVICE, Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.device import current_device
 from nnatlas.core.verdicts import Check, guard, judge, stat, threshold, values
@@ -540,6 +540,7 @@ PAPER = Paper(
             config_cls=GatingConfig,
             presets=_GATING_PRESETS,
             run=run_gating,
+            devices=ANY_DEVICE,
             verdict=verdict_gating,
             scaled_down=SCALED_DOWN,
             plot=plot_gating,
@@ -562,6 +563,7 @@ PAPER = Paper(
             config_cls=RankingConfig,
             presets=_ST_AMONG_BEST_PRESETS,
             run=run_ranking,
+            devices=ANY_DEVICE,
             verdict=verdict_ranking,
             scaled_down=SCALED_DOWN.replace(
                 "target on-rate 10 % as in the paper",

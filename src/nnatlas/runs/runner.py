@@ -233,6 +233,9 @@ def plan(
     ``overrides`` apply to every selected claim whose config has the field; a field that no
     selected claim has is an error listing the fields there are.
 
+    A claim whose ``devices`` lack the type of ``device`` gets CPU specs (see
+    :func:`cpu_fallbacks`).
+
     Raises:
         UnknownNameError: unknown paper/claim pattern, preset or field.
         ConfigError: a value of the wrong type, or a bad seed count.
@@ -256,6 +259,9 @@ def plan(
         own = {k: v for k, v in overrides.items() if k in config_to_dict(cfg)}
         cfg = apply_overrides(cfg, own)
         n = seeds if seeds is not None else claim.seeds.get(preset, 1)
+        # A run that does not place its work on the asked-for device runs (and is recorded) on
+        # the CPU: never a "cuda" record of a CPU computation.
+        run_dev = dev if dev.type in claim.devices else torch.device("cpu")
         specs = [
             RunSpec(
                 paper=paper.key,
@@ -263,7 +269,7 @@ def plan(
                 preset=preset,
                 config=config_to_dict(cfg),
                 seed=s,
-                device=str(dev),
+                device=str(run_dev),
                 root=str(root),
                 force=force,
                 threads=threads,
@@ -273,6 +279,16 @@ def plan(
         ]
         plans.append(ClaimSummary(paper, claim, preset, cfg, specs))
     return plans
+
+
+def cpu_fallbacks(plans: list[ClaimSummary], device: str) -> list[str]:
+    """``paper/claim`` of each planned claim that runs on the CPU although ``device`` was asked."""
+    asked = resolve_device(device)
+    return [
+        f"{cs.paper.key}/{cs.claim.key}"
+        for cs in plans
+        if cs.specs and torch.device(cs.specs[0].device).type != asked.type
+    ]
 
 
 def summarize(cs: ClaimSummary) -> dict[str, Any]:
