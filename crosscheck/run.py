@@ -3,7 +3,7 @@
     python crosscheck/run.py                 # all checks; writes crosscheck/results.md
     python crosscheck/run.py --only timm     # checks whose file or peer matches
     python crosscheck/run.py --list          # what would run, and whether each venv exists
-    python crosscheck/run.py --rows rows.json   # render stored rows (no venv needed)
+    python crosscheck/run.py --rows crosscheck/rows.json   # render stored rows (no venv needed)
 
 Each ``crosscheck/check_<name>.py`` declares ``PEER`` (the venv name made by
 ``setup_peers.sh``) and ``COMPONENTS`` (the rows it fills) at module level; this script reads
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows)
     print(text)
     how = (
-        f" --rows {args.rows.name}` from stored rows"
+        f" --rows {args.rows.as_posix()}` from stored rows"
         if args.rows is not None
         else (" --only " + " ".join(args.only) if args.only else "") + "`"
     )
