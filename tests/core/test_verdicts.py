@@ -72,6 +72,36 @@ def test_comparison_k_scales_the_margin():
 
 
 @pytest.mark.parametrize(
+    ("wins", "losses", "p"),
+    # closed forms: P(Bin(n, 1/2) >= w) = sum_{j>=w} C(n, j) / 2^n
+    [(0, 0, 1.0), (1, 0, 0.5), (9, 0, 1 / 512), (4, 3, 0.5), (5, 0, 1 / 32), (6, 1, 8 / 128),
+     (0, 7, 1.0)],
+)  # fmt: skip
+def test_sign_test_closed_forms(wins, losses, p):
+    # sums of at most n+1 exact binomial terms over a power of two: exact in float64 for n < 53
+    assert v.sign_test(wins, losses) == p
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 20, 40])
+def test_sign_test_tails_are_complementary(n):
+    # P(X >= w) + P(X >= n - w + 1) = 1 by the symmetry of Binomial(n, 1/2); each tail is a
+    # sum of < 41 terms each rounded once, so the identity holds to a few ulp
+    for w in range(n + 1):
+        total = v.sign_test(w, n - w) + v.sign_test(n - w + 1, w - 1) if w else 1.0
+        assert total == pytest.approx(1.0, abs=1e-14)
+        if w < n:
+            assert v.sign_test(w + 1, n - w - 1) < v.sign_test(w, n - w)  # more wins, smaller p
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "3"])
+def test_sign_test_rejects_counts_that_are_not_non_negative_ints(bad):
+    with pytest.raises(ValueError, match="wins must be a non-negative int"):
+        v.sign_test(bad, 2)
+    with pytest.raises(ValueError, match="losses must be a non-negative int"):
+        v.sign_test(2, bad)
+
+
+@pytest.mark.parametrize(
     ("op", "value", "bound", "passed"),
     [(">", 1.0, 1.0, False), (">=", 1.0, 1.0, True), ("<", 1.0, 1.0, False),
      ("<=", 1.0, 1.0, True), (">", 1.1, 1.0, True), ("<", 0.9, 1.0, True),

@@ -31,20 +31,36 @@ def _judge(key, *seeds):
 
 
 @pytest.mark.parametrize("key", CLAIMS)
-def test_mip_first_more_often_and_no_more_failures_reproduces(key):
-    v = _judge(key, (2, 1, 0, 0), (1, 1, 1, 1))
+def test_mip_first_in_significantly_more_pairs_and_no_more_failures_reproduces(key):
+    # 5 of 5 decided pairs: p = 2^-5 = 0.03125 <= 0.05
+    v = _judge(key, (2, 0, 0, 0), (2, 0, 1, 1), (1, 0))
     assert v.outcome is Outcome.REPRODUCED
-    assert "reached it first = 3" in v.reason
+    assert "MIP first in 5 of 5 decided pairs = 0.0312 ≤ 0.05" in v.reason
 
 
-def test_a_tie_in_first_arrivals_is_not_reproduced():
-    v = _judge("regression", (1, 1), (2, 2))
+@pytest.mark.parametrize("key", CLAIMS)
+def test_more_wins_that_chance_explains_is_not_reproduced(key):
+    # 4 vs 3 (the old "more wins" rule said reproduced): p = P(Bin(7, 1/2) >= 4) = 1/2
+    v = _judge(key, (2, 1), (2, 0), (0, 2))
     assert v.outcome is Outcome.NOT_REPRODUCED
-    assert "reached it first = 3 ≤ 3" in v.reason
+    assert "MIP first in 4 of 7 decided pairs = 0.5 > 0.05" in v.reason
+
+
+def test_just_above_the_level_is_not_reproduced():
+    # 6 of 7: p = 8/128 = 0.0625 > 0.05; 7 of 8 would give 9/256 = 0.035
+    assert _judge("regression", (3, 0), (3, 0), (0, 1)).outcome is Outcome.NOT_REPRODUCED
+    assert _judge("regression", (3, 0), (3, 0), (1, 1)).outcome is Outcome.REPRODUCED
+
+
+def test_too_few_decided_pairs_is_inconclusive():
+    # 4 of 4 gives p = 1/16 > 0.05 whatever happens: the rule cannot decide, so it says so
+    v = _judge("regression", (2, 0), (2, 0), (0, 0))
+    assert v.outcome is Outcome.INCONCLUSIVE
+    assert "too few decided (lr, seed) pairs: 4" in v.reason
 
 
 def test_more_failed_mip_runs_is_not_reproduced():
-    v = _judge("regression", (3, 0, 1, 0))
+    v = _judge("regression", (3, 0, 1, 0), (3, 0), (3, 0))
     assert v.outcome is Outcome.NOT_REPRODUCED
     assert "failed (diverged/stalled) MIP runs = 1 > 0" in v.reason
 

@@ -12,6 +12,8 @@ A verdict rule is a function ``(per_seed_metrics, config) -> Verdict``. Rules ar
 * **comparisons** (:func:`paired`, :func:`unpaired`): "A beats B by more than k standard
   errors", returning the effect, its standard error and the outcome under a one-sided or a
   two-sided policy;
+* **counts** (:func:`sign_test`): "A wins more of the decided pairs than B" as an exact one-sided
+  p-value, for rules that count wins rather than average a metric;
 * **threshold checks** (:class:`Check`, :func:`judge`, :func:`threshold`): "quantity op bound"
   with the reason sentence and the report's table of quantities formatted from the numbers the
   rule used (the paper's constants are passed in, never re-typed into strings).
@@ -41,6 +43,7 @@ __all__ = [
     "judge",
     "paired",
     "rule",
+    "sign_test",
     "stat",
     "threshold",
     "unpaired",
@@ -239,6 +242,25 @@ def unpaired(
     both = sa.n > 1 and sb.n > 1
     se = math.sqrt(sa.std**2 / sa.n + sb.std**2 / sb.n) if both else math.inf
     return Comparison(s * (sa.mean - sb.mean), se, min(sa.n, sb.n), False, sa, sb)
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Exact one-sided sign-test p-value of ``wins`` against ``losses`` (ties left out).
+
+    Under the null hypothesis that A and B are equally likely to win a decided pair, the number
+    of A's wins among ``n = wins + losses`` pairs is Binomial(n, 1/2); the p-value is
+    ``P(X >= wins) = sum_{j >= wins} C(n, j) / 2^n``. With no decided pair it is 1. The smallest
+    p-value ``n`` pairs can give is ``2^-n`` (all won), so fewer than ``log2(1/alpha)`` pairs can
+    never be significant at level ``alpha``: guard on that before judging.
+
+    Raises:
+        ValueError: ``wins`` or ``losses`` is not a non-negative integer.
+    """
+    for name, v in (("wins", wins), ("losses", losses)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"sign_test: {name} must be a non-negative int; got {v!r}")
+    n = wins + losses
+    return math.fsum(math.comb(n, j) for j in range(wins, n + 1)) / 2.0**n
 
 
 @dataclass(frozen=True)
