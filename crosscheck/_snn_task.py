@@ -25,6 +25,38 @@ def flat_to_values(flat: Any, params: list[Any]) -> list[Any]:
     ]
 
 
+def evotorch_openai_es(
+    params: list[Any], fitness: Any, *, sigma: float, lr: float, popsize: int, seed: int
+) -> Any:
+    """evotorch's ``PGPE`` set up as OpenAI-ES on ``params`` (minimising ``fitness``).
+
+    ``fitness`` maps a ``(popsize, dim)`` tensor of flat candidates to ``(popsize,)`` losses.
+    PGPE with a fixed σ (``stdev_learning_rate=0``), Adam on the centre, centred ranks and
+    antithetic sampling is OpenAI-ES; the centre starts at the parameters' current values.
+    """
+    import torch
+    from evotorch import Problem
+    from evotorch.algorithms import PGPE
+
+    dim = sum(p.numel() for p in params)
+    problem = Problem("min", fitness, solution_length=dim, vectorized=True,
+                      initial_bounds=(-1.0, 1.0), dtype=torch.float32, seed=seed)  # fmt: skip
+    centre = torch.cat([p.detach().flatten() for p in params])
+    return PGPE(problem, popsize=popsize, center_learning_rate=lr, stdev_learning_rate=0.0,
+                stdev_init=sigma, optimizer="adam", ranking_method="centered", symmetric=True,
+                center_init=centre)  # fmt: skip
+
+
+def load_centre(searcher: Any, params: list[Any]) -> None:
+    """Copy an evotorch searcher's centre into ``params`` in place."""
+    import torch
+
+    with torch.no_grad():
+        flat = searcher.status["center"][None].float()
+        for p, v in zip(params, flat_to_values(flat, params), strict=True):
+            p.copy_(v[0])
+
+
 ARCHITECTURES = ("int8", "staircase", "attention", "moe")  # polystep's other-architectures claim
 ARCH_EVALUATIONS = 6000  # that claim's equal budget (ArchConfig.evaluations)
 
@@ -104,32 +136,18 @@ def run(
             es.step(ModelClosure(model, F.cross_entropy, x, y))  # type: ignore[arg-type]
         used = es.evaluations
     elif method == "evotorch-es":
-        from evotorch import Problem
-        from evotorch.algorithms import PGPE
-
         current: dict[str, Any] = {}
 
         def fitness(solutions: Any) -> Any:
             closure = ModelClosure(model, F.cross_entropy, current["x"], current["y"])
             return closure.evaluate_batch(params, flat_to_values(solutions.float(), params))
 
-        dim = sum(p.numel() for p in params)
-        problem = Problem("min", fitness, solution_length=dim, vectorized=True,
-                          initial_bounds=(-1.0, 1.0), dtype=torch.float32, seed=seed)  # fmt: skip
-        centre = torch.cat([p.detach().flatten() for p in params])
-        # PGPE with a fixed σ (stdev_learning_rate 0), Adam on the centre, centred ranks and
-        # antithetic sampling is OpenAI-ES.
-        searcher = PGPE(problem, popsize=50, center_learning_rate=0.05, stdev_learning_rate=0.0,
-                        stdev_init=0.3, optimizer="adam", ranking_method="centered",
-                        symmetric=True, center_init=centre)  # fmt: skip
+        searcher = evotorch_openai_es(params, fitness, sigma=0.3, lr=0.05, popsize=50, seed=seed)
         while used < evaluations:
             current["x"], current["y"] = batch()
             searcher.step()
             used += 50
-        with torch.no_grad():
-            flat = searcher.status["center"][None].float()
-            for p, v in zip(params, flat_to_values(flat, params), strict=True):
-                p.copy_(v[0])
+        load_centre(searcher, params)
     else:
         raise ValueError(f"unknown method {method!r}")
     return {"accuracy": float(accuracy(model, data.x_test, data.y_test)), "evaluations": used}

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from _common import fmt_ms, guarded, row, setup, version
-from _snn_task import flat_to_values
+from _snn_task import evotorch_openai_es, flat_to_values, load_centre
 from check_polystep import stochastic_verdict
 
 PEER = "evotorch"
@@ -52,30 +52,18 @@ def run(method: str, activation: str, seed: int) -> float:
         for i in range(c.updates):
             es.step(closure(i))  # type: ignore[arg-type]
     elif method == "evotorch-es":
-        from evotorch import Problem
-        from evotorch.algorithms import PGPE
-
         current: dict[str, Any] = {}
 
         def fitness(solutions: Any) -> Any:
-            return current["closure"].evaluate_batch(
-                params, flat_to_values(solutions.float(), params)
-            )
+            values = flat_to_values(solutions.float(), params)
+            return current["closure"].evaluate_batch(params, values)
 
-        dim = sum(p.numel() for p in params)
-        problem = Problem("min", fitness, solution_length=dim, vectorized=True,
-                          initial_bounds=(-1.0, 1.0), dtype=torch.float32, seed=seed)  # fmt: skip
-        centre = torch.cat([p.detach().flatten() for p in params])
-        searcher = PGPE(problem, popsize=c.es_population, center_learning_rate=c.es_lr,
-                        stdev_learning_rate=0.0, stdev_init=c.es_sigma, optimizer="adam",
-                        ranking_method="centered", symmetric=True, center_init=centre)  # fmt: skip
+        searcher = evotorch_openai_es(params, fitness, sigma=c.es_sigma, lr=c.es_lr,
+                                      popsize=c.es_population, seed=seed)  # fmt: skip
         for i in range(c.updates):
             current["closure"] = closure(i)
             searcher.step()
-        with torch.no_grad():
-            flat = searcher.status["center"][None].float()
-            for p, v in zip(params, flat_to_values(flat, params), strict=True):
-                p.copy_(v[0])
+        load_centre(searcher, params)
     else:
         raise ValueError(f"unknown method {method!r}")
     test = episode_returns(policy, episodes=c.test_episodes, max_steps=c.max_steps,
