@@ -29,15 +29,14 @@ COMPONENTS = ["OpenAI-ES (cart-pole)"]
 SEEDS = (0, 1, 2, 3, 4)
 
 
-def run(method: str, activation: str, seed: int) -> float:
-    """Train one policy with ``method`` (``nnatlas-es`` or ``evotorch-es``); normalised return."""
+def run(method: str, activation: str, seed: int, c: Any) -> float:
+    """Train one policy with ``method`` (``nnatlas-es`` or ``evotorch-es``) at the settings of
+    ``c`` (a ``PolicyConfig``); the normalised test return."""
     import torch
 
     from nnatlas.data.control import CartPoleClosure, CartPolePolicy, episode_returns
     from nnatlas.optim import OpenAIES
-    from nnatlas.papers.polystep import PolicyConfig
 
-    c = PolicyConfig()
     torch.manual_seed(seed)
     policy = CartPolePolicy(c.hidden, activation)  # type: ignore[arg-type]
     params = list(policy.parameters())
@@ -75,14 +74,16 @@ def body() -> list[dict[str, str]]:
     from nnatlas.papers.polystep import PolicyConfig
 
     setup()
+    c = PolicyConfig()
     rows = []
-    for act in PolicyConfig().activations:
-        ours = [run("nnatlas-es", act, s) for s in SEEDS]
-        theirs = [run("evotorch-es", act, s) for s in SEEDS]
+    for act in c.activations:
+        ours = [run("nnatlas-es", act, s, c) for s in SEEDS]
+        theirs = [run("evotorch-es", act, s, c) for s in SEEDS]
         verdict, note = stochastic_verdict(ours, theirs)
         rows.append(row(
             "OpenAI-ES", f"evotorch {version('evotorch')} (PGPE, fixed σ)",
-            f"normalised test return, {act} cart-pole policy, 15 updates × 50, seeds {list(SEEDS)}",
+            f"normalised test return, {act} cart-pole policy, {c.updates} updates × "
+            f"{c.es_population}, seeds {list(SEEDS)}",
             f"ours {fmt_ms(ours)}, evotorch {fmt_ms(theirs)}", verdict, note,
         ))  # fmt: skip
     return rows

@@ -93,6 +93,18 @@ def test_sign_test_tails_are_complementary(n):
             assert v.sign_test(w + 1, n - w - 1) < v.sign_test(w, n - w)  # more wins, smaller p
 
 
+@pytest.mark.parametrize(("alpha", "n"), [(0.5, 1), (0.05, 5), (1 / 32, 5), (0.031, 6), (0.01, 7)])
+def test_sign_test_min_pairs_is_the_smallest_n_that_can_reach_alpha(alpha, n):
+    assert v.sign_test_min_pairs(alpha) == n
+    assert v.sign_test(n, 0) <= alpha < v.sign_test(n - 1, 0)
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1, True, "0.05", float("nan")])
+def test_sign_test_min_pairs_rejects_a_level_outside_zero_one(bad):
+    with pytest.raises(ValueError, match="alpha must be a number in \\(0, 1\\)"):
+        v.sign_test_min_pairs(bad)
+
+
 @pytest.mark.parametrize("bad", [-1, 1.5, True, "3"])
 def test_sign_test_rejects_counts_that_are_not_non_negative_ints(bad):
     with pytest.raises(ValueError, match="wins must be a non-negative int"):

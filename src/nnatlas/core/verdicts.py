@@ -12,7 +12,7 @@ A verdict rule is a function ``(per_seed_metrics, config) -> Verdict``. Rules ar
 * **comparisons** (:func:`paired`, :func:`unpaired`): "A beats B by more than k standard
   errors", returning the effect, its standard error and the outcome under a one-sided or a
   two-sided policy;
-* **counts** (:func:`sign_test`): "A wins more of the decided pairs than B" as an exact one-sided
+* **counts** (:func:`sign_test`, :func:`sign_test_min_pairs`): "A wins more of the decided pairs than B" as an exact one-sided
   p-value, for rules that count wins rather than average a metric;
 * **threshold checks** (:class:`Check`, :func:`judge`, :func:`threshold`): "quantity op bound"
   with the reason sentence and the report's table of quantities formatted from the numbers the
@@ -44,6 +44,7 @@ __all__ = [
     "paired",
     "rule",
     "sign_test",
+    "sign_test_min_pairs",
     "stat",
     "threshold",
     "unpaired",
@@ -250,8 +251,9 @@ def sign_test(wins: int, losses: int) -> float:
     Under the null hypothesis that A and B are equally likely to win a decided pair, the number
     of A's wins among ``n = wins + losses`` pairs is Binomial(n, 1/2); the p-value is
     ``P(X >= wins) = sum_{j >= wins} C(n, j) / 2^n``. With no decided pair it is 1. The smallest
-    p-value ``n`` pairs can give is ``2^-n`` (all won), so fewer than ``log2(1/alpha)`` pairs can
-    never be significant at level ``alpha``: guard on that before judging.
+    p-value ``n`` pairs can give is ``2^-n`` (all won), so fewer than
+    :func:`sign_test_min_pairs` ``(alpha)`` pairs can never be significant at level ``alpha``:
+    guard on that before judging.
 
     Raises:
         ValueError: ``wins`` or ``losses`` is not a non-negative integer.
@@ -261,6 +263,23 @@ def sign_test(wins: int, losses: int) -> float:
             raise ValueError(f"sign_test: {name} must be a non-negative int; got {v!r}")
     n = wins + losses
     return math.fsum(math.comb(n, j) for j in range(wins, n + 1)) / 2.0**n
+
+
+def sign_test_min_pairs(alpha: float) -> int:
+    """The fewest decided pairs with which :func:`sign_test` can reach ``p <= alpha``.
+
+    That is the smallest ``n`` with ``2^-n <= alpha`` (all ``n`` pairs won); below it a sign
+    test cannot decide, and a rule should call the claim inconclusive rather than failed.
+
+    Raises:
+        ValueError: ``alpha`` is not a number in (0, 1).
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise ValueError(f"sign_test_min_pairs: alpha must be a number in (0, 1); got {alpha!r}")
+    n = 0
+    while 0.5**n > alpha:  # powers of two are exact: no log2 rounding at alpha = 2^-k
+        n += 1
+    return n
 
 
 @dataclass(frozen=True)

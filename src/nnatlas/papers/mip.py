@@ -51,7 +51,15 @@ from torch import Tensor, nn
 from nnatlas.core.claims import Claim, Metrics, Paper, Verdict, presets
 from nnatlas.core.config import ClaimConfig, ensure, param
 from nnatlas.core.seeding import seed_everything
-from nnatlas.core.verdicts import Check, guard, judge, sign_test, stat, values
+from nnatlas.core.verdicts import (
+    Check,
+    guard,
+    judge,
+    sign_test,
+    sign_test_min_pairs,
+    stat,
+    values,
+)
 from nnatlas.data import load_digits
 from nnatlas.param.hypernetwork import HyperModel
 from nnatlas.runs.context import log_metrics
@@ -272,10 +280,11 @@ def verdict(per_seed: list[Metrics], config: MipConfig) -> Verdict:
             )
     decided = first["mip"] + first["default"]
     table["pairs MIP first / default first"] = f"{first['mip']} / {first['default']}"
+    needed = sign_test_min_pairs(SIGN_TEST_ALPHA)
     guard(
-        0.5**decided <= SIGN_TEST_ALPHA,
+        decided >= needed,
         f"too few decided (lr, seed) pairs: {decided} (one method first); a sign test at level "
-        f"{SIGN_TEST_ALPHA:g} needs at least {math.ceil(math.log2(1 / SIGN_TEST_ALPHA))}",
+        f"{SIGN_TEST_ALPHA:g} needs at least {needed}",
         table,
     )
     return judge(
